@@ -1,0 +1,114 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/toolgate/toolgate/egress"
+)
+
+// Defaults of the configuration.
+const (
+	AddrDefault         = "127.0.0.1:8080"
+	DatabaseURLDefault  = "toolgate.db"
+	RunRetentionDefault = 7 * 24 * time.Hour
+)
+
+// config is the binary's configuration. Every field is a flag and a
+// TOOLGATE_* environment variable; a flag given on the command line wins.
+type config struct {
+	// Addr is the listen address. Defaults to AddrDefault.
+	Addr string
+	// DatabaseURL selects the store: postgres:// or postgresql:// for
+	// PostgreSQL, sqlite:PATH or a plain path for SQLite. Defaults to
+	// DatabaseURLDefault.
+	DatabaseURL string
+	// AdminKey is the bootstrap admin key of the default workspace.
+	AdminKey string
+	// SecretKey is base64 of 32 bytes for sealing secrets. Generated into a
+	// file beside a SQLite database when empty; required with PostgreSQL.
+	SecretKey string
+	// AllowNetworks are CIDRs upstream calls may reach despite the guard.
+	AllowNetworks []netip.Prefix
+	// RunRetention is how long runs are kept. Defaults to RunRetentionDefault.
+	RunRetention time.Duration
+	// MetricsPublic serves /metrics without a key.
+	MetricsPublic bool
+}
+
+// parseConfig reads flags (for the serve-like commands) over environment.
+func parseConfig(name string, args []string, getenv func(string) string) (*config, []string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	addr := fs.String("addr", env("TOOLGATE_ADDR", AddrDefault), "listen address (TOOLGATE_ADDR)")
+	dbURL := fs.String("database-url", env("TOOLGATE_DATABASE_URL", DatabaseURLDefault), "postgres://... or a SQLite path (TOOLGATE_DATABASE_URL)")
+	adminKey := fs.String("admin-key", env("TOOLGATE_ADMIN_KEY", ""), "bootstrap admin key of the default workspace (TOOLGATE_ADMIN_KEY)")
+	secretKey := fs.String("secret-key", env("TOOLGATE_SECRET_KEY", ""), "base64 of 32 bytes sealing stored secrets (TOOLGATE_SECRET_KEY)")
+	allow := fs.String("allow-networks", env("TOOLGATE_ALLOW_NETWORKS", ""), "comma-separated CIDRs upstream calls may reach despite the private-address guard (TOOLGATE_ALLOW_NETWORKS)")
+	retention := fs.String("run-retention", env("TOOLGATE_RUN_RETENTION", RunRetentionDefault.String()), "how long runs are kept, e.g. 168h or 7d (TOOLGATE_RUN_RETENTION)")
+	metricsPublic := fs.String("metrics-public", env("TOOLGATE_METRICS_PUBLIC", "false"), "serve /metrics without a key (TOOLGATE_METRICS_PUBLIC)")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	cfg := &config{Addr: *addr, DatabaseURL: *dbURL, AdminKey: *adminKey, SecretKey: *secretKey}
+	var err error
+	if cfg.AllowNetworks, err = egress.ParseAllowNetworks(*allow); err != nil {
+		return nil, nil, fmt.Errorf("TOOLGATE_ALLOW_NETWORKS: %w", err)
+	}
+	if cfg.RunRetention, err = parseRetention(*retention); err != nil {
+		return nil, nil, fmt.Errorf("TOOLGATE_RUN_RETENTION: %w", err)
+	}
+	if cfg.MetricsPublic, err = strconv.ParseBool(*metricsPublic); err != nil {
+		return nil, nil, fmt.Errorf("TOOLGATE_METRICS_PUBLIC: %q is not a boolean", *metricsPublic)
+	}
+	return cfg, fs.Args(), cfg.validate()
+}
+
+func (c *config) validate() error {
+	if c.Addr == "" {
+		return errors.New("TOOLGATE_ADDR: must not be empty")
+	}
+	if c.DatabaseURL == "" {
+		return errors.New("TOOLGATE_DATABASE_URL: must not be empty")
+	}
+	if c.RunRetention <= 0 {
+		return errors.New("TOOLGATE_RUN_RETENTION: must be positive")
+	}
+	return nil
+}
+
+// parseRetention accepts Go durations and whole days ("7d").
+func parseRetention(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("%q is not a duration", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration", s)
+	}
+	return d, nil
+}
+
+// isPostgres reports whether a database URL selects PostgreSQL.
+func isPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// sqlitePath returns the file of a SQLite database URL.
+func sqlitePath(url string) string {
+	return strings.TrimPrefix(url, "sqlite:")
+}

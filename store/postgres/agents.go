@@ -1,0 +1,107 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/toolgate/toolgate/store"
+)
+
+const agentColumns = `id, workspace_id, name, instructions, tools, model, created_at, updated_at`
+
+// AgentInsert inserts a. A duplicate ID or name is store.ErrConflict.
+func (s *Store) AgentInsert(ctx context.Context, a *store.Agent) error {
+	tools, err := agentToolsArg(a.Tools)
+	if err != nil {
+		return fmt.Errorf("inserting agent %s: %w", a.ID, err)
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO agents (`+agentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		a.ID, a.WorkspaceID, a.Name, a.Instructions, tools, rawArg(a.Model), a.CreatedAt, a.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("inserting agent %s: %w", a.ID, mapErr(err))
+	}
+	return nil
+}
+
+// AgentGet returns the workspace's agent with the given ID.
+func (s *Store) AgentGet(ctx context.Context, workspaceID, id string) (*store.Agent, error) {
+	a, err := scanAgent(s.pool.QueryRow(ctx,
+		`SELECT `+agentColumns+` FROM agents WHERE workspace_id = $1 AND id = $2`, workspaceID, id))
+	if err != nil {
+		return nil, fmt.Errorf("getting agent %s: %w", id, mapErr(err))
+	}
+	return a, nil
+}
+
+// AgentList returns a page of the workspace's agents, ordered by ID.
+func (s *Store) AgentList(ctx context.Context, workspaceID string, p store.ListParams) ([]*store.Agent, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+agentColumns+` FROM agents
+		WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3`, workspaceID, p.Cursor, p.EffectiveLimit())
+	if err != nil {
+		return nil, fmt.Errorf("listing agents: %w", err)
+	}
+	list, err := collect(rows, scanAgent)
+	if err != nil {
+		return nil, fmt.Errorf("listing agents: %w", err)
+	}
+	return list, nil
+}
+
+// AgentUpdate replaces the name, instructions, tools, model and update time
+// of the agent.
+func (s *Store) AgentUpdate(ctx context.Context, a *store.Agent) error {
+	tools, err := agentToolsArg(a.Tools)
+	if err != nil {
+		return fmt.Errorf("updating agent %s: %w", a.ID, err)
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE agents
+		SET name = $1, instructions = $2, tools = $3, model = $4, updated_at = $5
+		WHERE workspace_id = $6 AND id = $7`,
+		a.Name, a.Instructions, tools, rawArg(a.Model), a.UpdatedAt, a.WorkspaceID, a.ID)
+	if err == nil {
+		err = affectedOne(tag)
+	}
+	if err != nil {
+		return fmt.Errorf("updating agent %s: %w", a.ID, mapErr(err))
+	}
+	return nil
+}
+
+// AgentDelete deletes the workspace's agent with the given ID.
+func (s *Store) AgentDelete(ctx context.Context, workspaceID, id string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM agents WHERE workspace_id = $1 AND id = $2`, workspaceID, id)
+	if err == nil {
+		err = affectedOne(tag)
+	}
+	if err != nil {
+		return fmt.Errorf("deleting agent %s: %w", id, mapErr(err))
+	}
+	return nil
+}
+
+// agentToolsArg encodes an agent's tools as JSON TEXT; a nil slice is NULL.
+func agentToolsArg(tools []store.AgentTool) (any, error) {
+	if tools == nil {
+		return nil, nil
+	}
+	return marshalText(tools)
+}
+
+func scanAgent(row pgx.Row) (*store.Agent, error) {
+	var (
+		a            store.Agent
+		tools, model *string
+	)
+	if err := row.Scan(&a.ID, &a.WorkspaceID, &a.Name, &a.Instructions, &tools, &model, &a.CreatedAt, &a.UpdatedAt); err != nil {
+		return nil, err
+	}
+	if err := decodeJSON("tools", tools, &a.Tools); err != nil {
+		return nil, err
+	}
+	a.Model = rawFrom(model)
+	a.CreatedAt = a.CreatedAt.UTC()
+	a.UpdatedAt = a.UpdatedAt.UTC()
+	return &a, nil
+}

@@ -1,0 +1,159 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/toolgate/toolgate/store"
+)
+
+const runColumns = `id, workspace_id, tool_id, tool_name, tool_version, agent_id, conversation_id, status, outcome,
+	status_code, error, duration_ms, context, arguments, request, response, result, truncated, timings, attempts,
+	idempotency_key, replay_of, created_at, finished_at`
+
+// runUpsert inserts a run or replaces every column of the run with its ID.
+// The WHERE keeps a run of one workspace from overwriting another's: such a
+// row is left alone and reported as a conflict.
+const runUpsert = `INSERT INTO runs (` + runColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+	ON CONFLICT (id) DO UPDATE SET
+		tool_id = excluded.tool_id, tool_name = excluded.tool_name, tool_version = excluded.tool_version,
+		agent_id = excluded.agent_id, conversation_id = excluded.conversation_id, status = excluded.status,
+		outcome = excluded.outcome, status_code = excluded.status_code, error = excluded.error,
+		duration_ms = excluded.duration_ms, context = excluded.context, arguments = excluded.arguments,
+		request = excluded.request, response = excluded.response, result = excluded.result,
+		truncated = excluded.truncated, timings = excluded.timings, attempts = excluded.attempts,
+		idempotency_key = excluded.idempotency_key, replay_of = excluded.replay_of,
+		created_at = excluded.created_at, finished_at = excluded.finished_at
+	WHERE runs.workspace_id = excluded.workspace_id`
+
+// RunInsertBatch inserts or replaces runs in one transaction and one round
+// trip. A run whose ID belongs to another workspace is store.ErrConflict and
+// nothing is written.
+func (s *Store) RunInsertBatch(ctx context.Context, runs []*store.Run) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var batch pgx.Batch
+		for _, r := range runs {
+			batch.Queue(runUpsert,
+				r.ID, r.WorkspaceID, r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
+				r.StatusCode, r.Error, r.DurationMS, rawArg(r.Context), rawArg(r.Arguments), rawArg(r.Request),
+				rawArg(r.Response), rawArg(r.Result), r.Truncated, rawArg(r.Timings), rawArg(r.Attempts),
+				r.IdempotencyKey, r.ReplayOf, r.CreatedAt, r.FinishedAt)
+		}
+		results := tx.SendBatch(ctx, &batch)
+		defer results.Close()
+		for _, r := range runs {
+			tag, err := results.Exec()
+			if err != nil {
+				return fmt.Errorf("run %s: %w", r.ID, mapErr(err))
+			}
+			if tag.RowsAffected() == 0 {
+				return fmt.Errorf("run %s: %w: the ID belongs to another workspace", r.ID, store.ErrConflict)
+			}
+		}
+		return results.Close()
+	})
+	if err != nil {
+		return fmt.Errorf("inserting %d runs: %w", len(runs), err)
+	}
+	return nil
+}
+
+// RunGet returns the workspace's run with the given ID.
+func (s *Store) RunGet(ctx context.Context, workspaceID, id string) (*store.Run, error) {
+	r, err := scanRun(s.pool.QueryRow(ctx,
+		`SELECT `+runColumns+` FROM runs WHERE workspace_id = $1 AND id = $2`, workspaceID, id))
+	if err != nil {
+		return nil, fmt.Errorf("getting run %s: %w", id, mapErr(err))
+	}
+	return r, nil
+}
+
+// RunList returns a page of the workspace's runs, newest (highest ID) first.
+// Since is inclusive and Until exclusive, both on the creation time.
+func (s *Store) RunList(ctx context.Context, workspaceID string, p store.RunListParams) ([]*store.Run, error) {
+	var (
+		where = []string{"workspace_id = $1"}
+		args  = []any{workspaceID}
+	)
+	filter := func(column, op string, arg any) {
+		args = append(args, arg)
+		where = append(where, column+" "+op+" $"+strconv.Itoa(len(args)))
+	}
+	if p.Cursor != "" {
+		filter("id", "<", p.Cursor)
+	}
+	if p.Tool != "" {
+		filter("tool_name", "=", p.Tool)
+	}
+	if p.AgentID != "" {
+		filter("agent_id", "=", p.AgentID)
+	}
+	if p.Outcome != "" {
+		filter("outcome", "=", p.Outcome)
+	}
+	if p.Status != "" {
+		filter("status", "=", p.Status)
+	}
+	if p.ConversationID != "" {
+		filter("conversation_id", "=", p.ConversationID)
+	}
+	if !p.Since.IsZero() {
+		filter("created_at", ">=", p.Since)
+	}
+	if !p.Until.IsZero() {
+		filter("created_at", "<", p.Until)
+	}
+	args = append(args, p.EffectiveLimit())
+
+	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM runs WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY id DESC LIMIT $`+strconv.Itoa(len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing runs: %w", err)
+	}
+	list, err := collect(rows, scanRun)
+	if err != nil {
+		return nil, fmt.Errorf("listing runs: %w", err)
+	}
+	return list, nil
+}
+
+// RunDeleteBefore deletes the runs of every workspace created before t.
+func (s *Store) RunDeleteBefore(ctx context.Context, t time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM runs WHERE created_at < $1`, t)
+	if err != nil {
+		return 0, fmt.Errorf("deleting runs before %s: %w", t, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+func scanRun(row pgx.Row) (*store.Run, error) {
+	var (
+		r                                   store.Run
+		ctxJSON, arguments, request         *string
+		response, result, timings, attempts *string
+	)
+	if err := row.Scan(&r.ID, &r.WorkspaceID, &r.ToolID, &r.ToolName, &r.ToolVersion, &r.AgentID, &r.ConversationID,
+		&r.Status, &r.Outcome, &r.StatusCode, &r.Error, &r.DurationMS, &ctxJSON, &arguments, &request, &response,
+		&result, &r.Truncated, &timings, &attempts, &r.IdempotencyKey, &r.ReplayOf, &r.CreatedAt, &r.FinishedAt); err != nil {
+		return nil, err
+	}
+	r.Context = rawFrom(ctxJSON)
+	r.Arguments = rawFrom(arguments)
+	r.Request = rawFrom(request)
+	r.Response = rawFrom(response)
+	r.Result = rawFrom(result)
+	r.Timings = rawFrom(timings)
+	r.Attempts = rawFrom(attempts)
+	r.CreatedAt = r.CreatedAt.UTC()
+	r.FinishedAt = utcPtr(r.FinishedAt)
+	return &r, nil
+}

@@ -1,0 +1,122 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/toolgate/toolgate/store"
+)
+
+const connectionColumns = `id, workspace_id, name, base_url, headers, config, auth, secrets, created_at, updated_at`
+
+// ConnectionInsert inserts c. A duplicate ID or name is store.ErrConflict.
+func (s *Store) ConnectionInsert(ctx context.Context, c *store.Connection) error {
+	headers, err := headersArg(c.Headers)
+	if err != nil {
+		return fmt.Errorf("inserting connection %s: %w", c.ID, err)
+	}
+	_, err = s.write.ExecContext(ctx, `INSERT INTO connections (`+connectionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.WorkspaceID, c.Name, c.BaseURL, headers, rawArg(c.Config), rawArg(c.Auth), bytesArg(c.Secrets),
+		micros(c.CreatedAt), micros(c.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("inserting connection %s: %w", c.ID, mapErr(err))
+	}
+	return nil
+}
+
+// ConnectionGet returns the workspace's connection with the given ID.
+func (s *Store) ConnectionGet(ctx context.Context, workspaceID, id string) (*store.Connection, error) {
+	c, err := scanConnection(s.read.QueryRowContext(ctx,
+		`SELECT `+connectionColumns+` FROM connections WHERE workspace_id = ? AND id = ?`, workspaceID, id))
+	if err != nil {
+		return nil, fmt.Errorf("getting connection %s: %w", id, mapErr(err))
+	}
+	return c, nil
+}
+
+// ConnectionGetByName returns the workspace's connection with the given name.
+func (s *Store) ConnectionGetByName(ctx context.Context, workspaceID, name string) (*store.Connection, error) {
+	c, err := scanConnection(s.read.QueryRowContext(ctx,
+		`SELECT `+connectionColumns+` FROM connections WHERE workspace_id = ? AND name = ?`, workspaceID, name))
+	if err != nil {
+		return nil, fmt.Errorf("getting connection named %q: %w", name, mapErr(err))
+	}
+	return c, nil
+}
+
+// ConnectionList returns a page of the workspace's connections, ordered by ID.
+func (s *Store) ConnectionList(ctx context.Context, workspaceID string, p store.ListParams) ([]*store.Connection, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+connectionColumns+` FROM connections
+		WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?`, workspaceID, p.Cursor, p.EffectiveLimit())
+	if err != nil {
+		return nil, fmt.Errorf("listing connections: %w", err)
+	}
+	list, err := collect(rows, scanConnection)
+	if err != nil {
+		return nil, fmt.Errorf("listing connections: %w", err)
+	}
+	return list, nil
+}
+
+// ConnectionUpdate replaces the name, base URL, headers, config, auth,
+// secrets and update time of the connection.
+func (s *Store) ConnectionUpdate(ctx context.Context, c *store.Connection) error {
+	headers, err := headersArg(c.Headers)
+	if err != nil {
+		return fmt.Errorf("updating connection %s: %w", c.ID, err)
+	}
+	res, err := s.write.ExecContext(ctx, `UPDATE connections
+		SET name = ?, base_url = ?, headers = ?, config = ?, auth = ?, secrets = ?, updated_at = ?
+		WHERE workspace_id = ? AND id = ?`,
+		c.Name, c.BaseURL, headers, rawArg(c.Config), rawArg(c.Auth), bytesArg(c.Secrets), micros(c.UpdatedAt),
+		c.WorkspaceID, c.ID)
+	if err == nil {
+		err = affectedOne(res)
+	}
+	if err != nil {
+		return fmt.Errorf("updating connection %s: %w", c.ID, mapErr(err))
+	}
+	return nil
+}
+
+// ConnectionDelete deletes the workspace's connection with the given ID.
+func (s *Store) ConnectionDelete(ctx context.Context, workspaceID, id string) error {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM connections WHERE workspace_id = ? AND id = ?`, workspaceID, id)
+	if err == nil {
+		err = affectedOne(res)
+	}
+	if err != nil {
+		return fmt.Errorf("deleting connection %s: %w", id, mapErr(err))
+	}
+	return nil
+}
+
+// headersArg encodes headers as JSON TEXT; a nil map is NULL.
+func headersArg(headers map[string]string) (any, error) {
+	if headers == nil {
+		return nil, nil
+	}
+	return marshalText(headers)
+}
+
+func scanConnection(row rowScanner) (*store.Connection, error) {
+	var (
+		c                    store.Connection
+		headers, config      []byte
+		auth                 []byte
+		createdAt, updatedAt int64
+	)
+	if err := row.Scan(&c.ID, &c.WorkspaceID, &c.Name, &c.BaseURL, &headers, &config, &auth, &c.Secrets,
+		&createdAt, &updatedAt); err != nil {
+		return nil, err
+	}
+	if err := decodeJSON("headers", headers, &c.Headers); err != nil {
+		return nil, err
+	}
+	c.Config = json.RawMessage(config)
+	c.Auth = json.RawMessage(auth)
+	c.CreatedAt = fromMicros(createdAt)
+	c.UpdatedAt = fromMicros(updatedAt)
+	return &c, nil
+}

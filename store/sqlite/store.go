@@ -1,0 +1,100 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+
+	// Registers the "sqlite" database/sql driver.
+	_ "modernc.org/sqlite"
+
+	"github.com/toolgate/toolgate/store"
+)
+
+// BusyTimeoutDefault is how long, in milliseconds, a connection waits for a
+// lock held by another process before giving up with SQLITE_BUSY.
+const BusyTimeoutDefault = 5000
+
+// Store is a store.Store backed by one SQLite file. Writes go through a
+// single connection (so they queue instead of colliding); reads go through a
+// pool of read-only connections, which WAL lets run alongside the writer.
+type Store struct {
+	write *sql.DB
+	read  *sql.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens, or creates, the SQLite database at path and brings its schema
+// up to date. path must name a file: an in-memory database cannot be shared
+// between the writer and the readers.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("opening sqlite database: path %q must be a plain file path", path)
+	}
+
+	write, err := sql.Open("sqlite", dsn(path, url.Values{
+		"_pragma": {
+			fmt.Sprintf("busy_timeout(%d)", BusyTimeoutDefault),
+			"journal_mode(WAL)",
+			"synchronous(NORMAL)",
+			"foreign_keys(1)",
+		},
+		// Every write transaction takes the write lock up front, so a
+		// transaction that reads before it writes never fails to upgrade.
+		"_txlock": {"immediate"},
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("opening sqlite database %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("opening sqlite database %s: %w", path, err)
+	}
+	if err := migrate(ctx, write); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("migrating sqlite database %s: %w", path, err)
+	}
+
+	read, err := sql.Open("sqlite", dsn(path, url.Values{
+		"_pragma": {
+			fmt.Sprintf("busy_timeout(%d)", BusyTimeoutDefault),
+			"foreign_keys(1)",
+			"query_only(1)",
+		},
+	}))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("opening sqlite database %s: %w", path, err)
+	}
+	readers := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(readers)
+	read.SetMaxIdleConns(readers)
+
+	return &Store{write: write, read: read}, nil
+}
+
+// dsn builds a modernc.org/sqlite data source name.
+func dsn(path string, params url.Values) string {
+	return path + "?" + params.Encode()
+}
+
+// DB returns the write handle: a pool of exactly one connection, with
+// foreign keys on and every transaction begun IMMEDIATE. Code that shares the
+// database file (such as a job queue) should write through it so that it
+// queues with the store's writes.
+func (s *Store) DB() *sql.DB { return s.write }
+
+// Close closes both the read and the write handles.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}

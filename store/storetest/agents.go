@@ -1,0 +1,83 @@
+package storetest
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/toolgate/toolgate/store"
+)
+
+func testAgents(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ws := mustInsertWorkspace(t, s, "acme")
+	other := mustInsertWorkspace(t, s, "globex")
+
+	roundTrips := []struct {
+		name   string
+		mutate func(a *store.Agent)
+	}{
+		{"full", func(a *store.Agent) {}},
+		{"nil tools and model", func(a *store.Agent) { a.Tools, a.Model = nil, nil }},
+		{"empty tools", func(a *store.Agent) { a.Tools = []store.AgentTool{} }},
+		{"empty instructions", func(a *store.Agent) { a.Instructions = "" }},
+	}
+	for _, tt := range roundTrips {
+		t.Run(tt.name, func(t *testing.T) {
+			want := newAgent(ws.ID, tt.name)
+			tt.mutate(want)
+			if err := s.AgentInsert(ctx, want); err != nil {
+				t.Fatalf("AgentInsert: %v", err)
+			}
+			got, err := s.AgentGet(ctx, ws.ID, want.ID)
+			if err != nil {
+				t.Fatalf("AgentGet: %v", err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("AgentGet mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	agent := newAgent(ws.ID, "support")
+	if err := s.AgentInsert(ctx, agent); err != nil {
+		t.Fatalf("AgentInsert(support): %v", err)
+	}
+	wantErr(t, "AgentInsert(same name)", s.AgentInsert(ctx, newAgent(ws.ID, "support")), store.ErrConflict)
+	dupID := newAgent(ws.ID, "support-2")
+	dupID.ID = agent.ID
+	wantErr(t, "AgentInsert(same ID)", s.AgentInsert(ctx, dupID), store.ErrConflict)
+	if err := s.AgentInsert(ctx, newAgent(other.ID, "support")); err != nil {
+		t.Errorf("AgentInsert(same name, other workspace): %v", err)
+	}
+
+	updated := *agent
+	updated.Name = "support-bot"
+	updated.Instructions = "Be kind."
+	updated.Tools = []store.AgentTool{{Name: "crm_lookup", Version: 7}}
+	updated.Model = json.RawMessage(`{"model":"other"}`)
+	updated.UpdatedAt = at(time.Minute)
+	if err := s.AgentUpdate(ctx, &updated); err != nil {
+		t.Fatalf("AgentUpdate: %v", err)
+	}
+	got, err := s.AgentGet(ctx, ws.ID, agent.ID)
+	if err != nil {
+		t.Fatalf("AgentGet after update: %v", err)
+	}
+	if diff := cmp.Diff(&updated, got); diff != "" {
+		t.Errorf("AgentGet after update mismatch (-want +got):\n%s", diff)
+	}
+	clash := updated
+	clash.Name = "full"
+	wantErr(t, "AgentUpdate(name taken)", s.AgentUpdate(ctx, &clash), store.ErrConflict)
+	wantErr(t, "AgentUpdate(missing)", s.AgentUpdate(ctx, newAgent(ws.ID, "missing")), store.ErrNotFound)
+
+	if err := s.AgentDelete(ctx, ws.ID, agent.ID); err != nil {
+		t.Fatalf("AgentDelete: %v", err)
+	}
+	_, err = s.AgentGet(ctx, ws.ID, agent.ID)
+	wantErr(t, "AgentGet(deleted)", err, store.ErrNotFound)
+	wantErr(t, "AgentDelete(deleted)", s.AgentDelete(ctx, ws.ID, agent.ID), store.ErrNotFound)
+}

@@ -1,0 +1,39 @@
+// Package storetest is the test suite every store.Store implementation
+// passes: call Run from the implementation's tests with a function that opens
+// a fresh, empty store.
+package storetest
+
+import (
+	"testing"
+
+	"github.com/toolgate/toolgate/store"
+)
+
+// Run runs the whole suite against stores made by newStore. newStore must
+// return a new, empty store for each call (each subtest gets its own) and
+// close it in t.Cleanup.
+func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s store.Store)
+	}{
+		{"Workspaces", testWorkspaces},
+		{"TimePrecision", testTimePrecision},
+		{"APIKeys", testAPIKeys},
+		{"Connections", testConnections},
+		{"Tools", testTools},
+		{"ToolPublish", testToolPublish},
+		{"Agents", testAgents},
+		{"Runs", testRuns},
+		{"RunListFilters", testRunListFilters},
+		{"RunDeleteBefore", testRunDeleteBefore},
+		{"Isolation", testIsolation},
+		{"Pagination", testPagination},
+		{"ConcurrentRunInsertBatch", testConcurrentRunInsertBatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.run(t, newStore(t))
+		})
+	}
+}

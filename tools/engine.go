@@ -1,0 +1,475 @@
+package tools
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/toolgate/toolgate/egress"
+	"github.com/toolgate/toolgate/prompts"
+	"github.com/toolgate/toolgate/redact"
+	"github.com/toolgate/toolgate/schema"
+	"github.com/toolgate/toolgate/store"
+)
+
+// TokenSource supplies OAuth2 access tokens for connections whose auth type
+// is oauth2_*. forceRefresh asks for a new token after the upstream refused
+// the current one.
+type TokenSource interface {
+	Token(ctx context.Context, workspaceID string, conn *Connection, forceRefresh bool) (string, error)
+}
+
+// ErrNeedsReauth is returned by a TokenSource when an admin must authorize
+// the connection again.
+var ErrNeedsReauth = errors.New("connection needs to be re-authorized by an admin")
+
+// EngineConfig holds an Engine's parts.
+type EngineConfig struct {
+	// Client is the guarded outbound HTTP client. Required.
+	Client *egress.Client
+	// Recorder stores runs. Required.
+	Recorder *Recorder
+	// Tokens supplies OAuth2 tokens. Optional: without it, OAuth2
+	// connections fail with auth_error.
+	Tokens TokenSource
+	// Metrics, if set, observes calls.
+	Metrics *Metrics
+	Logger  *slog.Logger
+	// Now is the clock. Defaults to time.Now.
+	Now func() time.Time
+}
+
+// Engine runs tool calls: validate, render, inject credentials, send through
+// the guard, classify, shape, record.
+type Engine struct {
+	client   *egress.Client
+	recorder *Recorder
+	tokens   TokenSource
+	metrics  *Metrics
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// NewEngine returns an Engine.
+func NewEngine(cfg EngineConfig) *Engine {
+	e := &Engine{client: cfg.Client, recorder: cfg.Recorder, tokens: cfg.Tokens, metrics: cfg.Metrics,
+		log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	return e
+}
+
+// Recorder returns the engine's run recorder.
+func (e *Engine) Recorder() *Recorder { return e.recorder }
+
+// Call is one request to run a tool.
+type Call struct {
+	WorkspaceID string
+	AgentID     string
+	Tool        *Prepared
+	// Conn is the tool's connection, nil for a tool with a URL.
+	Conn *Connection
+	// ConnectionErr, when set, says why the tool's connection could not be
+	// resolved; the call ends with config_error.
+	ConnectionErr error
+	// Arguments is the JSON object the model sent (empty means {}).
+	Arguments json.RawMessage
+	// Context is the caller context: user_id, channel, conversation_id...
+	Context map[string]any
+	// RunID is preassigned for background runs; empty means a new one.
+	RunID          string
+	IdempotencyKey string
+	ReplayOf       string
+	// DryRun renders the request and returns it without sending.
+	DryRun bool
+	// Attempt numbers background attempts (0 or 1 for the first).
+	Attempt int
+}
+
+// CallError is the model-readable error of a failed call.
+type CallError struct {
+	Type    string         `json:"type"`
+	Message string         `json:"message"`
+	Details []schema.Issue `json:"details,omitempty"`
+	Missing []string       `json:"missing,omitempty"`
+	Hint    string         `json:"hint,omitempty"`
+}
+
+// Result is what a call returns to the agent.
+type Result struct {
+	RunID      string          `json:"run_id"`
+	Tool       string          `json:"tool"`
+	Version    int             `json:"version"`
+	Status     string          `json:"status,omitempty"`
+	Outcome    string          `json:"outcome"`
+	OK         bool            `json:"ok"`
+	StatusCode int             `json:"status_code,omitempty"`
+	Result     json.RawMessage `json:"result"`
+	Truncated  bool            `json:"truncated"`
+	DurationMS float64         `json:"duration_ms"`
+	Error      *CallError      `json:"error,omitempty"`
+	// Request is the rendered, redacted request of a dry run.
+	Request *RecordedRequest `json:"request,omitempty"`
+	// RetryAfter is the upstream's Retry-After, for background retries.
+	RetryAfter time.Duration `json:"-"`
+}
+
+// RecordedRequest is the request as stored in a run (redacted).
+type RecordedRequest struct {
+	Method  string              `json:"method"`
+	URL     string              `json:"url"`
+	Headers map[string][]string `json:"headers"`
+	Body    string              `json:"body,omitempty"`
+}
+
+// RecordedResponse is the response as stored in a run (redacted).
+type RecordedResponse struct {
+	StatusCode int                 `json:"status_code"`
+	Headers    map[string][]string `json:"headers"`
+	Body       string              `json:"body"`
+	Truncated  bool                `json:"truncated"`
+}
+
+// Timings of a run's upstream exchange, in milliseconds.
+type Timings struct {
+	DNSMS     float64 `json:"dns_ms"`
+	ConnectMS float64 `json:"connect_ms"`
+	TLSMS     float64 `json:"tls_ms"`
+	TTFBMS    float64 `json:"ttfb_ms"`
+	TotalMS   float64 `json:"total_ms"`
+}
+
+// Attempt is one try of a run.
+type Attempt struct {
+	Attempt    int       `json:"attempt"`
+	Outcome    string    `json:"outcome"`
+	StatusCode int       `json:"status_code,omitempty"`
+	DurationMS float64   `json:"duration_ms"`
+	StartedAt  time.Time `json:"started_at"`
+	Error      string    `json:"error,omitempty"`
+}
+
+// Identification headers sent upstream with every call.
+const (
+	HeaderRunID          = "X-Toolgate-Run-Id"
+	HeaderAgentID        = "X-Toolgate-Agent-Id"
+	HeaderTool           = "X-Toolgate-Tool"
+	HeaderUserID         = "X-Toolgate-User-Id"
+	HeaderChannel        = "X-Toolgate-Channel"
+	HeaderIdempotencyKey = "Idempotency-Key"
+)
+
+// callState carries one call through its steps.
+type callState struct {
+	call     *Call
+	runID    string
+	start    time.Time
+	redactor *redact.Redactor
+	args     any
+	req      *RenderedRequest
+	resp     *egress.Response
+	result   Result
+	errText  string
+}
+
+// Run executes a call and records it. It never returns a Go error: every
+// failure is an outcome in the result.
+func (e *Engine) Run(ctx context.Context, c *Call) *Result {
+	st := &callState{call: c, runID: cmp.Or(c.RunID, store.NewID()), start: e.now()}
+	st.redactor = redact.New()
+	if c.Conn != nil {
+		st.redactor = c.Conn.redactor
+	}
+	st.result = Result{RunID: st.runID, Tool: c.Tool.Name, Version: c.Tool.Version}
+	e.run(ctx, st)
+	st.result.DurationMS = msSince(e.now(), st.start)
+	st.result.OK = st.result.Outcome == OutcomeSuccess
+	if !c.DryRun {
+		st.result.Status = store.RunStatusFailed
+		if st.result.OK {
+			st.result.Status = store.RunStatusSucceeded
+		}
+		e.record(st)
+		e.observe(st)
+	}
+	return &st.result
+}
+
+func (e *Engine) run(ctx context.Context, st *callState) {
+	c := st.call
+	if c.ConnectionErr != nil {
+		e.fail(st, OutcomeConfigError, c.ConnectionErr.Error())
+		return
+	}
+	// 1. Validate the arguments against the compiled schema.
+	rawArgs := c.Arguments
+	if len(bytes.TrimSpace(rawArgs)) == 0 {
+		rawArgs = json.RawMessage("{}")
+	}
+	vr, args, err := c.Tool.Schema.ValidateJSON(rawArgs)
+	if err != nil {
+		e.invalid(st, nil, []schema.Issue{{Path: "", Message: "the arguments are not valid JSON: " + err.Error()}})
+		return
+	}
+	if vr != nil && !vr.OK() {
+		e.invalid(st, vr.Missing, vr.Issues)
+		return
+	}
+	st.args = args
+	argMap, _ := args.(map[string]any)
+
+	// 2. Render the request.
+	scope := &Scope{Args: argMap, Context: c.Context}
+	base := ""
+	if c.Conn != nil {
+		scope.Conn, scope.Secret, base = c.Conn.Config, c.Conn.Secrets, c.Conn.BaseURL
+	}
+	req, err := c.Tool.Request.Render(base, scope)
+	if err != nil {
+		var re *RenderError
+		if errors.As(err, &re) && re.Kind == KindInvalidArguments {
+			e.invalid(st, nil, []schema.Issue{{Path: strings.TrimPrefix(re.Placeholder, "args."), Message: re.Reason}})
+			return
+		}
+		if errors.As(err, &re) && strings.HasPrefix(re.Placeholder, "secret.") {
+			e.fail(st, OutcomeAuthError, "the connection's secret "+strings.TrimPrefix(re.Placeholder, "secret.")+" is not set")
+			return
+		}
+		e.fail(st, OutcomeConfigError, err.Error())
+		return
+	}
+	st.req = req
+
+	// 3. Headers: connection, then tool (already in req), auth, identification.
+	if c.Conn != nil {
+		if err := e.connectionHeaders(st, scope); err != nil {
+			e.fail(st, OutcomeConfigError, err.Error())
+			return
+		}
+	}
+	e.identify(st)
+	if c.DryRun {
+		if c.Conn != nil && c.Conn.Auth.IsOAuth2() {
+			req.Header.Set("Authorization", "Bearer "+redact.Placeholder)
+		} else if outcome, msg := e.authorize(ctx, st, false); outcome != "" {
+			e.fail(st, outcome, msg)
+			return
+		}
+		st.result.Outcome = "dry_run"
+		st.result.Request = e.recordedRequest(st)
+		return
+	}
+	if outcome, msg := e.authorize(ctx, st, false); outcome != "" {
+		e.fail(st, outcome, msg)
+		return
+	}
+
+	// 4. Send through the guard, within the tool's timeout.
+	e.send(ctx, st)
+	if st.resp != nil && st.resp.StatusCode == http.StatusUnauthorized && c.Conn != nil && c.Conn.Auth.IsOAuth2() {
+		// One refresh and one retry.
+		if outcome, msg := e.authorize(ctx, st, true); outcome != "" {
+			e.fail(st, outcome, msg)
+			return
+		}
+		e.send(ctx, st)
+		if st.resp != nil && st.resp.StatusCode == http.StatusUnauthorized {
+			e.fail(st, OutcomeAuthError, "the upstream refused the connection's refreshed credentials (401)")
+			st.result.StatusCode = http.StatusUnauthorized
+			return
+		}
+	}
+	if st.resp == nil {
+		return // send set the outcome
+	}
+
+	// 5. Classify and shape.
+	st.result.StatusCode = st.resp.StatusCode
+	st.result.Outcome = outcomeForStatus(st.resp.StatusCode)
+	body := st.redactor.Bytes(st.resp.Body)
+	shaped, truncated := Shape(body, st.resp.Header.Get("Content-Type"), c.Tool.Def.Response, c.Tool.Def.EffectiveMaxBytes())
+	st.result.Result = shaped
+	st.result.Truncated = truncated || st.resp.Truncated
+	if st.result.Outcome != OutcomeSuccess {
+		st.result.Error = &CallError{Type: st.result.Outcome, Message: prompts.UpstreamFailure(prompts.FailureData{
+			Tool: c.Tool.Name, Outcome: st.result.Outcome, StatusCode: st.resp.StatusCode})}
+		st.result.RetryAfter = retryAfter(st.resp.Header.Get("Retry-After"), e.now())
+	}
+}
+
+// send performs the HTTP exchange; on a transport failure it sets the
+// outcome and leaves st.resp nil.
+func (e *Engine) send(ctx context.Context, st *callState) {
+	c := st.call
+	timeout := time.Duration(c.Tool.Def.EffectiveTimeoutMS()) * time.Millisecond
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var body *bytes.Reader
+	if st.req.Body != nil {
+		body = bytes.NewReader(st.req.Body)
+	}
+	var hreq *http.Request
+	var err error
+	if body != nil {
+		hreq, err = http.NewRequestWithContext(ctx, st.req.Method, st.req.URL, body)
+	} else {
+		hreq, err = http.NewRequestWithContext(ctx, st.req.Method, st.req.URL, nil)
+	}
+	if err != nil {
+		e.fail(st, OutcomeConfigError, "building the request: "+err.Error())
+		return
+	}
+	hreq.Header = st.req.Header
+	if st.req.Body != nil && st.req.ContentType != "" {
+		hreq.Header.Set("Content-Type", st.req.ContentType)
+	}
+	var opts egress.Options
+	if c.Conn != nil && c.Conn.Auth.Type == AuthAPIKey && c.Conn.Auth.In == "header" {
+		opts.SensitiveHeaders = []string{c.Conn.Auth.Name}
+	}
+	resp, err := e.client.Do(ctx, hreq, opts)
+	if err != nil {
+		st.resp = nil
+		outcome := egress.Classify(err)
+		msg := st.redactor.String(err.Error())
+		if outcome == OutcomeTimeout {
+			msg = fmt.Sprintf("no complete answer within %s", timeout)
+		}
+		e.fail(st, outcome, msg)
+		return
+	}
+	st.resp = resp
+}
+
+// connectionHeaders renders the connection's headers under the tool's.
+func (e *Engine) connectionHeaders(st *callState, scope *Scope) error {
+	for _, h := range st.call.Conn.headers {
+		if st.req.Header.Get(h.name) != "" {
+			continue // the tool's header wins
+		}
+		v, err := h.tmpl.Execute(scope)
+		if err != nil {
+			return fmt.Errorf("connection header %s: %w", h.name, err)
+		}
+		st.req.Header.Set(h.name, v)
+	}
+	return nil
+}
+
+// identify adds the identification headers.
+func (e *Engine) identify(st *callState) {
+	c, h := st.call, st.req.Header
+	h.Set(HeaderRunID, st.runID)
+	h.Set(HeaderTool, c.Tool.Name)
+	h.Set(HeaderIdempotencyKey, st.runID)
+	if c.AgentID != "" {
+		h.Set(HeaderAgentID, c.AgentID)
+	}
+	if v, ok := c.Context["user_id"].(string); ok && v != "" && validHeaderValue(v) {
+		h.Set(HeaderUserID, v)
+	}
+	if v, ok := c.Context["channel"].(string); ok && v != "" && validHeaderValue(v) {
+		h.Set(HeaderChannel, v)
+	}
+}
+
+func validHeaderValue(v string) bool { return !strings.ContainsAny(v, "\r\n\x00") }
+
+// authorize injects the connection's credential. It returns an outcome and
+// message when the credential is missing or unusable.
+func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool) (string, string) {
+	conn := st.call.Conn
+	if conn == nil {
+		return "", ""
+	}
+	h := st.req.Header
+	secret := func(name string) (string, bool) {
+		v, ok := conn.Secrets[name]
+		return v, ok && v != ""
+	}
+	switch conn.Auth.Type {
+	case "", AuthNone:
+	case AuthBearer:
+		tok, ok := secret(SecretToken)
+		if !ok {
+			return OutcomeAuthError, "connection " + conn.Name + " has no token set"
+		}
+		h.Set("Authorization", "Bearer "+tok)
+	case AuthAPIKey:
+		key, ok := secret(SecretAPIKey)
+		if !ok {
+			return OutcomeAuthError, "connection " + conn.Name + " has no api_key set"
+		}
+		if conn.Auth.In == "query" {
+			st.req.URL = addQuery(st.req.URL, conn.Auth.Name, key)
+		} else {
+			h.Set(conn.Auth.Name, key)
+		}
+	case AuthBasic:
+		pw, ok := secret(SecretPassword)
+		if !ok {
+			return OutcomeAuthError, "connection " + conn.Name + " has no password set"
+		}
+		r := http.Request{Header: http.Header{}}
+		r.SetBasicAuth(conn.Auth.Username, pw)
+		h.Set("Authorization", r.Header.Get("Authorization"))
+	case AuthOAuth2ClientCredentials, AuthOAuth2AuthorizationCode:
+		if e.tokens == nil {
+			return OutcomeAuthError, "connection " + conn.Name + " uses OAuth2, which this gateway is not configured for"
+		}
+		tok, err := e.tokens.Token(ctx, st.call.WorkspaceID, conn, forceRefresh)
+		if err != nil {
+			if errors.Is(err, ErrNeedsReauth) {
+				return OutcomeAuthError, "connection " + conn.Name + " needs to be re-authorized by an admin"
+			}
+			return OutcomeAuthError, "getting an access token for connection " + conn.Name + ": " + st.redactor.String(err.Error())
+		}
+		st.redactor = st.redactor.With(tok)
+		h.Set("Authorization", "Bearer "+tok)
+	default:
+		return OutcomeConfigError, "connection " + conn.Name + " has unknown auth type " + conn.Auth.Type
+	}
+	return "", ""
+}
+
+// invalid ends the call with invalid_arguments and the model-readable error.
+func (e *Engine) invalid(st *callState, missing []string, issues []schema.Issue) {
+	pi := make([]prompts.Issue, 0, len(issues))
+	for _, is := range issues {
+		pi = append(pi, prompts.Issue{Path: is.Path, Message: is.Message})
+	}
+	msg, hint := prompts.InvalidArguments(prompts.InvalidArgumentsData{Tool: st.call.Tool.Name, Missing: missing, Issues: pi})
+	st.result.Outcome = OutcomeInvalidArguments
+	st.result.Error = &CallError{Type: OutcomeInvalidArguments, Message: msg, Details: issues, Missing: missing, Hint: hint}
+	if st.result.Error.Details == nil {
+		st.result.Error.Details = []schema.Issue{}
+	}
+	if st.result.Error.Missing == nil {
+		st.result.Error.Missing = []string{}
+	}
+	st.result.Result = json.RawMessage("null")
+	st.errText = msg
+}
+
+// fail ends the call with a failure outcome other than invalid_arguments.
+func (e *Engine) fail(st *callState, outcome, detail string) {
+	st.result.Outcome = outcome
+	st.result.Result = json.RawMessage("null")
+	st.result.Error = &CallError{Type: outcome, Message: prompts.UpstreamFailure(prompts.FailureData{
+		Tool: st.call.Tool.Name, Outcome: outcome, Detail: detail})}
+	st.errText = detail
+}
+
+func msSince(now, start time.Time) float64 {
+	return float64(now.Sub(start).Microseconds()) / 1000
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

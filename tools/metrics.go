@@ -1,0 +1,38 @@
+package tools
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the engine's Prometheus instruments.
+type Metrics struct {
+	calls           *prometheus.CounterVec
+	callLatency     *prometheus.HistogramVec
+	upstreamLatency *prometheus.HistogramVec
+	recorderQueue   prometheus.Gauge
+	recorderDrops   prometheus.Counter
+}
+
+// NewMetrics creates the engine's instruments and registers them on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	buckets := []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 120}
+	m := &Metrics{
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "toolgate_tool_calls_total", Help: "Tool calls by tool and outcome.",
+		}, []string{"tool", "outcome"}),
+		callLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "toolgate_tool_call_duration_seconds", Help: "Time to complete a tool call, end to end.", Buckets: buckets,
+		}, []string{"tool"}),
+		upstreamLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "toolgate_upstream_duration_seconds", Help: "Time of the upstream HTTP exchange.", Buckets: buckets,
+		}, []string{"tool"}),
+		recorderQueue: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "toolgate_run_recorder_queue_depth", Help: "Runs waiting to be written.",
+		}),
+		recorderDrops: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "toolgate_run_recorder_dropped_total", Help: "Runs that could not be written (should stay 0).",
+		}),
+	}
+	reg.MustRegister(m.calls, m.callLatency, m.upstreamLatency, m.recorderQueue, m.recorderDrops)
+	return m
+}

@@ -1,0 +1,45 @@
+package tools
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/toolgate/toolgate/schema"
+)
+
+// Prepared is a tool version ready to call: its templates parsed and its
+// schema compiled once, so the hot path compiles nothing. It is immutable.
+type Prepared struct {
+	ToolID  string
+	Name    string
+	Version int // 0 for a draft
+	Def     *Definition
+	Schema  *schema.Schema
+	Request *RequestTemplate
+}
+
+// Prepare parses and compiles def. A definition that does not prepare
+// cannot be published.
+func Prepare(toolID string, version int, def *Definition) (*Prepared, error) {
+	s, err := schema.Compile(def.InputSchema)
+	if err != nil {
+		return nil, fmt.Errorf("input_schema: %w", err)
+	}
+	rt, err := NewRequestTemplate(def)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{ToolID: toolID, Name: def.Name, Version: version, Def: def, Schema: s, Request: rt}, nil
+}
+
+// PrepareJSON decodes a stored definition and prepares it.
+func PrepareJSON(toolID string, version int, raw json.RawMessage) (*Prepared, error) {
+	var def Definition
+	if err := json.Unmarshal(raw, &def); err != nil {
+		return nil, fmt.Errorf("decoding tool %s version %d: %w", toolID, version, err)
+	}
+	return Prepare(toolID, version, &def)
+}
+
+// InputSchema returns the tool's argument schema as JSON.
+func (p *Prepared) InputSchema() json.RawMessage { return p.Schema.Raw() }

@@ -1,0 +1,124 @@
+package tools
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/toolgate/toolgate/store"
+)
+
+// record builds the redacted run of a finished call and queues it.
+func (e *Engine) record(st *callState) {
+	c := st.call
+	r := st.redactor
+	now := e.now().UTC()
+	run := &store.Run{
+		ID:             st.runID,
+		WorkspaceID:    c.WorkspaceID,
+		ToolID:         c.Tool.ToolID,
+		ToolName:       c.Tool.Name,
+		ToolVersion:    c.Tool.Version,
+		AgentID:        c.AgentID,
+		Status:         st.result.Status,
+		Outcome:        st.result.Outcome,
+		StatusCode:     st.result.StatusCode,
+		Error:          r.String(st.errText),
+		DurationMS:     st.result.DurationMS,
+		Result:         r.Bytes(st.result.Result),
+		Truncated:      st.result.Truncated,
+		IdempotencyKey: c.IdempotencyKey,
+		ReplayOf:       c.ReplayOf,
+		CreatedAt:      st.start.UTC(),
+		FinishedAt:     &now,
+	}
+	if v, ok := c.Context["conversation_id"].(string); ok {
+		run.ConversationID = v
+	}
+	run.Context = r.Bytes(mustJSON(c.Context))
+	if st.args != nil {
+		run.Arguments = r.Bytes(mustJSON(st.args))
+	} else if json.Valid(c.Arguments) && len(c.Arguments) > 0 {
+		run.Arguments = r.Bytes(c.Arguments)
+	} else {
+		run.Arguments = mustJSON(r.String(string(c.Arguments)))
+	}
+	if st.req != nil {
+		run.Request = mustJSON(e.recordedRequest(st))
+	}
+	attempt := Attempt{Attempt: max(c.Attempt, 1), Outcome: st.result.Outcome, StatusCode: st.result.StatusCode,
+		DurationMS: st.result.DurationMS, StartedAt: st.start.UTC(), Error: run.Error}
+	if st.resp != nil {
+		run.Response = mustJSON(RecordedResponse{
+			StatusCode: st.resp.StatusCode,
+			Headers:    r.Header(st.resp.Header),
+			Body:       string(r.Bytes(st.resp.Body)),
+			Truncated:  st.resp.Truncated,
+		})
+		t := st.resp.Timings
+		run.Timings = mustJSON(Timings{DNSMS: ms(t.DNS), ConnectMS: ms(t.Connect), TLSMS: ms(t.TLS), TTFBMS: ms(t.TTFB), TotalMS: ms(t.Total)})
+	}
+	run.Attempts = mustJSON([]Attempt{attempt})
+	e.recorder.Record(run)
+}
+
+// recordedRequest is the redacted form of the rendered request.
+func (e *Engine) recordedRequest(st *callState) *RecordedRequest {
+	r := st.redactor
+	return &RecordedRequest{
+		Method:  st.req.Method,
+		URL:     r.URL(st.req.URL),
+		Headers: r.Header(st.req.Header),
+		Body:    string(r.Bytes(st.req.Body)),
+	}
+}
+
+// observe updates the call metrics.
+func (e *Engine) observe(st *callState) {
+	m := e.metrics
+	if m == nil {
+		return
+	}
+	name := st.call.Tool.Name
+	m.calls.WithLabelValues(name, st.result.Outcome).Inc()
+	m.callLatency.WithLabelValues(name).Observe(st.result.DurationMS / 1000)
+	if st.resp != nil {
+		m.upstreamLatency.WithLabelValues(name).Observe(st.resp.Timings.Total.Seconds())
+	}
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b, _ = json.Marshal(err.Error())
+	}
+	return b
+}
+
+// addQuery appends one query parameter to a URL string.
+func addQuery(rawURL, name, value string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL
+	}
+	q := u.Query()
+	q.Set(name, value)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// retryAfter parses a Retry-After header (seconds or an HTTP date).
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
