@@ -128,6 +128,10 @@ func (s *Server) listRuns(c *gin.Context) error {
 			*dst = t
 		}
 	}
+	// Read this replica's own recent runs too: write what is queued first.
+	if err := s.engine.Recorder().Flush(c.Request.Context()); err != nil {
+		return err
+	}
 	runs, err := s.store.RunList(c.Request.Context(), who(c).WorkspaceID, rp)
 	if err != nil {
 		return err

@@ -147,7 +147,10 @@ type Agent struct {
 	Instructions string
 	Tools        []AgentTool
 	// Model holds optional model settings for the built-in agent runner.
-	Model     json.RawMessage
+	Model json.RawMessage
+	// Adapters is the sealed JSON of the agent's voice-platform adapter
+	// settings (secrets included), nil when none.
+	Adapters  []byte
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -251,6 +254,85 @@ type Store interface {
 	// RunDeleteBefore deletes runs created before t in every workspace and
 	// returns how many went.
 	RunDeleteBefore(ctx context.Context, t time.Time) (int, error)
-
 	Close() error
+}
+
+// OAuth token statuses.
+const (
+	OAuthStatusConnected   = "connected"
+	OAuthStatusNeedsReauth = "needs_reauth"
+)
+
+// OAuthToken is the OAuth2 token state of a connection. Token values are
+// sealed by the caller; the store never sees them in plaintext.
+type OAuthToken struct {
+	WorkspaceID  string
+	ConnectionID string
+	AccessToken  []byte // sealed
+	RefreshToken []byte // sealed; nil when the provider gave none
+	TokenType    string
+	Expiry       *time.Time
+	Scopes       string // space-separated, as granted
+	Status       string // OAuthStatusConnected or OAuthStatusNeedsReauth
+	LastError    string
+	// LastRefreshedAt is when a token endpoint last issued a token.
+	LastRefreshedAt *time.Time
+	// Version increases with every write; refreshes compare it to learn
+	// whether another replica refreshed first.
+	Version   int64
+	UpdatedAt time.Time
+}
+
+// OAuthState is a pending authorization-code flow, keyed by the SHA-256 (hex)
+// of the state parameter, valid until ExpiresAt and usable once.
+type OAuthState struct {
+	StateHash    string
+	WorkspaceID  string
+	ConnectionID string
+	CodeVerifier []byte // sealed PKCE verifier
+	RedirectURL  string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+}
+
+// Session is a signed-in admin console session, keyed by the SHA-256 (hex) of
+// the session cookie's value.
+type Session struct {
+	IDHash      string
+	WorkspaceID string
+	KeyID       string // the admin key used to sign in
+	CSRFToken   string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// OAuthStore persists OAuth2 token state and pending authorizations. Every
+// Store implements it.
+type OAuthStore interface {
+	OAuthTokenGet(ctx context.Context, workspaceID, connectionID string) (*OAuthToken, error)
+	// OAuthTokenPut writes a connection's token state (insert or replace),
+	// setting t.Version to the stored version.
+	OAuthTokenPut(ctx context.Context, t *OAuthToken) error
+	OAuthTokenDelete(ctx context.Context, workspaceID, connectionID string) error
+	// OAuthTokenUpdate runs fn with the current token state (nil when there
+	// is none) while holding an exclusive lock on it that every replica
+	// sharing the database respects, and stores fn's result (unless nil) with
+	// the next version. It returns what is stored after it. fn may make
+	// network calls; other refreshes of the same connection wait for it.
+	OAuthTokenUpdate(ctx context.Context, workspaceID, connectionID string, fn func(current *OAuthToken) (*OAuthToken, error)) (*OAuthToken, error)
+
+	OAuthStateInsert(ctx context.Context, s *OAuthState) error
+	// OAuthStateConsume deletes and returns a state; ErrNotFound when it does
+	// not exist or expired before now.
+	OAuthStateConsume(ctx context.Context, stateHash string, now time.Time) (*OAuthState, error)
+}
+
+// SessionStore persists admin console sessions. Every Store implements it.
+type SessionStore interface {
+	SessionInsert(ctx context.Context, s *Session) error
+	// SessionGet returns an unexpired session (unscoped: it is how a
+	// request learns its workspace); ErrNotFound otherwise.
+	SessionGet(ctx context.Context, idHash string, now time.Time) (*Session, error)
+	SessionDelete(ctx context.Context, idHash string) error
+	SessionDeleteExpired(ctx context.Context, now time.Time) (int, error)
 }

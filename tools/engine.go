@@ -98,8 +98,8 @@ type Call struct {
 type CallError struct {
 	Type    string         `json:"type"`
 	Message string         `json:"message"`
-	Details []schema.Issue `json:"details,omitempty"`
-	Missing []string       `json:"missing,omitempty"`
+	Details []schema.Issue `json:"details,omitzero"`
+	Missing []string       `json:"missing,omitzero"`
 	Hint    string         `json:"hint,omitempty"`
 }
 
