@@ -12,9 +12,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/toolgate/toolgate/background"
 	"github.com/toolgate/toolgate/egress"
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/secrets"
@@ -39,6 +41,9 @@ type envOptions struct {
 	// allow replaces the allow-list (loopback by default); set it to an
 	// empty, non-nil slice to allow nothing.
 	allow []netip.Prefix
+	// background starts a job queue; without it background tools run in
+	// the foreground.
+	background bool
 }
 
 func newEnv(t *testing.T, newStore func(testing.TB) store.Store, opts ...envOptions) *env {
@@ -61,7 +66,7 @@ func newEnv(t *testing.T, newStore func(testing.TB) store.Store, opts ...envOpti
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedWriter{}
+	logs := &lockedWriter{changed: make(chan struct{}, 1)}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	allow := o.allow
 	if allow == nil {
@@ -73,13 +78,34 @@ func newEnv(t *testing.T, newStore func(testing.TB) store.Store, opts ...envOpti
 	rec.Start()
 	client := egress.New(egress.Config{AllowNetworks: allow})
 	engine := tools.NewEngine(tools.EngineConfig{Client: client, Recorder: rec, Metrics: metrics, Logger: log})
-	srv, err := gateway.New(gateway.Config{Store: st, Box: box, Engine: engine, Logger: log, Metrics: reg})
+	catalog := tools.NewCatalog(tools.CatalogConfig{Store: st, Box: box})
+	gcfg := gateway.Config{Store: st, Box: box, Engine: engine, Catalog: catalog, Logger: log, Metrics: reg}
+	var queue *background.Queue
+	if o.background {
+		queue, err = background.New(ctx, background.Config{Store: st, Engine: engine, Catalog: catalog, Client: client,
+			Box: box, Workers: 8, Logger: log, BackoffBase: 20 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := queue.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		gcfg.Queue = queue
+	}
+	srv, err := gateway.New(gcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()
+		if queue != nil {
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if err := queue.Stop(sctx); err != nil {
+				t.Errorf("stopping queue: %v", err)
+			}
+		}
 		rec.Stop()
 		client.CloseIdleConnections()
 	})
@@ -186,14 +212,20 @@ func (e *env) publishTool(def map[string]any) string {
 }
 
 // lockedWriter serialises writes to a buffer shared by goroutines.
+// Every write signals changed, so a test can wait for a log line.
 type lockedWriter struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{}
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	select {
+	case l.changed <- struct{}{}:
+	default:
+	}
 	return l.buf.Write(p)
 }
 
@@ -201,4 +233,36 @@ func (l *lockedWriter) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
+}
+
+// waitLog waits (bounded) until something is logged.
+func (e *env) waitLog() {
+	select {
+	case <-e.logs.changed:
+	case <-time.After(10 * time.Second):
+	}
+}
+
+// doWithHeader is do with one extra request header.
+func (e *env) doWithHeader(method, path, key string, body any, name, value string) *response {
+	e.t.Helper()
+	data, err := json.Marshal(body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req, err := http.NewRequest(method, e.server.URL+path, bytes.NewReader(data))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set(name, value)
+	resp, err := e.server.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := &response{status: resp.StatusCode, header: resp.Header, raw: raw}
+	_ = json.Unmarshal(raw, &r.body)
+	return r
 }

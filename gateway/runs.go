@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/toolgate/toolgate/prompts"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/tools"
 )
@@ -59,24 +58,6 @@ func viewRun(r *store.Run) runView {
 	}
 }
 
-// agentRunView shapes a run as the call endpoint's response.
-func agentRunView(r *store.Run) *tools.Result {
-	res := &tools.Result{
-		RunID: r.ID, Tool: r.ToolName, Version: r.ToolVersion, Status: r.Status, Outcome: r.Outcome,
-		OK: r.Outcome == tools.OutcomeSuccess, StatusCode: r.StatusCode, Result: orNull(r.Result),
-		Truncated: r.Truncated, DurationMS: r.DurationMS,
-	}
-	switch r.Outcome {
-	case "", tools.OutcomeSuccess:
-	case tools.OutcomeInvalidArguments:
-		res.Error = &tools.CallError{Type: r.Outcome, Message: r.Error}
-	default:
-		res.Error = &tools.CallError{Type: r.Outcome, Message: prompts.UpstreamFailure(prompts.FailureData{
-			Tool: r.ToolName, Outcome: r.Outcome, StatusCode: r.StatusCode})}
-	}
-	return res
-}
-
 // loadRun finds a run, looking first among those not yet written.
 func (s *Server) loadRun(c *gin.Context, workspaceID, id string) (*store.Run, error) {
 	if r, ok := s.engine.Recorder().Get(workspaceID, id); ok {
@@ -108,7 +89,7 @@ func (s *Server) getAgentRun(c *gin.Context) error {
 	if r.AgentID != p.AgentID {
 		return notFound("run")
 	}
-	c.JSON(http.StatusOK, agentRunView(r))
+	c.JSON(http.StatusOK, tools.ResultFromRun(r))
 	return nil
 }
 

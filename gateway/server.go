@@ -23,6 +23,9 @@ type Config struct {
 	Box *secrets.Box
 	// Engine runs tool calls. Required.
 	Engine *tools.Engine
+	// Queue runs background calls. Without it, background tools run in
+	// the foreground.
+	Queue Submitter
 	// Catalog resolves agents' tools. Defaults to a new catalog over Store.
 	Catalog *tools.Catalog
 	// Metrics is gathered by GET /metrics. Optional.
@@ -43,6 +46,8 @@ type Server struct {
 	catalog       *tools.Catalog
 	metrics       prometheus.Gatherer
 	metricsPublic bool
+	queue         Submitter
+	idempotency   keyedLocks
 	log           *slog.Logger
 	now           func() time.Time
 	router        *gin.Engine
@@ -66,6 +71,7 @@ func New(cfg Config) (*Server, error) {
 		catalog:       cfg.Catalog,
 		metrics:       cfg.Metrics,
 		metricsPublic: cfg.MetricsPublic,
+		queue:         cfg.Queue,
 		log:           cmp.Or(cfg.Logger, slog.Default()),
 		now:           cfg.Now,
 	}
@@ -96,6 +102,7 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/metrics", s.metricsHandlers()...)
 
 	admin := r.Group("/v1/admin", s.authenticate(store.RoleAdmin))
+	admin.GET("/workspace", s.handle(s.getWorkspace))
 	admin.POST("/keys", s.handle(s.createKey))
 	admin.GET("/keys", s.handle(s.listKeys))
 	admin.DELETE("/keys/:id", s.handle(s.revokeKey))

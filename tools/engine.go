@@ -90,8 +90,17 @@ type Call struct {
 	ReplayOf       string
 	// DryRun renders the request and returns it without sending.
 	DryRun bool
+	// CheckOnly validates the arguments and renders the request without
+	// sending it or fetching credentials: the synchronous half of a
+	// background call. A passing check has an empty Outcome.
+	CheckOnly bool
 	// Attempt numbers background attempts (0 or 1 for the first).
 	Attempt int
+	// PriorAttempts are the earlier attempts of a background run, kept in
+	// its record.
+	PriorAttempts []Attempt
+	// CreatedAt is when a background run was submitted; zero means now.
+	CreatedAt time.Time
 }
 
 // CallError is the model-readable error of a failed call.
@@ -116,6 +125,8 @@ type Result struct {
 	Truncated  bool            `json:"truncated"`
 	DurationMS float64         `json:"duration_ms"`
 	Error      *CallError      `json:"error,omitempty"`
+	// Attempts are a background run's tries so far (read back from a run).
+	Attempts []Attempt `json:"attempts,omitempty"`
 	// Request is the rendered, redacted request of a dry run.
 	Request *RecordedRequest `json:"request,omitempty"`
 	// RetryAfter is the upstream's Retry-After, for background retries.
@@ -183,6 +194,18 @@ type callState struct {
 // Run executes a call and records it. It never returns a Go error: every
 // failure is an outcome in the result.
 func (e *Engine) Run(ctx context.Context, c *Call) *Result {
+	res, run := e.Execute(ctx, c)
+	if run != nil {
+		e.recorder.Record(run)
+	}
+	return res
+}
+
+// Execute runs a call and returns its result and its redacted run record,
+// without recording it (background jobs write the record in their own
+// transaction). The record is nil for a dry run, and for a check that
+// passed.
+func (e *Engine) Execute(ctx context.Context, c *Call) (*Result, *store.Run) {
 	st := &callState{call: c, runID: cmp.Or(c.RunID, store.NewID()), start: e.now()}
 	st.redactor = redact.New()
 	if c.Conn != nil {
@@ -192,15 +215,15 @@ func (e *Engine) Run(ctx context.Context, c *Call) *Result {
 	e.run(ctx, st)
 	st.result.DurationMS = msSince(e.now(), st.start)
 	st.result.OK = st.result.Outcome == OutcomeSuccess
-	if !c.DryRun {
-		st.result.Status = store.RunStatusFailed
-		if st.result.OK {
-			st.result.Status = store.RunStatusSucceeded
-		}
-		e.record(st)
-		e.observe(st)
+	if c.DryRun || (c.CheckOnly && st.result.Outcome == "") {
+		return &st.result, nil
 	}
-	return &st.result
+	st.result.Status = store.RunStatusFailed
+	if st.result.OK {
+		st.result.Status = store.RunStatusSucceeded
+	}
+	e.observe(st)
+	return &st.result, e.buildRun(st)
 }
 
 func (e *Engine) run(ctx context.Context, st *callState) {
@@ -256,6 +279,9 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 		}
 	}
 	e.identify(st)
+	if c.CheckOnly {
+		return
+	}
 	if c.DryRun {
 		if c.Conn != nil && c.Conn.Auth.IsOAuth2() {
 			req.Header.Set("Authorization", "Bearer "+redact.Placeholder)

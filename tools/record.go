@@ -1,17 +1,19 @@
 package tools
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/toolgate/toolgate/store"
 )
 
-// record builds the redacted run of a finished call and queues it.
-func (e *Engine) record(st *callState) {
+// buildRun builds the redacted run record of a finished call.
+func (e *Engine) buildRun(st *callState) *store.Run {
 	c := st.call
 	r := st.redactor
 	now := e.now().UTC()
@@ -31,7 +33,7 @@ func (e *Engine) record(st *callState) {
 		Truncated:      st.result.Truncated,
 		IdempotencyKey: c.IdempotencyKey,
 		ReplayOf:       c.ReplayOf,
-		CreatedAt:      st.start.UTC(),
+		CreatedAt:      cmp.Or(c.CreatedAt, st.start).UTC(),
 		FinishedAt:     &now,
 	}
 	if v, ok := c.Context["conversation_id"].(string); ok {
@@ -60,8 +62,9 @@ func (e *Engine) record(st *callState) {
 		t := st.resp.Timings
 		run.Timings = mustJSON(Timings{DNSMS: ms(t.DNS), ConnectMS: ms(t.Connect), TLSMS: ms(t.TLS), TTFBMS: ms(t.TTFB), TotalMS: ms(t.Total)})
 	}
-	run.Attempts = mustJSON([]Attempt{attempt})
-	e.recorder.Record(run)
+	attempts := append(slices.Clip(c.PriorAttempts), attempt)
+	run.Attempts = mustJSON(attempts)
+	return run
 }
 
 // recordedRequest is the redacted form of the rendered request.

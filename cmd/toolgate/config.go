@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/toolgate/toolgate/background"
 	"github.com/toolgate/toolgate/egress"
 )
 
@@ -39,6 +40,13 @@ type config struct {
 	RunRetention time.Duration
 	// MetricsPublic serves /metrics without a key.
 	MetricsPublic bool
+	// Workers is the number of background jobs this process works at once.
+	// Defaults to background.WorkersDefault.
+	Workers int
+	// JobRescueAfter is how long a background job may run before it is
+	// taken to have lost its worker and is run again. Defaults to
+	// background.RescueAfterDefault.
+	JobRescueAfter time.Duration
 }
 
 // parseConfig reads flags (for the serve-like commands) over environment.
@@ -57,6 +65,8 @@ func parseConfig(name string, args []string, getenv func(string) string) (*confi
 	allow := fs.String("allow-networks", env("TOOLGATE_ALLOW_NETWORKS", ""), "comma-separated CIDRs upstream calls may reach despite the private-address guard (TOOLGATE_ALLOW_NETWORKS)")
 	retention := fs.String("run-retention", env("TOOLGATE_RUN_RETENTION", RunRetentionDefault.String()), "how long runs are kept, e.g. 168h or 7d (TOOLGATE_RUN_RETENTION)")
 	metricsPublic := fs.String("metrics-public", env("TOOLGATE_METRICS_PUBLIC", "false"), "serve /metrics without a key (TOOLGATE_METRICS_PUBLIC)")
+	workers := fs.String("workers", env("TOOLGATE_WORKERS", strconv.Itoa(background.WorkersDefault)), "background jobs worked at once by this process (TOOLGATE_WORKERS)")
+	rescue := fs.String("job-rescue-after", env("TOOLGATE_JOB_RESCUE_AFTER", background.RescueAfterDefault.String()), "rerun a background job running longer than this (TOOLGATE_JOB_RESCUE_AFTER)")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -70,6 +80,12 @@ func parseConfig(name string, args []string, getenv func(string) string) (*confi
 	}
 	if cfg.MetricsPublic, err = strconv.ParseBool(*metricsPublic); err != nil {
 		return nil, nil, fmt.Errorf("TOOLGATE_METRICS_PUBLIC: %q is not a boolean", *metricsPublic)
+	}
+	if cfg.Workers, err = strconv.Atoi(*workers); err != nil || cfg.Workers < 1 {
+		return nil, nil, fmt.Errorf("TOOLGATE_WORKERS: %q is not a positive integer", *workers)
+	}
+	if cfg.JobRescueAfter, err = time.ParseDuration(*rescue); err != nil || cfg.JobRescueAfter <= 0 {
+		return nil, nil, fmt.Errorf("TOOLGATE_JOB_RESCUE_AFTER: %q is not a positive duration", *rescue)
 	}
 	return cfg, fs.Args(), cfg.validate()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/toolgate/toolgate/background"
 	"github.com/toolgate/toolgate/egress"
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/store"
@@ -47,9 +48,29 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, out io.Writer) er
 	client := egress.New(egress.Config{AllowNetworks: cfg.AllowNetworks})
 	defer client.CloseIdleConnections()
 	engine := tools.NewEngine(tools.EngineConfig{Client: client, Recorder: recorder, Metrics: metrics, Logger: log})
+	catalog := tools.NewCatalog(tools.CatalogConfig{Store: st, Box: box})
+
+	queue, err := background.New(ctx, background.Config{
+		Store: st, Engine: engine, Catalog: catalog, Client: client, Box: box,
+		Workers: cfg.Workers, RescueAfter: cfg.JobRescueAfter, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	// The queue outlives ctx: it is stopped below, after HTTP has drained.
+	if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if err := queue.Stop(sctx); err != nil {
+			log.Error("stopping background workers", "err", err)
+		}
+	}()
 
 	srv, err := gateway.New(gateway.Config{
-		Store: st, Box: box, Engine: engine, Logger: log,
+		Store: st, Box: box, Engine: engine, Catalog: catalog, Queue: queue, Logger: log,
 		Metrics: reg, MetricsPublic: cfg.MetricsPublic,
 	})
 	if err != nil {

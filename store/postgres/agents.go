@@ -9,7 +9,7 @@ import (
 	"github.com/toolgate/toolgate/store"
 )
 
-const agentColumns = `id, workspace_id, name, instructions, tools, model, created_at, updated_at`
+const agentColumns = `id, workspace_id, name, instructions, tools, model, adapters, created_at, updated_at`
 
 // AgentInsert inserts a. A duplicate ID or name is store.ErrConflict.
 func (s *Store) AgentInsert(ctx context.Context, a *store.Agent) error {
@@ -17,8 +17,8 @@ func (s *Store) AgentInsert(ctx context.Context, a *store.Agent) error {
 	if err != nil {
 		return fmt.Errorf("inserting agent %s: %w", a.ID, err)
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO agents (`+agentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		a.ID, a.WorkspaceID, a.Name, a.Instructions, tools, rawArg(a.Model), a.CreatedAt, a.UpdatedAt)
+	_, err = s.pool.Exec(ctx, `INSERT INTO agents (`+agentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		a.ID, a.WorkspaceID, a.Name, a.Instructions, tools, rawArg(a.Model), a.Adapters, a.CreatedAt, a.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("inserting agent %s: %w", a.ID, mapErr(err))
 	}
@@ -49,17 +49,17 @@ func (s *Store) AgentList(ctx context.Context, workspaceID string, p store.ListP
 	return list, nil
 }
 
-// AgentUpdate replaces the name, instructions, tools, model and update time
-// of the agent.
+// AgentUpdate replaces the name, instructions, tools, model, adapters and
+// update time of the agent.
 func (s *Store) AgentUpdate(ctx context.Context, a *store.Agent) error {
 	tools, err := agentToolsArg(a.Tools)
 	if err != nil {
 		return fmt.Errorf("updating agent %s: %w", a.ID, err)
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE agents
-		SET name = $1, instructions = $2, tools = $3, model = $4, updated_at = $5
-		WHERE workspace_id = $6 AND id = $7`,
-		a.Name, a.Instructions, tools, rawArg(a.Model), a.UpdatedAt, a.WorkspaceID, a.ID)
+		SET name = $1, instructions = $2, tools = $3, model = $4, adapters = $5, updated_at = $6
+		WHERE workspace_id = $7 AND id = $8`,
+		a.Name, a.Instructions, tools, rawArg(a.Model), a.Adapters, a.UpdatedAt, a.WorkspaceID, a.ID)
 	if err == nil {
 		err = affectedOne(tag)
 	}
@@ -94,7 +94,8 @@ func scanAgent(row pgx.Row) (*store.Agent, error) {
 		a            store.Agent
 		tools, model *string
 	)
-	if err := row.Scan(&a.ID, &a.WorkspaceID, &a.Name, &a.Instructions, &tools, &model, &a.CreatedAt, &a.UpdatedAt); err != nil {
+	if err := row.Scan(&a.ID, &a.WorkspaceID, &a.Name, &a.Instructions, &tools, &model, &a.Adapters,
+		&a.CreatedAt, &a.UpdatedAt); err != nil {
 		return nil, err
 	}
 	if err := decodeJSON("tools", tools, &a.Tools); err != nil {

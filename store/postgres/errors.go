@@ -10,8 +10,11 @@ import (
 	"github.com/toolgate/toolgate/store"
 )
 
-// uniqueViolation is the SQLSTATE of a unique or primary key violation.
-const uniqueViolation = "23505"
+// SQLSTATEs the store maps to its sentinels.
+const (
+	uniqueViolation     = "23505"
+	foreignKeyViolation = "23503"
+)
 
 // mapErr translates driver errors to the store's sentinels: no rows is
 // store.ErrNotFound, a unique violation is store.ErrConflict. Other errors
@@ -25,6 +28,17 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: %s", store.ErrConflict, pgErr.Error())
 	}
 	return err
+}
+
+// mapParentErr is mapErr that also reports a foreign key violation (a
+// missing parent row, such as a connection of the given workspace) as
+// store.ErrNotFound.
+func mapParentErr(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == foreignKeyViolation {
+		return fmt.Errorf("%w: %s", store.ErrNotFound, pgErr.Error())
+	}
+	return mapErr(err)
 }
 
 // affectedOne returns store.ErrNotFound when tag reports no row touched.

@@ -42,11 +42,7 @@ func (s *Store) RunInsertBatch(ctx context.Context, runs []*store.Run) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var batch pgx.Batch
 		for _, r := range runs {
-			batch.Queue(runUpsert,
-				r.ID, r.WorkspaceID, r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
-				r.StatusCode, r.Error, r.DurationMS, rawArg(r.Context), rawArg(r.Arguments), rawArg(r.Request),
-				rawArg(r.Response), rawArg(r.Result), r.Truncated, rawArg(r.Timings), rawArg(r.Attempts),
-				r.IdempotencyKey, r.ReplayOf, r.CreatedAt, r.FinishedAt)
+			batch.Queue(runUpsert, runArgs(r)...)
 		}
 		results := tx.SendBatch(ctx, &batch)
 		defer results.Close()
@@ -65,6 +61,67 @@ func (s *Store) RunInsertBatch(ctx context.Context, runs []*store.Run) error {
 		return fmt.Errorf("inserting %d runs: %w", len(runs), err)
 	}
 	return nil
+}
+
+// runArgs returns the arguments of r for runColumns, in order.
+func runArgs(r *store.Run) []any {
+	return []any{
+		r.ID, r.WorkspaceID, r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
+		r.StatusCode, r.Error, r.DurationMS, rawArg(r.Context), rawArg(r.Arguments), rawArg(r.Request),
+		rawArg(r.Response), rawArg(r.Result), r.Truncated, rawArg(r.Timings), rawArg(r.Attempts),
+		r.IdempotencyKey, r.ReplayOf, r.CreatedAt, r.FinishedAt,
+	}
+}
+
+// RunInsertTx inserts r within tx, so that a run and the job that executes
+// it are written together. A duplicate ID is store.ErrConflict.
+func (s *Store) RunInsertTx(ctx context.Context, tx pgx.Tx, r *store.Run) error {
+	_, err := tx.Exec(ctx, `INSERT INTO runs (`+runColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
+		runArgs(r)...)
+	if err != nil {
+		return fmt.Errorf("inserting run %s: %w", r.ID, mapErr(err))
+	}
+	return nil
+}
+
+// RunUpdateTx replaces every column of the workspace's run r.ID but its ID,
+// workspace and creation time, within tx, so that a job's outcome is written
+// with its completion. A missing run is store.ErrNotFound.
+func (s *Store) RunUpdateTx(ctx context.Context, tx pgx.Tx, r *store.Run) error {
+	tag, err := tx.Exec(ctx, `UPDATE runs SET
+		tool_id = $1, tool_name = $2, tool_version = $3, agent_id = $4, conversation_id = $5, status = $6,
+		outcome = $7, status_code = $8, error = $9, duration_ms = $10, context = $11, arguments = $12,
+		request = $13, response = $14, result = $15, truncated = $16, timings = $17, attempts = $18,
+		idempotency_key = $19, replay_of = $20, finished_at = $21
+		WHERE workspace_id = $22 AND id = $23`,
+		r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
+		r.StatusCode, r.Error, r.DurationMS, rawArg(r.Context), rawArg(r.Arguments), rawArg(r.Request),
+		rawArg(r.Response), rawArg(r.Result), r.Truncated, rawArg(r.Timings), rawArg(r.Attempts),
+		r.IdempotencyKey, r.ReplayOf, r.FinishedAt, r.WorkspaceID, r.ID)
+	if err == nil {
+		err = affectedOne(tag)
+	}
+	if err != nil {
+		return fmt.Errorf("updating run %s: %w", r.ID, mapErr(err))
+	}
+	return nil
+}
+
+// RunGetByIdempotencyKey returns the agent's newest run (by creation time,
+// then ID) carrying key and created at or after since. An empty key never
+// matches: runs without a key store "".
+func (s *Store) RunGetByIdempotencyKey(ctx context.Context, workspaceID, agentID, key string, since time.Time) (*store.Run, error) {
+	if key == "" {
+		return nil, fmt.Errorf("getting run by idempotency key: empty key: %w", store.ErrNotFound)
+	}
+	r, err := scanRun(s.pool.QueryRow(ctx, `SELECT `+runColumns+` FROM runs
+		WHERE workspace_id = $1 AND agent_id = $2 AND idempotency_key = $3 AND created_at >= $4
+		ORDER BY created_at DESC, id DESC LIMIT 1`, workspaceID, agentID, key, since))
+	if err != nil {
+		return nil, fmt.Errorf("getting run by idempotency key: %w", mapErr(err))
+	}
+	return r, nil
 }
 
 // RunGet returns the workspace's run with the given ID.

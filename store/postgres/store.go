@@ -7,11 +7,20 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/internal/keylock"
 )
 
 // Store is a store.Store backed by a PostgreSQL connection pool.
 type Store struct {
 	pool *pgxpool.Pool
+	// schema is the schema the tables live in; it scopes advisory lock
+	// keys, which are database-wide, to this installation.
+	schema string
+
+	// tokenLocks serializes, within this process, the callers waiting for a
+	// connection's token lock, so that at most one pool connection per
+	// OAuth connection waits on the database (see OAuthTokenUpdate).
+	tokenLocks keylock.Map
 }
 
 var _ store.Store = (*Store)(nil)
@@ -33,7 +42,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("migrating postgres database: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("reading the current schema: %w", err)
+	}
+	return &Store{pool: pool, schema: schema}, nil
 }
 
 // Pool returns the store's connection pool, for code (such as a job queue)

@@ -8,7 +8,7 @@ import (
 	"github.com/toolgate/toolgate/store"
 )
 
-const agentColumns = `id, workspace_id, name, instructions, tools, model, created_at, updated_at`
+const agentColumns = `id, workspace_id, name, instructions, tools, model, adapters, created_at, updated_at`
 
 // AgentInsert inserts a. A duplicate ID or name is store.ErrConflict.
 func (s *Store) AgentInsert(ctx context.Context, a *store.Agent) error {
@@ -16,8 +16,9 @@ func (s *Store) AgentInsert(ctx context.Context, a *store.Agent) error {
 	if err != nil {
 		return fmt.Errorf("inserting agent %s: %w", a.ID, err)
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.WorkspaceID, a.Name, a.Instructions, tools, rawArg(a.Model), micros(a.CreatedAt), micros(a.UpdatedAt))
+	_, err = s.write.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.WorkspaceID, a.Name, a.Instructions, tools, rawArg(a.Model), bytesArg(a.Adapters),
+		micros(a.CreatedAt), micros(a.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("inserting agent %s: %w", a.ID, mapErr(err))
 	}
@@ -48,17 +49,17 @@ func (s *Store) AgentList(ctx context.Context, workspaceID string, p store.ListP
 	return list, nil
 }
 
-// AgentUpdate replaces the name, instructions, tools, model and update time
-// of the agent.
+// AgentUpdate replaces the name, instructions, tools, model, adapters and
+// update time of the agent.
 func (s *Store) AgentUpdate(ctx context.Context, a *store.Agent) error {
 	tools, err := agentToolsArg(a.Tools)
 	if err != nil {
 		return fmt.Errorf("updating agent %s: %w", a.ID, err)
 	}
 	res, err := s.write.ExecContext(ctx, `UPDATE agents
-		SET name = ?, instructions = ?, tools = ?, model = ?, updated_at = ?
+		SET name = ?, instructions = ?, tools = ?, model = ?, adapters = ?, updated_at = ?
 		WHERE workspace_id = ? AND id = ?`,
-		a.Name, a.Instructions, tools, rawArg(a.Model), micros(a.UpdatedAt), a.WorkspaceID, a.ID)
+		a.Name, a.Instructions, tools, rawArg(a.Model), bytesArg(a.Adapters), micros(a.UpdatedAt), a.WorkspaceID, a.ID)
 	if err == nil {
 		err = affectedOne(res)
 	}
@@ -94,7 +95,8 @@ func scanAgent(row rowScanner) (*store.Agent, error) {
 		tools, model         []byte
 		createdAt, updatedAt int64
 	)
-	if err := row.Scan(&a.ID, &a.WorkspaceID, &a.Name, &a.Instructions, &tools, &model, &createdAt, &updatedAt); err != nil {
+	if err := row.Scan(&a.ID, &a.WorkspaceID, &a.Name, &a.Instructions, &tools, &model, &a.Adapters,
+		&createdAt, &updatedAt); err != nil {
 		return nil, err
 	}
 	if err := decodeJSON("tools", tools, &a.Tools); err != nil {

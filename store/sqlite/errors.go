@@ -28,6 +28,23 @@ func mapErr(err error) error {
 	return err
 }
 
+// isForeignKeyViolation reports whether err is a FOREIGN KEY constraint
+// failure: the row refers to a parent (such as a connection of the given
+// workspace) that does not exist.
+func isForeignKeyViolation(err error) bool {
+	var sqliteErr *sqlite.Error
+	return errors.As(err, &sqliteErr) && sqliteErr.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// mapParentErr is mapErr that also reports a missing parent row as
+// store.ErrNotFound.
+func mapParentErr(err error) error {
+	if isForeignKeyViolation(err) {
+		return fmt.Errorf("%w: %s", store.ErrNotFound, err.Error())
+	}
+	return mapErr(err)
+}
+
 // affectedOne returns store.ErrNotFound when res touched no row.
 func affectedOne(res sql.Result) error {
 	n, err := res.RowsAffected()

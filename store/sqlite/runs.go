@@ -44,11 +44,7 @@ func (s *Store) RunInsertBatch(ctx context.Context, runs []*store.Run) error {
 		}
 		defer stmt.Close()
 		for _, r := range runs {
-			res, err := stmt.ExecContext(ctx,
-				r.ID, r.WorkspaceID, r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
-				r.StatusCode, r.Error, r.DurationMS, rawArg(r.Context), rawArg(r.Arguments), rawArg(r.Request),
-				rawArg(r.Response), rawArg(r.Result), boolInt(r.Truncated), rawArg(r.Timings), rawArg(r.Attempts),
-				r.IdempotencyKey, r.ReplayOf, micros(r.CreatedAt), microsPtr(r.FinishedAt))
+			res, err := stmt.ExecContext(ctx, runArgs(r)...)
 			if err != nil {
 				return fmt.Errorf("run %s: %w", r.ID, mapErr(err))
 			}
@@ -64,6 +60,67 @@ func (s *Store) RunInsertBatch(ctx context.Context, runs []*store.Run) error {
 		return fmt.Errorf("inserting %d runs: %w", len(runs), err)
 	}
 	return nil
+}
+
+// runArgs returns the arguments of r for runColumns, in order.
+func runArgs(r *store.Run) []any {
+	return []any{
+		r.ID, r.WorkspaceID, r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
+		r.StatusCode, r.Error, r.DurationMS, rawArg(r.Context), rawArg(r.Arguments), rawArg(r.Request),
+		rawArg(r.Response), rawArg(r.Result), boolInt(r.Truncated), rawArg(r.Timings), rawArg(r.Attempts),
+		r.IdempotencyKey, r.ReplayOf, micros(r.CreatedAt), microsPtr(r.FinishedAt),
+	}
+}
+
+// RunInsertTx inserts r within tx, which must have been begun on s.DB(), so
+// that a run and the job that executes it are written together. A duplicate
+// ID is store.ErrConflict.
+func (s *Store) RunInsertTx(ctx context.Context, tx *sql.Tx, r *store.Run) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO runs (`+runColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, runArgs(r)...)
+	if err != nil {
+		return fmt.Errorf("inserting run %s: %w", r.ID, mapErr(err))
+	}
+	return nil
+}
+
+// RunUpdateTx replaces every column of the workspace's run r.ID but its ID,
+// workspace and creation time, within tx (begun on s.DB()), so that a job's
+// outcome is written with its completion. A missing run is
+// store.ErrNotFound.
+func (s *Store) RunUpdateTx(ctx context.Context, tx *sql.Tx, r *store.Run) error {
+	res, err := tx.ExecContext(ctx, `UPDATE runs SET
+		tool_id = ?, tool_name = ?, tool_version = ?, agent_id = ?, conversation_id = ?, status = ?, outcome = ?,
+		status_code = ?, error = ?, duration_ms = ?, context = ?, arguments = ?, request = ?, response = ?,
+		result = ?, truncated = ?, timings = ?, attempts = ?, idempotency_key = ?, replay_of = ?, finished_at = ?
+		WHERE workspace_id = ? AND id = ?`,
+		r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
+		r.StatusCode, r.Error, r.DurationMS, rawArg(r.Context), rawArg(r.Arguments), rawArg(r.Request),
+		rawArg(r.Response), rawArg(r.Result), boolInt(r.Truncated), rawArg(r.Timings), rawArg(r.Attempts),
+		r.IdempotencyKey, r.ReplayOf, microsPtr(r.FinishedAt), r.WorkspaceID, r.ID)
+	if err == nil {
+		err = affectedOne(res)
+	}
+	if err != nil {
+		return fmt.Errorf("updating run %s: %w", r.ID, mapErr(err))
+	}
+	return nil
+}
+
+// RunGetByIdempotencyKey returns the agent's newest run (by creation time,
+// then ID) carrying key and created at or after since. An empty key never
+// matches: runs without a key store "".
+func (s *Store) RunGetByIdempotencyKey(ctx context.Context, workspaceID, agentID, key string, since time.Time) (*store.Run, error) {
+	if key == "" {
+		return nil, fmt.Errorf("getting run by idempotency key: empty key: %w", store.ErrNotFound)
+	}
+	r, err := scanRun(s.read.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs
+		WHERE workspace_id = ? AND agent_id = ? AND idempotency_key = ? AND created_at >= ?
+		ORDER BY created_at DESC, id DESC LIMIT 1`, workspaceID, agentID, key, micros(since)))
+	if err != nil {
+		return nil, fmt.Errorf("getting run by idempotency key: %w", mapErr(err))
+	}
+	return r, nil
 }
 
 // RunGet returns the workspace's run with the given ID.

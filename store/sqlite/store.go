@@ -13,6 +13,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/internal/keylock"
 )
 
 // BusyTimeoutDefault is how long, in milliseconds, a connection waits for a
@@ -25,6 +26,11 @@ const BusyTimeoutDefault = 5000
 type Store struct {
 	write *sql.DB
 	read  *sql.DB
+
+	// tokenLocks serializes the writes of each connection's OAuth token
+	// (see OAuthTokenUpdate). It coordinates this Store only: one server
+	// owns a SQLite file.
+	tokenLocks keylock.Map
 }
 
 var _ store.Store = (*Store)(nil)

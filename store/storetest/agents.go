@@ -20,7 +20,9 @@ func testAgents(t *testing.T, s store.Store) {
 		mutate func(a *store.Agent)
 	}{
 		{"full", func(a *store.Agent) {}},
-		{"nil tools and model", func(a *store.Agent) { a.Tools, a.Model = nil, nil }},
+		{"nil tools, model and adapters", func(a *store.Agent) { a.Tools, a.Model, a.Adapters = nil, nil, nil }},
+		{"nil adapters", func(a *store.Agent) { a.Adapters = nil }},
+		{"binary adapters", func(a *store.Agent) { a.Adapters = []byte{0, 1, 2, 0xff, 0xfe} }},
 		{"empty tools", func(a *store.Agent) { a.Tools = []store.AgentTool{} }},
 		{"empty instructions", func(a *store.Agent) { a.Instructions = "" }},
 	}
@@ -58,6 +60,7 @@ func testAgents(t *testing.T, s store.Store) {
 	updated.Instructions = "Be kind."
 	updated.Tools = []store.AgentTool{{Name: "crm_lookup", Version: 7}}
 	updated.Model = json.RawMessage(`{"model":"other"}`)
+	updated.Adapters = []byte("resealed-adapters")
 	updated.UpdatedAt = at(time.Minute)
 	if err := s.AgentUpdate(ctx, &updated); err != nil {
 		t.Fatalf("AgentUpdate: %v", err)
@@ -69,6 +72,32 @@ func testAgents(t *testing.T, s store.Store) {
 	if diff := cmp.Diff(&updated, got); diff != "" {
 		t.Errorf("AgentGet after update mismatch (-want +got):\n%s", diff)
 	}
+	list, err := s.AgentList(ctx, ws.ID, store.ListParams{})
+	if err != nil {
+		t.Fatalf("AgentList: %v", err)
+	}
+	for _, a := range list {
+		if a.ID == agent.ID {
+			if diff := cmp.Diff(&updated, a); diff != "" {
+				t.Errorf("AgentList item after update mismatch (-want +got):\n%s", diff)
+			}
+		}
+	}
+	// Updating to nil adapters clears them.
+	cleared := updated
+	cleared.Adapters = nil
+	if err := s.AgentUpdate(ctx, &cleared); err != nil {
+		t.Fatalf("AgentUpdate(nil adapters): %v", err)
+	}
+	if got, err := s.AgentGet(ctx, ws.ID, agent.ID); err != nil {
+		t.Fatalf("AgentGet after clearing adapters: %v", err)
+	} else if got.Adapters != nil {
+		t.Errorf("AgentGet after clearing adapters: got Adapters %q, want nil", got.Adapters)
+	}
+	if err := s.AgentUpdate(ctx, &updated); err != nil {
+		t.Fatalf("AgentUpdate(restore): %v", err)
+	}
+
 	clash := updated
 	clash.Name = "full"
 	wantErr(t, "AgentUpdate(name taken)", s.AgentUpdate(ctx, &clash), store.ErrConflict)

@@ -86,8 +86,63 @@ func newAgent(workspaceID, name string) *store.Agent {
 		Instructions: "Be brief.",
 		Tools:        []store.AgentTool{{Name: "search"}, {Name: "weather", Version: 2}},
 		Model:        json.RawMessage(`{"model":"gpt-4o-mini","temperature":0.2}`),
+		Adapters:     []byte("sealed-adapters-" + name),
 		CreatedAt:    baseTime,
 		UpdatedAt:    baseTime,
+	}
+}
+
+// mustInsertConnection inserts a connection of the workspace.
+func mustInsertConnection(t testing.TB, s store.Store, workspaceID, name string) *store.Connection {
+	t.Helper()
+	c := newConnection(workspaceID, name)
+	if err := s.ConnectionInsert(t.Context(), c); err != nil {
+		t.Fatalf("ConnectionInsert(%s): %v", name, err)
+	}
+	return c
+}
+
+// newOAuthToken returns an unsaved token state of the connection with every
+// field set.
+func newOAuthToken(workspaceID, connectionID string) *store.OAuthToken {
+	return &store.OAuthToken{
+		WorkspaceID:     workspaceID,
+		ConnectionID:    connectionID,
+		AccessToken:     []byte("sealed-access"),
+		RefreshToken:    []byte("sealed-refresh"),
+		TokenType:       "Bearer",
+		Expiry:          ptr(at(time.Hour)),
+		Scopes:          "read write",
+		Status:          store.OAuthStatusConnected,
+		LastRefreshedAt: ptr(baseTime),
+		UpdatedAt:       baseTime,
+	}
+}
+
+// newOAuthState returns an unsaved pending authorization of the connection,
+// valid for ten minutes from baseTime.
+func newOAuthState(workspaceID, connectionID string) *store.OAuthState {
+	return &store.OAuthState{
+		StateHash:    "state-" + store.NewID(),
+		WorkspaceID:  workspaceID,
+		ConnectionID: connectionID,
+		CodeVerifier: []byte("sealed-verifier"),
+		RedirectURL:  "https://toolgate.example.com/oauth/callback",
+		CreatedAt:    baseTime,
+		ExpiresAt:    at(10 * time.Minute),
+	}
+}
+
+// newSession returns an unsaved session of the workspace, valid for an hour
+// from baseTime.
+func newSession(workspaceID string) *store.Session {
+	return &store.Session{
+		IDHash:      "session-" + store.NewID(),
+		WorkspaceID: workspaceID,
+		KeyID:       store.NewID(),
+		CSRFToken:   "csrf-" + store.NewID(),
+		CreatedAt:   baseTime,
+		ExpiresAt:   at(time.Hour),
 	}
 }
 

@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -39,6 +40,10 @@ func testIsolation(t *testing.T, s store.Store) {
 		t.Fatalf("AgentInsert: %v", err)
 	}
 	mustInsertRuns(t, s, run)
+	token := newOAuthToken(a.ID, conn.ID)
+	if err := s.OAuthTokenPut(ctx, token); err != nil {
+		t.Fatalf("OAuthTokenPut: %v", err)
+	}
 
 	// Snapshot A's objects through A, to compare after B's attempts.
 	snapshot := func() []any {
@@ -49,12 +54,13 @@ func testIsolation(t *testing.T, s store.Store) {
 		gotVersions, err4 := s.ToolVersionList(ctx, a.ID, tool.ID)
 		gotAgent, err5 := s.AgentGet(ctx, a.ID, agent.ID)
 		gotRun, err6 := s.RunGet(ctx, a.ID, run.ID)
-		for i, err := range []error{err1, err2, err3, err4, err5, err6} {
+		gotToken, err7 := s.OAuthTokenGet(ctx, a.ID, conn.ID)
+		for i, err := range []error{err1, err2, err3, err4, err5, err6, err7} {
 			if err != nil {
 				t.Fatalf("reading workspace A's objects (step %d): %v", i+1, err)
 			}
 		}
-		return []any{gotKey, gotConn, gotTool, gotVersions, gotAgent, gotRun}
+		return []any{gotKey, gotConn, gotTool, gotVersions, gotAgent, gotRun, gotToken}
 	}
 	before := snapshot()
 
@@ -87,6 +93,20 @@ func testIsolation(t *testing.T, s store.Store) {
 		{"AgentUpdate", func() error { return s.AgentUpdate(ctx, &agentB) }},
 		{"AgentDelete", func() error { return s.AgentDelete(ctx, b.ID, agent.ID) }},
 		{"RunGet", func() error { _, err := s.RunGet(ctx, b.ID, run.ID); return err }},
+		{"RunGetByIdempotencyKey", func() error {
+			_, err := s.RunGetByIdempotencyKey(ctx, b.ID, run.AgentID, run.IdempotencyKey, time.Time{})
+			return err
+		}},
+		{"OAuthTokenGet", func() error { _, err := s.OAuthTokenGet(ctx, b.ID, conn.ID); return err }},
+		{"OAuthTokenPut", func() error { return s.OAuthTokenPut(ctx, newOAuthToken(b.ID, conn.ID)) }},
+		{"OAuthTokenDelete", func() error { return s.OAuthTokenDelete(ctx, b.ID, conn.ID) }},
+		{"OAuthTokenUpdate", func() error {
+			_, err := s.OAuthTokenUpdate(ctx, b.ID, conn.ID, func(*store.OAuthToken) (*store.OAuthToken, error) {
+				return newOAuthToken(b.ID, conn.ID), nil
+			})
+			return err
+		}},
+		{"OAuthStateInsert", func() error { return s.OAuthStateInsert(ctx, newOAuthState(b.ID, conn.ID)) }},
 	}
 	for _, tt := range notFound {
 		t.Run(tt.method, func(t *testing.T) {

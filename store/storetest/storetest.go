@@ -30,6 +30,12 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Isolation", testIsolation},
 		{"Pagination", testPagination},
 		{"ConcurrentRunInsertBatch", testConcurrentRunInsertBatch},
+		{"RunGetByIdempotencyKey", testRunGetByIdempotencyKey},
+		{"OAuthTokens", testOAuthTokens},
+		{"OAuthTokenUpdate", testOAuthTokenUpdate},
+		{"OAuthTokenUpdateConcurrent", testOAuthTokenUpdateConcurrent},
+		{"OAuthStates", testOAuthStates},
+		{"Sessions", testSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,11 @@
+// Package background runs tool calls as durable jobs on River: a background
+// call is validated synchronously, its run and its job are created in one
+// transaction, and workers in every serve process (any replica sharing a
+// PostgreSQL database) execute it, retrying transient failures with
+// exponential backoff and jitter. A run's final state is written in the same
+// transaction that completes its job, so a crash never leaves a finished run
+// unrecorded; a job whose worker died is rescued and run again
+// (at-least-once: the upstream sees the same Idempotency-Key, the run ID, on
+// every attempt). When a run ends, an optional signed callback is delivered
+// by a job of its own.
+package background

@@ -1,0 +1,221 @@
+package background
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/toolgate/toolgate/egress"
+	"github.com/toolgate/toolgate/secrets"
+	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/postgres"
+	"github.com/toolgate/toolgate/store/sqlite"
+	"github.com/toolgate/toolgate/tools"
+)
+
+// Defaults of Config.
+const (
+	WorkersDefault = 10
+	// RescueAfterDefault is a little over the largest tool timeout: a job
+	// running longer than this is taken to have lost its worker and is run
+	// again.
+	RescueAfterDefault = time.Duration(tools.TimeoutMSMax)*time.Millisecond + 30*time.Second
+	// CallbackTimeout bounds one callback delivery.
+	CallbackTimeout = 10 * time.Second
+	// CallbackMaxAttempts bounds deliveries of one callback.
+	CallbackMaxAttempts = 8
+)
+
+// Config holds the pieces of a Queue.
+type Config struct {
+	// Store is the run store: a *sqlite.Store or a *postgres.Store, whose
+	// database also holds the queue.
+	Store   store.Store
+	Engine  *tools.Engine
+	Catalog *tools.Catalog
+	// Client delivers callbacks through the egress guard.
+	Client *egress.Client
+	// Box opens workspaces' callback signing secrets.
+	Box *secrets.Box
+	// Workers is the number of jobs worked at once by this process.
+	// Defaults to WorkersDefault.
+	Workers int
+	// RescueAfter defaults to RescueAfterDefault.
+	RescueAfter time.Duration
+	Logger      *slog.Logger
+	// Now is the clock. Defaults to time.Now.
+	Now func() time.Time
+	// Jitter returns a float in [0, 1) for backoff; nil means math/rand.
+	Jitter func() float64
+	// BackoffBase is the first retry's delay before jitter. Defaults to
+	// BackoffBaseDefault.
+	BackoffBase time.Duration
+}
+
+// Validate reports a Config that cannot work.
+func (c *Config) Validate() error {
+	switch {
+	case c.Store == nil:
+		return errors.New("background: Config.Store is required")
+	case c.Engine == nil:
+		return errors.New("background: Config.Engine is required")
+	case c.Catalog == nil:
+		return errors.New("background: Config.Catalog is required")
+	case c.Client == nil:
+		return errors.New("background: Config.Client is required")
+	case c.Box == nil:
+		return errors.New("background: Config.Box is required")
+	case c.Workers < 0:
+		return errors.New("background: Config.Workers must not be negative")
+	case c.RescueAfter < 0:
+		return errors.New("background: Config.RescueAfter must not be negative")
+	}
+	return nil
+}
+
+// Queue submits background runs and works them.
+type Queue struct {
+	impl queueImpl
+}
+
+// queueImpl is the driver-specific queue (SQLite or PostgreSQL).
+type queueImpl interface {
+	submit(ctx context.Context, run *store.Run, args RunArgs) error
+	start(ctx context.Context) error
+	stop(ctx context.Context) error
+}
+
+// New migrates River's tables in the store's database and returns a Queue
+// ready to Start.
+func New(ctx context.Context, cfg Config) (*Queue, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.Workers = cmp.Or(cfg.Workers, WorkersDefault)
+	cfg.RescueAfter = cmp.Or(cfg.RescueAfter, RescueAfterDefault)
+	cfg.BackoffBase = cmp.Or(cfg.BackoffBase, BackoffBaseDefault)
+	cfg.Logger = cmp.Or(cfg.Logger, slog.Default())
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	var impl queueImpl
+	var err error
+	switch st := cfg.Store.(type) {
+	case *sqlite.Store:
+		impl, err = newQueue(ctx, &cfg, sqliteOps(st))
+	case *postgres.Store:
+		impl, err = newQueue(ctx, &cfg, postgresOps(st))
+	default:
+		return nil, fmt.Errorf("background: unsupported store %T", cfg.Store)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Queue{impl: impl}, nil
+}
+
+// Submit stores a queued run and enqueues its job in one transaction.
+// timeout is the tool's.
+func (q *Queue) Submit(ctx context.Context, run *store.Run, timeout time.Duration, callbackURL string) error {
+	return q.impl.submit(ctx, run, RunArgs{WorkspaceID: run.WorkspaceID, RunID: run.ID, CallbackURL: callbackURL,
+		TimeoutMS: int(timeout.Milliseconds())})
+}
+
+// Start starts the workers.
+func (q *Queue) Start(ctx context.Context) error { return q.impl.start(ctx) }
+
+// Stop stops fetching jobs and waits for running ones until ctx is done,
+// then cancels them; a cancelled job is handed back to be run again.
+func (q *Queue) Stop(ctx context.Context) error { return q.impl.stop(ctx) }
+
+// txOps are the transactional operations of one store kind.
+type txOps[TDriver riverdriver.Driver[TTx], TTx any] struct {
+	driver    TDriver
+	begin     func(ctx context.Context) (TTx, error)
+	commit    func(ctx context.Context, tx TTx) error
+	rollback  func(ctx context.Context, tx TTx)
+	insertRun func(ctx context.Context, tx TTx, run *store.Run) error
+	updateRun func(ctx context.Context, tx TTx, run *store.Run) error
+}
+
+// queue is a Queue over one River driver.
+type queue[TDriver riverdriver.Driver[TTx], TTx any] struct {
+	cfg    *Config
+	ops    txOps[TDriver, TTx]
+	client *river.Client[TTx]
+}
+
+func newQueue[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, cfg *Config, ops txOps[TDriver, TTx]) (*queue[TDriver, TTx], error) {
+	migrator, err := rivermigrate.New(ops.driver, &rivermigrate.Config{Logger: quiet(cfg.Logger)})
+	if err != nil {
+		return nil, fmt.Errorf("background: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return nil, fmt.Errorf("background: migrating the job queue: %w", err)
+	}
+	q := &queue[TDriver, TTx]{cfg: cfg, ops: ops}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &runWorker[TDriver, TTx]{q: q})
+	river.AddWorker(workers, &callbackWorker[TDriver, TTx]{q: q})
+	q.client, err = river.NewClient(ops.driver, &river.Config{
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers:              workers,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		JobTimeout:           -1, // each worker sets its own
+		Logger:               quiet(cfg.Logger),
+		FetchCooldown:        10 * time.Millisecond,
+		FetchPollInterval:    200 * time.Millisecond,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("background: %w", err)
+	}
+	return q, nil
+}
+
+// quiet keeps River's own logging to warnings and errors.
+func quiet(log *slog.Logger) *slog.Logger {
+	return slog.New(levelHandler{min: slog.LevelWarn, Handler: log.Handler()})
+}
+
+type levelHandler struct {
+	min slog.Level
+	slog.Handler
+}
+
+func (h levelHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (q *queue[TDriver, TTx]) submit(ctx context.Context, run *store.Run, args RunArgs) error {
+	tx, err := q.ops.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer q.ops.rollback(ctx, tx)
+	if err := q.ops.insertRun(ctx, tx, run); err != nil {
+		return fmt.Errorf("storing queued run: %w", err)
+	}
+	if _, err := q.client.InsertTx(ctx, tx, args, nil); err != nil {
+		return fmt.Errorf("enqueueing run: %w", err)
+	}
+	return q.ops.commit(ctx, tx)
+}
+
+func (q *queue[TDriver, TTx]) start(ctx context.Context) error { return q.client.Start(ctx) }
+
+func (q *queue[TDriver, TTx]) stop(ctx context.Context) error {
+	if err := q.client.Stop(ctx); err != nil {
+		// Out of time: cancel what still runs; River hands it back.
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return errors.Join(err, q.client.StopAndCancel(cctx))
+	}
+	return nil
+}

@@ -1,0 +1,214 @@
+package background
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+
+	"github.com/toolgate/toolgate/egress"
+	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/tenant"
+	"github.com/toolgate/toolgate/tools"
+)
+
+// runWorker executes background runs.
+type runWorker[TDriver riverdriver.Driver[TTx], TTx any] struct {
+	river.WorkerDefaults[RunArgs]
+	q *queue[TDriver, TTx]
+}
+
+// recordMargin is the time a job has beyond its tool's timeout to load and
+// record the run.
+const recordMargin = 5 * time.Second
+
+// Timeout gives an attempt its tool's timeout plus room to record it. River
+// rescues a job only after both this and Config.RescueAfter have passed.
+func (w *runWorker[TDriver, TTx]) Timeout(job *river.Job[RunArgs]) time.Duration {
+	ms := job.Args.TimeoutMS
+	if ms <= 0 || ms > tools.TimeoutMSMax {
+		ms = tools.TimeoutMSMax
+	}
+	return time.Duration(ms)*time.Millisecond + recordMargin
+}
+
+// Work makes one attempt of a run. A retryable failure with attempts left
+// stores the attempt and snoozes the job for the backoff; anything else is
+// final: the run's last state is written in the transaction that completes
+// the job (and enqueues its callback).
+func (w *runWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[RunArgs]) error {
+	cfg := w.q.cfg
+	args := job.Args
+	run, err := cfg.Store.RunGet(ctx, args.WorkspaceID, args.RunID)
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(fmt.Errorf("run %s no longer exists", args.RunID))
+	}
+	if err != nil {
+		return err
+	}
+	if run.Status == store.RunStatusSucceeded || run.Status == store.RunStatusFailed {
+		return w.finish(ctx, job, nil) // delivered again after it ended
+	}
+	var prior []tools.Attempt
+	if len(run.Attempts) > 0 {
+		_ = json.Unmarshal(run.Attempts, &prior)
+	}
+	var callCtx map[string]any
+	_ = json.Unmarshal(run.Context, &callCtx)
+	call := &tools.Call{
+		WorkspaceID: run.WorkspaceID, AgentID: run.AgentID, Arguments: run.Arguments, Context: callCtx,
+		RunID: run.ID, IdempotencyKey: run.IdempotencyKey, ReplayOf: run.ReplayOf,
+		Attempt: len(prior) + 1, PriorAttempts: prior, CreatedAt: run.CreatedAt,
+	}
+	prepared, err := cfg.Catalog.Version(ctx, run.WorkspaceID, run.ToolID, run.ToolVersion)
+	if errors.Is(err, tools.ErrToolNotFound) {
+		prepared = &tools.Prepared{ToolID: run.ToolID, Name: run.ToolName, Version: run.ToolVersion}
+		call.ConnectionErr = fmt.Errorf("tool %s version %d no longer exists", run.ToolName, run.ToolVersion)
+	} else if err != nil {
+		return err
+	}
+	call.Tool = prepared
+	if prepared.Def != nil && prepared.Def.Connection != "" {
+		conn, err := cfg.Catalog.Connection(ctx, run.WorkspaceID, prepared.Def.Connection)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			call.ConnectionErr = fmt.Errorf("connection %s does not exist", prepared.Def.Connection)
+		case err != nil:
+			return err
+		default:
+			call.Conn = conn
+		}
+	}
+
+	running := *run
+	running.Status = store.RunStatusRunning
+	if err := cfg.Store.RunInsertBatch(ctx, []*store.Run{&running}); err != nil {
+		return err
+	}
+	res, record := cfg.Engine.Execute(ctx, call)
+	if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
+		// Shutting down mid-attempt: hand the job back untouched.
+		return river.JobSnooze(0)
+	}
+	maxAttempts := tools.MaxAttemptsDefault
+	if prepared.Def != nil {
+		maxAttempts = prepared.Def.EffectiveMaxAttempts()
+	}
+	if tools.Retryable(res.Outcome, res.StatusCode) && call.Attempt < maxAttempts {
+		record.Status = store.RunStatusQueued
+		record.FinishedAt = nil
+		if err := cfg.Store.RunInsertBatch(ctx, []*store.Run{record}); err != nil {
+			return err
+		}
+		return river.JobSnooze(Backoff(cfg.BackoffBase, call.Attempt, res.RetryAfter, cfg.Jitter))
+	}
+	return w.finish(ctx, job, record)
+}
+
+// finish completes the job, writing the run's final record (when given) and
+// enqueueing its callback in the same transaction.
+func (w *runWorker[TDriver, TTx]) finish(ctx context.Context, job *river.Job[RunArgs], record *store.Run) error {
+	ops := w.q.ops
+	tx, err := ops.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer ops.rollback(ctx, tx)
+	if record != nil {
+		if err := ops.updateRun(ctx, tx, record); err != nil {
+			return fmt.Errorf("storing final run: %w", err)
+		}
+		if job.Args.CallbackURL != "" {
+			cb := CallbackArgs{WorkspaceID: record.WorkspaceID, RunID: record.ID, URL: job.Args.CallbackURL}
+			if _, err := river.ClientFromContext[TTx](ctx).InsertTx(ctx, tx, cb, &river.InsertOpts{MaxAttempts: CallbackMaxAttempts}); err != nil {
+				return fmt.Errorf("enqueueing callback: %w", err)
+			}
+		}
+	}
+	if _, err := river.JobCompleteTx[TDriver](ctx, tx, job); err != nil {
+		return err
+	}
+	return ops.commit(ctx, tx)
+}
+
+// SignatureHeader carries a callback's signature:
+// "t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">".
+const SignatureHeader = "X-Toolgate-Signature"
+
+// Sign returns the signature header value of body at time t.
+func Sign(secret []byte, t time.Time, body []byte) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(ts))
+	mac.Write([]byte{'.'})
+	mac.Write(body)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// callbackWorker delivers a finished run to its callback URL.
+type callbackWorker[TDriver riverdriver.Driver[TTx], TTx any] struct {
+	river.WorkerDefaults[CallbackArgs]
+	q *queue[TDriver, TTx]
+}
+
+// Timeout bounds one delivery.
+func (w *callbackWorker[TDriver, TTx]) Timeout(*river.Job[CallbackArgs]) time.Duration {
+	return CallbackTimeout + 5*time.Second
+}
+
+// Work POSTs the run's result, signed with the workspace's secret. A
+// destination the egress guard refuses is never retried.
+func (w *callbackWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[CallbackArgs]) error {
+	cfg := w.q.cfg
+	args := job.Args
+	run, err := cfg.Store.RunGet(ctx, args.WorkspaceID, args.RunID)
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(err)
+	}
+	if err != nil {
+		return err
+	}
+	ws, err := cfg.Store.WorkspaceGet(ctx, args.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	secret, err := cfg.Box.Open(ws.SigningSecret, tenant.SigningSecretAAD(ws.ID))
+	if err != nil {
+		return river.JobCancel(fmt.Errorf("opening signing secret of workspace %s: %w", ws.ID, err))
+	}
+	body, err := json.Marshal(tools.ResultFromRun(run))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, CallbackTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, args.URL, bytes.NewReader(body))
+	if err != nil {
+		return river.JobCancel(fmt.Errorf("callback URL: %w", err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(SignatureHeader, Sign(secret, cfg.Now(), body))
+	req.Header.Set(tools.HeaderRunID, run.ID)
+	resp, err := cfg.Client.Do(ctx, req, egress.Options{MaxResponseBytes: 64 << 10})
+	if err != nil {
+		if errors.Is(err, egress.ErrBlocked) {
+			cfg.Logger.Warn("callback refused by the egress guard", "run_id", run.ID, "err", err)
+			return river.JobCancel(err)
+		}
+		return fmt.Errorf("delivering callback: %w", err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("callback answered %d", resp.StatusCode)
+	}
+	return nil
+}

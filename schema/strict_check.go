@@ -1,0 +1,320 @@
+package schema
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Strict mode's documented limits. OpenAI has raised some of them for newer
+// models (5,000 properties, 10 levels); these are the original, lower values,
+// so a schema within them works with every model that has strict mode.
+const (
+	strictMaxProperties   = 100
+	strictMaxDepth        = 5
+	strictMaxEnumValues   = 500
+	strictMaxStringLength = 15000
+)
+
+// strictKeywords are the keywords strict mode accepts in a schema.
+var strictKeywords = []string{
+	"type", "description", "title",
+	"properties", "required", "additionalProperties",
+	"items", "minItems", "maxItems",
+	"enum", "const", "anyOf", "$ref", "$defs", "definitions",
+	"pattern", "format",
+	"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+}
+
+// StrictModeError lists the ways a schema breaks the rules of OpenAI strict
+// mode, as found by [ValidateOpenAIStrict].
+type StrictModeError struct {
+	// Problems are "path: what is wrong", in the order found.
+	Problems []string
+}
+
+// Error implements error.
+func (e *StrictModeError) Error() string {
+	return "not valid for OpenAI strict mode: " + strings.Join(e.Problems, "; ")
+}
+
+// ValidateOpenAIStrict checks that a schema keeps the rules of OpenAI strict
+// mode as [OpenAIStrict] applies them: the root is an object and not an anyOf;
+// every object has additionalProperties false and lists all its properties
+// in required; every schema has a type (or enum, const, anyOf or $ref); only
+// the keywords strict mode supports appear; $ref stands alone and points into
+// $defs or at the root; arrays have items; and the limits on properties,
+// nesting, enum values and total string length hold. It returns nil or a
+// [*StrictModeError].
+func ValidateOpenAIStrict(raw json.RawMessage) error {
+	v, err := decodeOrdered(raw)
+	if err != nil {
+		return &StrictModeError{Problems: []string{RootPath + ": is not valid JSON: " + err.Error()}}
+	}
+	problems := checkStrict(v)
+	if len(problems) == 0 {
+		return nil
+	}
+	e := &StrictModeError{}
+	for _, p := range problems {
+		e.Problems = append(e.Problems, p.path+": "+p.message)
+	}
+	return e
+}
+
+type strictProblem struct {
+	path, message string
+}
+
+// strictChecker walks a schema for [ValidateOpenAIStrict].
+type strictChecker struct {
+	root       *jsonObject
+	problems   []strictProblem
+	properties int
+	enumValues int
+	stringLen  int
+	deepest    int
+	refDepth   map[string]int // the depth under each reference followed
+}
+
+func checkStrict(v any) []strictProblem {
+	root, ok := v.(*jsonObject)
+	if !ok {
+		return []strictProblem{{RootPath, "must be a schema object"}}
+	}
+	c := &strictChecker{root: root, refDepth: make(map[string]int)}
+	if typ, _ := root.str("type"); typ != "object" {
+		c.add(RootPath+".type", `must be "object"`)
+	}
+	if root.has("anyOf") {
+		c.add(RootPath+".anyOf", "is not allowed at the root")
+	}
+	c.schema(root, RootPath, true)
+	for _, k := range []string{"$defs", "definitions"} {
+		defs, ok := root.values[k].(*jsonObject)
+		if !ok {
+			if root.has(k) {
+				c.add(RootPath+"."+k, "must be an object")
+			}
+			continue
+		}
+		for _, name := range defs.keys {
+			c.stringLen += len(name)
+			c.schema(defs.values[name], joinPath(RootPath+"."+k, name), false)
+		}
+	}
+	c.deepest = c.depthOf(root, []string{"#"})
+	if c.properties > strictMaxProperties {
+		c.add(RootPath, fmt.Sprintf("has %d properties in all; strict mode allows at most %d", c.properties, strictMaxProperties))
+	}
+	if c.deepest > strictMaxDepth {
+		c.add(RootPath, fmt.Sprintf("nests objects %d levels deep; strict mode allows at most %d", c.deepest, strictMaxDepth))
+	}
+	if c.enumValues > strictMaxEnumValues {
+		c.add(RootPath, fmt.Sprintf("has %d enum values in all; strict mode allows at most %d", c.enumValues, strictMaxEnumValues))
+	}
+	if c.stringLen > strictMaxStringLength {
+		c.add(RootPath, fmt.Sprintf("has %d characters of property names, definition names, enum and const values; strict mode allows at most %d", c.stringLen, strictMaxStringLength))
+	}
+	return c.problems
+}
+
+func (c *strictChecker) add(path, message string) {
+	c.problems = append(c.problems, strictProblem{path, message})
+}
+
+// schema checks one schema and the schemas inside it, except $defs, which
+// checkStrict checks once each.
+func (c *strictChecker) schema(v any, path string, isRoot bool) {
+	s, ok := v.(*jsonObject)
+	if !ok {
+		c.add(path, "must be a schema object")
+		return
+	}
+	for _, k := range s.keys {
+		if !slices.Contains(strictKeywords, k) {
+			c.add(path+"."+k, "is not supported in strict mode")
+		}
+		if (k == "$defs" || k == "definitions") && !isRoot {
+			c.add(path+"."+k, "is only allowed at the root")
+		}
+	}
+	for _, k := range []string{"description", "title", "pattern"} {
+		if v, ok := s.get(k); ok {
+			if _, isString := v.(string); !isString {
+				c.add(path+"."+k, "must be a string")
+			}
+		}
+	}
+
+	if ref, ok := s.get("$ref"); ok {
+		c.ref(ref, path+".$ref")
+		if len(s.keys) > 1 {
+			c.add(path, "has keywords beside $ref; strict mode takes a reference only on its own")
+		}
+		return
+	}
+	var types []string
+	if t, ok := s.get("type"); ok {
+		var valid bool
+		if types, valid = typeNames(t); !valid {
+			c.add(path+".type", "must be a type name or a list of distinct type names")
+		}
+	} else if !s.has("enum") && !s.has("const") && !s.has("anyOf") {
+		c.add(path, "has no type (nor enum, const, anyOf or $ref)")
+	}
+	if list, ok := s.get("anyOf"); ok {
+		if !s.only("anyOf", "description", "title") {
+			c.add(path, "has keywords beside anyOf other than description and title")
+		}
+		branches, ok := list.([]any)
+		if !ok || len(branches) == 0 {
+			c.add(path+".anyOf", "must be a non-empty list of schemas")
+		}
+		for i, b := range branches {
+			c.schema(b, path+".anyOf["+strconv.Itoa(i)+"]", false)
+		}
+	}
+	if v, ok := s.get("enum"); ok {
+		values, ok := v.([]any)
+		if !ok || len(values) == 0 {
+			c.add(path+".enum", "must be a non-empty list")
+		}
+		c.enumValues += len(values)
+		for _, value := range values {
+			if str, ok := value.(string); ok {
+				c.stringLen += len(str)
+			}
+		}
+	}
+	if v, ok := s.get("const"); ok {
+		if str, ok := v.(string); ok {
+			c.stringLen += len(str)
+		}
+	}
+	if f, ok := s.get("format"); ok {
+		if str, _ := f.(string); !slices.Contains(strictFormats, str) {
+			c.add(path+".format", fmt.Sprintf("must be one of %s", strings.Join(strictFormats, ", ")))
+		}
+	}
+	for _, k := range []string{"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"} {
+		if v, ok := s.get(k); ok {
+			if _, isNumber := v.(json.Number); !isNumber {
+				c.add(path+"."+k, "must be a number")
+			}
+		}
+	}
+	for _, k := range []string{"minItems", "maxItems"} {
+		if v, ok := s.get(k); ok {
+			if _, isCount := nonNegativeInt(v); !isCount {
+				c.add(path+"."+k, "must be a non-negative integer")
+			}
+		}
+	}
+
+	isObject := slices.Contains(types, "object")
+	props, hasProps := s.values["properties"].(*jsonObject)
+	if s.has("properties") && !hasProps {
+		c.add(path+".properties", "must be an object")
+	}
+	if (s.has("properties") || s.has("required") || s.has("additionalProperties")) && !isObject {
+		c.add(path, `has object keywords but its type does not include "object"`)
+	}
+	if isObject {
+		if !hasProps {
+			c.add(path+".properties", "is missing; strict mode needs the properties of every object")
+		}
+		if !isClosedObjectSchema(s.values["additionalProperties"]) {
+			c.add(path+".additionalProperties", "must be false")
+		}
+		required, ok := stringList(s.values["required"])
+		if !ok {
+			c.add(path+".required", "must list every property")
+		}
+		if hasProps {
+			for _, name := range props.keys {
+				c.properties++
+				c.stringLen += len(name)
+				if ok && !slices.Contains(required, name) {
+					c.add(joinPath(path+".properties", name), "is not listed in required; strict mode needs every property required (make it nullable to let it be left out)")
+				}
+				c.schema(props.values[name], joinPath(path+".properties", name), false)
+			}
+			for _, name := range required {
+				if !props.has(name) {
+					c.add(path+".required", "lists "+name+", which is not a property")
+				}
+			}
+		}
+	}
+	if slices.Contains(types, "array") {
+		if items, ok := s.get("items"); ok {
+			c.schema(items, path+".items", false)
+		} else {
+			c.add(path+".items", "is missing; strict mode needs the items schema of every array")
+		}
+	} else if s.has("items") || s.has("minItems") || s.has("maxItems") {
+		c.add(path, `has array keywords but its type does not include "array"`)
+	}
+}
+
+// ref checks a reference: the root or a member of $defs or definitions.
+func (c *strictChecker) ref(v any, path string) {
+	ref, _ := v.(string)
+	if ref == "#" {
+		return
+	}
+	tokens := pointerTokens(strings.TrimPrefix(ref, "#"))
+	if strings.HasPrefix(ref, "#/") && len(tokens) == 2 && (tokens[0] == "$defs" || tokens[0] == "definitions") {
+		if defs, ok := c.root.values[tokens[0]].(*jsonObject); ok && defs.has(tokens[1]) {
+			return
+		}
+		c.add(path, "refers to "+strconv.Quote(ref)+", which does not exist")
+		return
+	}
+	c.add(path, "must be # or #/$defs/name")
+}
+
+// depthOf returns how many levels of objects nest in a schema, following
+// references; a reference back into one being followed (a recursive schema)
+// adds nothing. Each reference's depth is computed once, so a schema that
+// refers to the same definition many times is walked in linear time.
+func (c *strictChecker) depthOf(v any, following []string) int {
+	s, ok := v.(*jsonObject)
+	if !ok {
+		return 0
+	}
+	if ref, ok := s.str("$ref"); ok {
+		if slices.Contains(following, ref) {
+			return 0
+		}
+		if d, ok := c.refDepth[ref]; ok {
+			return d
+		}
+		target, err := resolveLocalRef(c.root, ref, RootPath)
+		if err != nil {
+			return 0
+		}
+		d := c.depthOf(target, append(following, ref))
+		c.refDepth[ref] = d
+		return d
+	}
+	inner := 0
+	if props, ok := s.values["properties"].(*jsonObject); ok {
+		for _, name := range props.keys {
+			inner = max(inner, c.depthOf(props.values[name], following))
+		}
+	}
+	inner = max(inner, c.depthOf(s.values["items"], following))
+	if branches, ok := s.values["anyOf"].([]any); ok {
+		for _, b := range branches {
+			inner = max(inner, c.depthOf(b, following))
+		}
+	}
+	if types, _ := typeNames(s.values["type"]); slices.Contains(types, "object") {
+		return inner + 1
+	}
+	return inner
+}

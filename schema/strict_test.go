@@ -1,0 +1,314 @@
+package schema
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// deepSchema nests objects levels deep under the property "n".
+func deepSchema(levels int) string {
+	s := `{"type":"object","properties":{"leaf":{"type":"string"}},"required":["leaf"]}`
+	for range levels - 1 {
+		s = `{"type":"object","properties":{"n":` + s + `},"required":["n"]}`
+	}
+	return s
+}
+
+// wideSchema has count string properties.
+func wideSchema(count int) string {
+	props := make([]string, count)
+	for i := range props {
+		props[i] = fmt.Sprintf(`"p%d":{"type":"string"}`, i)
+	}
+	return `{"type":"object","properties":{` + strings.Join(props, ",") + `}}`
+}
+
+// doublingSchema has definitions that each refer twice to the next, so that
+// inlining them makes 2^levels copies.
+func doublingSchema(levels int) string {
+	s := `{"type":"object","properties":{"x":{"$ref":"#/$defs/d0"}},"$defs":{`
+	for i := range levels {
+		s += fmt.Sprintf(`"d%d":{"type":"object","properties":{"a":{"$ref":"#/$defs/d%d"},"b":{"$ref":"#/$defs/d%d"}},"required":["a","b"]},`, i, i+1, i+1)
+	}
+	return s + fmt.Sprintf(`"d%d":{"type":"string"}}}`, levels)
+}
+
+func TestOpenAIStrictRefuses(t *testing.T) {
+	tests := []struct {
+		name   string
+		schema string
+		path   string
+		reason string // a part of the reason
+	}{
+		{"root not an object", `[]`, "input_schema", "must be a JSON object"},
+		{"root type string", `{"type":"string"}`, "input_schema.type", `must be "object"`},
+		{"open map", `{"type":"object","properties":{"m":{"type":"object","additionalProperties":{"type":"string"}}}}`, "input_schema.properties.m.additionalProperties", "open map"},
+		{"pattern properties", `{"type":"object","patternProperties":{"^x":{"type":"string"}}}`, "input_schema.patternProperties", "by pattern"},
+		{"free-form nested object", `{"type":"object","properties":{"meta":{"type":"object"}}}`, "input_schema.properties.meta", "without declared properties"},
+		{"any value", `{"type":"object","properties":{"v":{"description":"anything"}}}`, "input_schema.properties.v", "any JSON value"},
+		{"array without items", `{"type":"object","properties":{"tags":{"type":"array"}}}`, "input_schema.properties.tags", "without an items schema"},
+		{"tuple", `{"type":"object","properties":{"pt":{"type":"array","prefixItems":[{"type":"number"},{"type":"number"}]}}}`, "input_schema.properties.pt.prefixItems", "tuple"},
+		{"remote ref", `{"type":"object","properties":{"x":{"$ref":"https://example.com/x.json"}}}`, "input_schema.properties.x.$ref", "outside this schema"},
+		{"ref outside $defs", `{"type":"object","properties":{"a":{"type":"string"},"b":{"$ref":"#/properties/a"}}}`, "input_schema.properties.b.$ref", "#/$defs/name"},
+		{"root anyOf of shapes", `{"type":"object","anyOf":[{"properties":{"a":{"type":"string"}}},{"properties":{"b":{"type":"string"}}}]}`, "input_schema.anyOf", "one object at the root"},
+		{"optional and nullable", `{"type":"object","properties":{"nick":{"type":["string","null"]}}}`, "input_schema.properties.nick", "could not be told apart"},
+		{"optional nullable anyOf", `{"type":"object","properties":{"v":{"anyOf":[{"type":"string"},{"type":"null"}]}}}`, "input_schema.properties.v", "could not be told apart"},
+		{"required but undeclared", `{"type":"object","properties":{"a":{"type":"string"}},"required":["a","b"]}`, "input_schema.required", "lists b"},
+		{"allOf that disagrees", `{"type":"object","properties":{"n":{"allOf":[{"type":"string"},{"type":"integer"}]}}}`, "input_schema.properties.n.allOf[1].type", "disagrees"},
+		{"too deep", deepSchema(6), "input_schema", "nests objects 6 levels deep"},
+		{"too many properties", wideSchema(101), "input_schema", "has 101 properties"},
+		{"too deep through references", doublingSchema(40), "input_schema", "nests objects 41 levels deep"},
+		{"recursive allOf", `{"type":"object","allOf":[{"$ref":"#"},{"$ref":"#"}]}`, "input_schema" + strings.Repeat(".allOf[0]", 17), "too deeply to merge"},
+		{"invalid JSON", `{"type":`, "input_schema", "not valid JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _, err := OpenAIStrict(json.RawMessage(tt.schema))
+			var nce *NotConvertibleError
+			if !errors.As(err, &nce) {
+				t.Fatalf("OpenAIStrict = %s, %v; want a *NotConvertibleError", out, err)
+			}
+			if nce.Target != TargetOpenAIStrict || nce.Path != tt.path || !strings.Contains(nce.Reason, tt.reason) {
+				t.Errorf("error = %+v, want target %q, path %q and a reason containing %q", *nce, TargetOpenAIStrict, tt.path, tt.reason)
+			}
+		})
+	}
+}
+
+func TestOpenAIStrictLimitsAreInclusive(t *testing.T) {
+	for name, schema := range map[string]string{"5 levels": deepSchema(5), "100 properties": wideSchema(100)} {
+		if _, _, err := OpenAIStrict(json.RawMessage(schema)); err != nil {
+			t.Errorf("%s: OpenAIStrict: %v", name, err)
+		}
+	}
+}
+
+func TestOpenAIStrictConverts(t *testing.T) {
+	tests := []struct {
+		name   string
+		schema string
+		want   string
+		note   string
+	}{
+		{
+			name:   "absent schema",
+			schema: ``,
+			want:   `{"type":"object","properties":{},"required":[],"additionalProperties":false}`,
+		},
+		{
+			name:   "recursive reference to the root",
+			schema: `{"type":"object","properties":{"name":{"type":"string"},"children":{"type":"array","items":{"$ref":"#"}}},"required":["name","children"]}`,
+			want:   `{"type":"object","properties":{"name":{"type":"string"},"children":{"type":"array","items":{"$ref":"#"}}},"required":["name","children"],"additionalProperties":false}`,
+		},
+		{
+			name:   "optional const and enum without type",
+			schema: `{"type":"object","properties":{"kind":{"const":"lead"},"size":{"enum":[1,2,3]}}}`,
+			want:   `{"type":"object","properties":{"kind":{"anyOf":[{"type":"string","const":"lead"},{"type":"null"}]},"size":{"type":["integer","null"],"enum":[1,2,3,null]}},"required":["kind","size"],"additionalProperties":false}`,
+		},
+		{
+			name:   "required property that takes null stays as it is",
+			schema: `{"type":"object","properties":{"nick":{"type":["string","null"]}},"required":["nick"]}`,
+			want:   `{"type":"object","properties":{"nick":{"type":["string","null"]}},"required":["nick"],"additionalProperties":false}`,
+		},
+		{
+			name:   "root constraints become the description note",
+			schema: `{"type":"object","properties":{"phone":{"type":"string"},"email":{"type":"string"}},"anyOf":[{"required":["phone"]},{"required":["email"]}],"dependentRequired":{"email":["phone"]}}`,
+			want:   `{"type":"object","properties":{"phone":{"type":["string","null"]},"email":{"type":["string","null"]}},"required":["phone","email"],"additionalProperties":false}`,
+			note:   "Arguments: must include phone or email; when email is given, phone must be given too.",
+		},
+		{
+			name:   "dropped keywords are described",
+			schema: `{"type":"object","properties":{"code":{"type":"string","description":"Voucher code","minLength":4,"not":{"const":"TEST"},"format":"uri","examples":["ABCD","WXYZ"]},"ids":{"type":"array","items":{"type":"integer"},"uniqueItems":true,"contains":{"const":1}}},"required":["code","ids"]}`,
+			want:   `{"type":"object","properties":{"code":{"type":"string","description":"Voucher code. Constraints: must be at least 4 characters long; must not match {\"const\":\"TEST\"}; must be an absolute URI, e.g. https://example.com/page. Examples: \"ABCD\", \"WXYZ\"."},"ids":{"type":"array","items":{"type":"integer"},"description":"Constraints: must not repeat items; must contain at least one item matching {\"const\":1}."}},"required":["code","ids"],"additionalProperties":false}`,
+		},
+		{
+			name:   "draft-07 definitions",
+			schema: `{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","definitions":{"id":{"type":"string","format":"uuid"}},"properties":{"id":{"$ref":"#/definitions/id"}},"required":["id"]}`,
+			want:   `{"type":"object","definitions":{"id":{"type":"string","format":"uuid"}},"properties":{"id":{"$ref":"#/definitions/id"}},"required":["id"],"additionalProperties":false}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, note, err := OpenAIStrict(json.RawMessage(tt.schema))
+			if err != nil {
+				t.Fatalf("OpenAIStrict: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, string(out)); diff != "" {
+				t.Errorf("converted mismatch (-want +got):\n%s", diff)
+			}
+			if note != tt.note {
+				t.Errorf("descriptionNote = %q, want %q", note, tt.note)
+			}
+			if err := ValidateOpenAIStrict(out); err != nil {
+				t.Errorf("ValidateOpenAIStrict: %v", err)
+			}
+			if _, err := Compile(out); err != nil {
+				t.Errorf("converted schema does not compile: %v", err)
+			}
+		})
+	}
+}
+
+func TestValidateOpenAIStrictFindsViolations(t *testing.T) {
+	tests := []struct {
+		name   string
+		schema string
+		want   string // a part of one problem
+	}{
+		{"object not closed", `{"type":"object","properties":{"a":{"type":"string"}},"required":["a"]}`, "input_schema.additionalProperties: must be false"},
+		{"property not required", `{"type":"object","properties":{"a":{"type":"string"}},"required":[],"additionalProperties":false}`, "input_schema.properties.a: is not listed in required"},
+		{"unsupported keyword", `{"type":"object","properties":{"a":{"type":"string","minLength":1}},"required":["a"],"additionalProperties":false}`, "input_schema.properties.a.minLength: is not supported"},
+		{"unsupported format", `{"type":"object","properties":{"a":{"type":"string","format":"uri"}},"required":["a"],"additionalProperties":false}`, "input_schema.properties.a.format: must be one of"},
+		{"ref with siblings", `{"type":"object","$defs":{"d":{"type":"string"}},"properties":{"a":{"$ref":"#/$defs/d","description":"x"}},"required":["a"],"additionalProperties":false}`, "has keywords beside $ref"},
+		{"dangling ref", `{"type":"object","properties":{"a":{"$ref":"#/$defs/nope"}},"required":["a"],"additionalProperties":false}`, `refers to "#/$defs/nope", which does not exist`},
+		{"no type", `{"type":"object","properties":{"a":{"description":"x"}},"required":["a"],"additionalProperties":false}`, "input_schema.properties.a: has no type"},
+		{"root anyOf", `{"type":"object","properties":{},"required":[],"additionalProperties":false,"anyOf":[{"type":"object"}]}`, "input_schema.anyOf: is not allowed at the root"},
+		{"array without items", `{"type":"object","properties":{"a":{"type":"array"}},"required":["a"],"additionalProperties":false}`, "input_schema.properties.a.items: is missing"},
+		{"nested $defs", `{"type":"object","properties":{"a":{"type":"string","$defs":{}}},"required":["a"],"additionalProperties":false}`, "is only allowed at the root"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ValidateOpenAIStrict(json.RawMessage(tt.schema))
+			var sme *StrictModeError
+			if !errors.As(err, &sme) {
+				t.Fatalf("ValidateOpenAIStrict = %v, want a *StrictModeError", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ValidateOpenAIStrict = %v, want a problem containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestGeminiRefuses(t *testing.T) {
+	tests := []struct {
+		name   string
+		schema string
+		path   string // ending in ... to match a prefix
+		reason string
+	}{
+		{"recursive", `{"type":"object","$defs":{"node":{"type":"object","properties":{"next":{"$ref":"#/$defs/node"}}}},"properties":{"head":{"$ref":"#/$defs/node"}}}`, "input_schema.properties.head.properties.next.$ref", "recursive"},
+		{"recursive root", `{"type":"object","properties":{"children":{"type":"array","items":{"$ref":"#"}}}}`, "input_schema.properties.children.items.$ref", "recursive"},
+		{"open map", `{"type":"object","properties":{"m":{"type":"object","additionalProperties":{"type":"string"}}}}`, "input_schema.properties.m.additionalProperties", "open map"},
+		{"several types with keywords", `{"type":"object","properties":{"v":{"type":["string","integer"],"minimum":1}}}`, "input_schema.properties.v.type", "one type per schema"},
+		{"only null", `{"type":"object","properties":{"v":{"type":"null"}}}`, "input_schema.properties.v.type", "only null"},
+		{"any value", `{"type":"object","properties":{"v":{}}}`, "input_schema.properties.v", "any JSON value"},
+		{"root type", `{"type":"array"}`, "input_schema.type", `must be "object"`},
+		{"too large once inlined", doublingSchema(40), "input_schema.properties.x.properties.a...", "too large once its references are inlined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := Gemini(json.RawMessage(tt.schema))
+			var nce *NotConvertibleError
+			if !errors.As(err, &nce) {
+				t.Fatalf("Gemini = %s, %v; want a *NotConvertibleError", out, err)
+			}
+			pathOK := nce.Path == tt.path
+			if prefix, ok := strings.CutSuffix(tt.path, "..."); ok {
+				pathOK = strings.HasPrefix(nce.Path, prefix)
+			}
+			if nce.Target != TargetGemini || !pathOK || !strings.Contains(nce.Reason, tt.reason) {
+				t.Errorf("error = %+v, want target %q, path %q and a reason containing %q", *nce, TargetGemini, tt.path, tt.reason)
+			}
+		})
+	}
+}
+
+func TestGeminiConverts(t *testing.T) {
+	tests := []struct {
+		name   string
+		schema string
+		want   string
+	}{
+		{"absent schema", `null`, `{"type":"object"}`},
+		{
+			"several types become anyOf",
+			`{"type":"object","properties":{"id":{"type":["string","integer","null"],"description":"Id or number."}}}`,
+			`{"type":"object","properties":{"id":{"description":"Id or number.","anyOf":[{"type":"string"},{"type":"integer"}],"nullable":true}}}`,
+		},
+		{
+			"enum with null and a title",
+			`{"type":"object","properties":{"size":{"title":"Size","enum":["s","m",null]}}}`,
+			`{"type":"object","properties":{"size":{"type":"string","enum":["s","m"],"description":"Size","nullable":true}}}`,
+		},
+		{
+			"non-string const and kept formats",
+			`{"type":"object","properties":{"v":{"const":2},"n":{"type":"integer","format":"int64"},"f":{"type":"number","format":"decimal"}}}`,
+			`{"type":"object","properties":{"v":{"type":"integer","description":"Constraints: must be 2."},"n":{"type":"integer","format":"int64"},"f":{"type":"number","description":"Constraints: must be a valid decimal."}}}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := Gemini(json.RawMessage(tt.schema))
+			if err != nil {
+				t.Fatalf("Gemini: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, string(out)); diff != "" {
+				t.Errorf("Gemini mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAnthropicAndMCP(t *testing.T) {
+	tests := []struct {
+		name, schema, anthropic, mcp string
+	}{
+		{"absent", ``, `{"type":"object"}`, `{"type":"object"}`},
+		{"empty object", `{ }`, `{"type":"object"}`, `{"type":"object"}`},
+		{
+			"$schema kept for MCP only, order and numbers kept",
+			`{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"z":{"type":"number","maximum":1.50},"a":{"type":"string","pattern":"<a&b>"}}}`,
+			`{"type":"object","properties":{"z":{"type":"number","maximum":1.50},"a":{"type":"string","pattern":"<a&b>"}}}`,
+			`{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"z":{"type":"number","maximum":1.50},"a":{"type":"string","pattern":"<a&b>"}}}`,
+		},
+		{"missing root type", `{"properties":{"a":{"type":"string"}}}`, `{"type":"object","properties":{"a":{"type":"string"}}}`, `{"type":"object","properties":{"a":{"type":"string"}}}`},
+		{"not an object", `[1]`, `[1]`, `[1]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(Anthropic(json.RawMessage(tt.schema))); got != tt.anthropic {
+				t.Errorf("Anthropic = %s, want %s", got, tt.anthropic)
+			}
+			if got := string(MCP(json.RawMessage(tt.schema))); got != tt.mcp {
+				t.Errorf("MCP = %s, want %s", got, tt.mcp)
+			}
+		})
+	}
+}
+
+// benchExportSchema reads a typical tool schema from the golden inputs.
+func benchExportSchema(b *testing.B) json.RawMessage {
+	raw, err := os.ReadFile(filepath.Join("testdata", "export", "create_callback_lead.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return raw
+}
+
+func BenchmarkOpenAIStrict(b *testing.B) {
+	raw := benchExportSchema(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := OpenAIStrict(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGemini(b *testing.B) {
+	raw := benchExportSchema(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Gemini(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

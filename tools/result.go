@@ -1,0 +1,33 @@
+package tools
+
+import (
+	"encoding/json"
+
+	"github.com/toolgate/toolgate/prompts"
+	"github.com/toolgate/toolgate/store"
+)
+
+// ResultFromRun shapes a stored run as a call's result: what an agent polls
+// for and what a callback delivers.
+func ResultFromRun(r *store.Run) *Result {
+	res := &Result{
+		RunID: r.ID, Tool: r.ToolName, Version: r.ToolVersion, Status: r.Status, Outcome: r.Outcome,
+		OK: r.Outcome == OutcomeSuccess, StatusCode: r.StatusCode, Result: r.Result,
+		Truncated: r.Truncated, DurationMS: r.DurationMS,
+	}
+	if len(res.Result) == 0 {
+		res.Result = json.RawMessage("null")
+	}
+	if len(r.Attempts) > 0 {
+		_ = json.Unmarshal(r.Attempts, &res.Attempts)
+	}
+	switch r.Outcome {
+	case "", OutcomeSuccess:
+	case OutcomeInvalidArguments:
+		res.Error = &CallError{Type: r.Outcome, Message: r.Error}
+	default:
+		res.Error = &CallError{Type: r.Outcome, Message: prompts.UpstreamFailure(prompts.FailureData{
+			Tool: r.ToolName, Outcome: r.Outcome, StatusCode: r.StatusCode})}
+	}
+	return res
+}
