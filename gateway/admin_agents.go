@@ -146,7 +146,7 @@ func (s *Server) patchAgent(c *gin.Context) error {
 	if err := s.store.AgentUpdate(c.Request.Context(), a); err != nil {
 		return notFoundAs(err, "agent")
 	}
-	s.catalog.Invalidate(p.WorkspaceID)
+	s.toolsChanged(p.WorkspaceID)
 	c.JSON(http.StatusOK, viewAgent(a))
 	return nil
 }
@@ -156,7 +156,7 @@ func (s *Server) deleteAgent(c *gin.Context) error {
 	if err := s.store.AgentDelete(c.Request.Context(), p.WorkspaceID, c.Param("id")); err != nil {
 		return notFoundAs(err, "agent")
 	}
-	s.catalog.Invalidate(p.WorkspaceID)
+	s.toolsChanged(p.WorkspaceID)
 	c.Status(http.StatusNoContent)
 	return nil
 }

@@ -246,6 +246,7 @@ func (s *Server) patchConnection(c *gin.Context) error {
 	if err := s.store.ConnectionUpdate(c.Request.Context(), conn); err != nil {
 		return notFoundAs(err, "connection")
 	}
+	s.catalog.Invalidate(conn.WorkspaceID)
 	v, err := s.viewConnection(conn)
 	if err != nil {
 		return err
@@ -269,6 +270,7 @@ func (s *Server) deleteConnection(c *gin.Context) error {
 	if err := s.store.ConnectionDelete(c.Request.Context(), who(c).WorkspaceID, c.Param("id")); err != nil {
 		return notFoundAs(err, "connection")
 	}
+	s.catalog.Invalidate(who(c).WorkspaceID)
 	c.Status(http.StatusNoContent)
 	return nil
 }

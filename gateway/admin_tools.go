@@ -135,7 +135,7 @@ func (s *Server) deleteTool(c *gin.Context) error {
 	if err := s.store.ToolDelete(c.Request.Context(), p.WorkspaceID, c.Param("id")); err != nil {
 		return notFoundAs(err, "tool")
 	}
-	s.catalog.Invalidate(p.WorkspaceID)
+	s.toolsChanged(p.WorkspaceID)
 	c.Status(http.StatusNoContent)
 	return nil
 }
@@ -200,7 +200,7 @@ func (s *Server) publishTool(c *gin.Context) error {
 	if err != nil {
 		return notFoundAs(err, "tool")
 	}
-	s.catalog.Invalidate(p.WorkspaceID)
+	s.toolsChanged(p.WorkspaceID)
 	c.JSON(http.StatusOK, publishView{ID: t.ID, Status: store.ToolStatusPublished, Version: v.Version, PublishedAt: v.PublishedAt, Warnings: report.Warnings})
 	return nil
 }

@@ -1,10 +1,10 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -34,96 +34,110 @@ type Submitter interface {
 // idempotencyWindow is how long a client's Idempotency-Key is remembered.
 const idempotencyWindow = 24 * time.Hour
 
-// queuedView is the immediate answer to a background call.
-type queuedView struct {
-	RunID   string `json:"run_id"`
-	Status  string `json:"status"`
-	Tool    string `json:"tool"`
-	Version int    `json:"version"`
-}
-
 // callTool runs one of the agent's tools: 200 with the result whenever the
-// call got as far as sending (whatever the upstream said), 422 for invalid
-// arguments, 404 for a tool the agent does not have.
+// call got as far as sending (whatever the upstream said), 202 for a queued
+// background run, 422 for invalid arguments, 404 for a tool the agent does
+// not have.
 func (s *Server) callTool(c *gin.Context) error {
 	var req callRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if len(req.Arguments) > 0 && string(req.Arguments) != "null" && !isJSONObject(req.Arguments) {
+	if !isObjectOrEmpty(req.Arguments) {
 		return badRequest("arguments must be a JSON object", map[string]string{"field": "arguments"})
-	}
-	ctx := c.Request.Context()
-	p := who(c)
-	prepared, err := s.catalog.AgentTool(ctx, p.WorkspaceID, p.AgentID, c.Param("name"))
-	if err != nil {
-		if errors.Is(err, tools.ErrToolNotFound) || errors.Is(err, store.ErrNotFound) {
-			return notFound("tool")
-		}
-		return err
-	}
-	background := prepared.Def.Background
-	if req.Background != nil && *req.Background != background {
-		if !prepared.Def.AllowBackgroundOverride {
-			return badRequest("this tool does not allow the call to choose background or foreground", map[string]string{"field": "background"})
-		}
-		background = *req.Background
-	}
-	if req.CallbackURL != "" {
-		if !background {
-			return badRequest("callback_url applies only to background calls", map[string]string{"field": "callback_url"})
-		}
-		if !isHTTPURL(req.CallbackURL) {
-			return badRequest("callback_url must be an absolute http or https URL", map[string]string{"field": "callback_url"})
-		}
 	}
 	idemKey := c.GetHeader("Idempotency-Key")
 	if len(idemKey) > 255 || strings.ContainsAny(idemKey, "\r\n\x00") {
 		return badRequest("Idempotency-Key must be at most 255 characters on one line", nil)
 	}
+	res, err := s.invoke(c.Request.Context(), who(c), c.Param("name"), req.Arguments, req.Context, invokeOptions{
+		Background: req.Background, CallbackURL: req.CallbackURL, IdempotencyKey: idemKey,
+	})
+	if err != nil {
+		return err
+	}
+	c.JSON(res.HTTPStatus(), res)
+	return nil
+}
+
+// invokeOptions are the per-call choices of invoke.
+type invokeOptions struct {
+	// Background overrides the tool's setting where the tool allows it.
+	Background *bool
+	// CallbackURL receives a background run's result.
+	CallbackURL string
+	// IdempotencyKey makes a repeated call return the first call's run.
+	IdempotencyKey string
+}
+
+// invoke runs one of an agent's tools by name through the engine, exactly as
+// POST /v1/tools/{name}/call does: every agent surface (REST, batch, MCP,
+// chat runner, voice adapters) calls it. A queued background run comes back
+// as a result with Status "queued" (HTTPStatus 202). The error is a request
+// error (404 for a tool the agent does not have, 400 for a bad option);
+// every failure of the call itself is an outcome in the result.
+func (s *Server) invoke(ctx context.Context, p *principal, name string, args json.RawMessage, callerCtx map[string]any, opts invokeOptions) (*tools.Result, error) {
+	prepared, err := s.catalog.AgentTool(ctx, p.WorkspaceID, p.AgentID, name)
+	if err != nil {
+		if errors.Is(err, tools.ErrToolNotFound) || errors.Is(err, store.ErrNotFound) {
+			return nil, notFound("tool")
+		}
+		return nil, err
+	}
+	background := prepared.Def.Background
+	if opts.Background != nil && *opts.Background != background {
+		if !prepared.Def.AllowBackgroundOverride {
+			return nil, badRequest("this tool does not allow the call to choose background or foreground", map[string]string{"field": "background"})
+		}
+		background = *opts.Background
+	}
+	if opts.CallbackURL != "" {
+		if !background {
+			return nil, badRequest("callback_url applies only to background calls", map[string]string{"field": "callback_url"})
+		}
+		if !isHTTPURL(opts.CallbackURL) {
+			return nil, badRequest("callback_url must be an absolute http or https URL", map[string]string{"field": "callback_url"})
+		}
+	}
 	call := &tools.Call{
 		WorkspaceID:    p.WorkspaceID,
 		AgentID:        p.AgentID,
 		Tool:           prepared,
-		Arguments:      req.Arguments,
-		Context:        callerContext(req.Context, p.AgentID),
-		IdempotencyKey: idemKey,
+		Arguments:      args,
+		Context:        callerContext(callerCtx, p.AgentID),
+		IdempotencyKey: opts.IdempotencyKey,
 	}
-	if idemKey != "" {
-		unlock := s.idempotency.lock(p.WorkspaceID + "\x00" + p.AgentID + "\x00" + idemKey)
+	if key := opts.IdempotencyKey; key != "" {
+		unlock := s.idempotency.lock(p.WorkspaceID + "\x00" + p.AgentID + "\x00" + key)
 		defer unlock()
 		if err := s.engine.Recorder().Flush(ctx); err != nil {
-			return err
+			return nil, err
 		}
-		prev, err := s.store.RunGetByIdempotencyKey(ctx, p.WorkspaceID, p.AgentID, idemKey, s.now().Add(-idempotencyWindow))
+		prev, err := s.store.RunGetByIdempotencyKey(ctx, p.WorkspaceID, p.AgentID, key, s.now().Add(-idempotencyWindow))
 		if err == nil {
-			writeStoredRun(c, prev)
-			return nil
+			return tools.ResultFromRun(prev), nil
 		}
 		if !isNotFound(err) {
-			return err
+			return nil, err
 		}
 	}
 	if err := s.attachConnection(ctx, call); err != nil {
-		return err
+		return nil, err
 	}
 	if background && s.queue != nil {
-		return s.submit(c, call, req.CallbackURL)
+		return s.submit(ctx, call, opts.CallbackURL)
 	}
-	writeResult(c, s.engine.Run(ctx, call))
-	return nil
+	return s.engine.Run(ctx, call), nil
 }
 
-// submit checks a background call synchronously and queues it: 202 with
-// the run ID, or 422 for invalid arguments.
-func (s *Server) submit(c *gin.Context, call *tools.Call, callbackURL string) error {
-	ctx := c.Request.Context()
+// submit checks a background call synchronously and queues it. A call
+// that fails the check is recorded and returned as it is.
+func (s *Server) submit(ctx context.Context, call *tools.Call, callbackURL string) (*tools.Result, error) {
 	call.CheckOnly = true
 	res, record := s.engine.Execute(ctx, call)
 	if record != nil {
 		s.engine.Recorder().Record(record)
-		writeResult(c, res)
-		return nil
+		return res, nil
 	}
 	args := call.Arguments
 	if len(args) == 0 || string(args) == "null" {
@@ -140,21 +154,17 @@ func (s *Server) submit(c *gin.Context, call *tools.Call, callbackURL string) er
 	}
 	timeout := time.Duration(call.Tool.Def.EffectiveTimeoutMS()) * time.Millisecond
 	if err := s.queue.Submit(ctx, run, timeout, callbackURL); err != nil {
-		return err
+		return nil, err
 	}
-	c.JSON(http.StatusAccepted, queuedView{RunID: run.ID, Status: run.Status, Tool: run.ToolName, Version: run.ToolVersion})
-	return nil
+	return &tools.Result{RunID: run.ID, Tool: run.ToolName, Version: run.ToolVersion, Status: run.Status,
+		Result: json.RawMessage("null")}, nil
 }
 
-// writeStoredRun answers a repeated call with the run it made before: 202
-// while a background run is unfinished.
-func writeStoredRun(c *gin.Context, r *store.Run) {
-	switch r.Status {
-	case store.RunStatusQueued, store.RunStatusRunning:
-		c.JSON(http.StatusAccepted, queuedView{RunID: r.ID, Status: r.Status, Tool: r.ToolName, Version: r.ToolVersion})
-	default:
-		writeResult(c, tools.ResultFromRun(r))
-	}
+// isObjectOrEmpty reports whether raw is absent, null or a JSON object
+// (decoding has already proved it is valid JSON).
+func isObjectOrEmpty(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null" || raw[0] == '{'
 }
 
 func mustMarshal(v any) json.RawMessage {
@@ -234,14 +244,4 @@ func (s *Server) attachConnection(ctx context.Context, call *tools.Call) error {
 	}
 	call.Conn = conn
 	return nil
-}
-
-// writeResult answers with a call's result: 422 for invalid arguments, 200
-// otherwise.
-func writeResult(c *gin.Context, res *tools.Result) {
-	status := http.StatusOK
-	if res.Outcome == tools.OutcomeInvalidArguments {
-		status = http.StatusUnprocessableEntity
-	}
-	c.JSON(status, res)
 }

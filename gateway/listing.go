@@ -35,3 +35,10 @@ func (s *Server) listAgentTools(c *gin.Context) error {
 	c.JSON(http.StatusOK, gin.H{"tools": out})
 	return nil
 }
+
+// toolsChanged is called after any change to a workspace's tools, agents or
+// connections: it drops the cached views and tells connected MCP clients.
+func (s *Server) toolsChanged(workspaceID string) {
+	s.catalog.Invalidate(workspaceID)
+	s.mcpToolsChanged(workspaceID)
+}

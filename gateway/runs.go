@@ -163,7 +163,8 @@ func (s *Server) replayRun(c *gin.Context) error {
 	if err := s.attachConnection(c.Request.Context(), call); err != nil {
 		return err
 	}
-	writeResult(c, s.engine.Run(c.Request.Context(), call))
+	res := s.engine.Run(c.Request.Context(), call)
+	c.JSON(res.HTTPStatus(), res)
 	return nil
 }
 
@@ -204,7 +205,8 @@ func (s *Server) testTool(c *gin.Context) error {
 	if err := s.attachConnection(c.Request.Context(), call); err != nil {
 		return err
 	}
-	writeResult(c, s.engine.Run(c.Request.Context(), call))
+	res := s.engine.Run(c.Request.Context(), call)
+	c.JSON(res.HTTPStatus(), res)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package tools
 
 import (
 	"encoding/json"
+	"net/http"
 
 	"github.com/toolgate/toolgate/prompts"
 	"github.com/toolgate/toolgate/store"
@@ -30,4 +31,16 @@ func ResultFromRun(r *store.Run) *Result {
 			Tool: r.ToolName, Outcome: r.Outcome, StatusCode: r.StatusCode})}
 	}
 	return res
+}
+
+// HTTPStatus is the status the call endpoint answers a result with: 202 for
+// a queued or running background run, 422 for invalid arguments, else 200.
+func (r *Result) HTTPStatus() int {
+	switch {
+	case r.Status == store.RunStatusQueued || r.Status == store.RunStatusRunning:
+		return http.StatusAccepted
+	case r.Outcome == OutcomeInvalidArguments:
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusOK
 }
