@@ -98,6 +98,7 @@ func (s *Server) revokeKey(c *gin.Context) error {
 		}
 		return err
 	}
+	s.keys.forget(c.Param("id"))
 	c.Status(http.StatusNoContent)
 	return nil
 }

@@ -48,6 +48,7 @@ type Server struct {
 	metricsPublic bool
 	queue         Submitter
 	idempotency   keyedLocks
+	keys          keyCache
 	log           *slog.Logger
 	now           func() time.Time
 	router        *gin.Engine
