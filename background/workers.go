@@ -107,6 +107,9 @@ func (w *runWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[RunAr
 	if tools.Retryable(res.Outcome, res.StatusCode) && call.Attempt < maxAttempts {
 		record.Status = store.RunStatusQueued
 		record.FinishedAt = nil
+		// The next attempt runs from the submitted arguments, not from
+		// the redacted copy made for display.
+		record.Arguments, record.Context = run.Arguments, run.Context
 		if err := cfg.Store.RunInsertBatch(ctx, []*store.Run{record}); err != nil {
 			return err
 		}

@@ -39,6 +39,11 @@ type Options struct {
 	// Names are matched case-insensitively.
 	SensitiveHeaders []string
 
+	// SensitiveBody marks a request body that carries credentials: a 307 or
+	// 308 redirect to another origin, which would replay it there, is not
+	// followed (the redirect response is returned as it is).
+	SensitiveBody bool
+
 	// MaxResponseBytes caps the response body read for this call.
 	// Defaults to Config.MaxResponseBytes.
 	MaxResponseBytes int64
@@ -133,6 +138,7 @@ func (c *Client) CloseIdleConnections() {
 // context.DeadlineExceeded, and too many redirects ErrTooManyRedirects.
 func (c *Client) Do(ctx context.Context, req *http.Request, opts Options) (*Response, error) {
 	cl := newCall(opts.SensitiveHeaders)
+	cl.sensitiveBody = opts.SensitiveBody
 	if err := checkScheme(req.URL); err != nil {
 		if req.Body != nil {
 			req.Body.Close()
@@ -140,7 +146,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request, opts Options) (*Resp
 		return nil, &url.Error{Op: urlErrorOp(req.Method), URL: req.URL.Redacted(), Err: err}
 	}
 	ctx = httptrace.WithClientTrace(ctx, &cl.trace)
-	if len(opts.SensitiveHeaders) > 0 {
+	if len(opts.SensitiveHeaders) > 0 || opts.SensitiveBody {
 		ctx = context.WithValue(ctx, callKey{}, cl)
 	}
 	resp, err := c.http.Do(req.WithContext(ctx))
@@ -261,6 +267,9 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	deleteFold(req.Header, crossOriginStripped)
 	if cl, ok := req.Context().Value(callKey{}).(*call); ok {
 		deleteFold(req.Header, cl.sensitive)
+		if cl.sensitiveBody && req.GetBody != nil && req.ContentLength != 0 {
+			return http.ErrUseLastResponse // would replay the body to another origin
+		}
 	}
 	return nil
 }

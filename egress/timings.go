@@ -37,7 +37,9 @@ type Timings struct {
 type call struct {
 	start     time.Time
 	sensitive []string
-	trace     httptrace.ClientTrace
+	// sensitiveBody refuses to replay the body to another origin.
+	sensitiveBody bool
+	trace         httptrace.ClientTrace
 
 	// Offsets from start, in nanoseconds, of the latest phase starts.
 	dnsStart, connectStart, tlsStart atomic.Int64

@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -47,8 +47,8 @@ func (s *Server) callTool(c *gin.Context) error {
 		return badRequest("arguments must be a JSON object", map[string]string{"field": "arguments"})
 	}
 	idemKey := c.GetHeader("Idempotency-Key")
-	if len(idemKey) > 255 || strings.ContainsAny(idemKey, "\r\n\x00") {
-		return badRequest("Idempotency-Key must be at most 255 characters on one line", nil)
+	if !validIdempotencyKey(idemKey) {
+		return badRequest("Idempotency-Key must be at most 255 printable ASCII characters", nil)
 	}
 	res, err := s.invoke(c.Request.Context(), who(c), c.Param("name"), req.Arguments, req.Context, invokeOptions{
 		Background: req.Background, CallbackURL: req.CallbackURL, IdempotencyKey: idemKey,
@@ -115,6 +115,10 @@ func (s *Server) invoke(ctx context.Context, p *principal, name string, args jso
 		}
 		prev, err := s.store.RunGetByIdempotencyKey(ctx, p.WorkspaceID, p.AgentID, key, s.now().Add(-idempotencyWindow))
 		if err == nil {
+			if prev.ToolName != name {
+				return nil, &HTTPError{Status: http.StatusConflict, Type: ErrTypeConflict,
+					Message: "this Idempotency-Key was used for another tool (" + prev.ToolName + ") in the last 24 hours"}
+			}
 			return tools.ResultFromRun(prev), nil
 		}
 		if !isNotFound(err) {
@@ -158,6 +162,20 @@ func (s *Server) submit(ctx context.Context, call *tools.Call, callbackURL strin
 	}
 	return &tools.Result{RunID: run.ID, Tool: run.ToolName, Version: run.ToolVersion, Status: run.Status,
 		Result: json.RawMessage("null")}, nil
+}
+
+// validIdempotencyKey reports whether a client's Idempotency-Key is usable:
+// at most 255 printable ASCII characters.
+func validIdempotencyKey(k string) bool {
+	if len(k) > 255 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x20 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // isObjectOrEmpty reports whether raw is absent, null or a JSON object

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -15,8 +16,16 @@ import (
 // MaxRequestBytes bounds every request body.
 const MaxRequestBytes = 1 << 20
 
-// readBody reads the request body up to MaxRequestBytes.
+// bodyReadTimeout bounds how long a client may take to send a body, so a
+// slow drip cannot hold a connection.
+const bodyReadTimeout = 30 * time.Second
+
+// readBody reads the request body up to MaxRequestBytes within
+// bodyReadTimeout.
 func readBody(c *gin.Context) ([]byte, error) {
+	rc := http.NewResponseController(c.Writer)
+	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout)) // unsupported writers (tests) just skip it
+	defer rc.SetReadDeadline(time.Time{})
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxRequestBytes)
 	return io.ReadAll(c.Request.Body)
 }

@@ -5,10 +5,12 @@ import (
 	"cmp"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf16"
 )
 
 // Placeholder replaces every redacted value.
@@ -81,10 +83,13 @@ func New(secrets ...string) *Redactor {
 }
 
 // Forms returns the distinct forms of secret that New searches for: the raw
-// value, its base64 encodings, its percent-encodings and its JSON-escaped
-// form. Forms that occur inside Placeholder are left out, and so is a form
-// that contains another form of the same secret (padded base64 contains
-// unpadded): redacting the shorter one already breaks it.
+// value, its base64 encodings (also as it appears inside a longer base64
+// text, at each of the three byte alignments, as in "user:password"), its
+// percent-encodings (upper- and lower-case hex) and its JSON-escaped forms
+// (with and without HTML escaping, with escaped slashes, and ASCII-only).
+// Forms that occur inside Placeholder are left out, and so is a form that
+// contains another form of the same secret: redacting the shorter one
+// already breaks it.
 func Forms(secret string) []string {
 	raw := []byte(secret)
 	candidates := []string{
@@ -95,8 +100,15 @@ func Forms(secret string) []string {
 		base64.RawURLEncoding.EncodeToString(raw),
 		url.QueryEscape(secret),
 		url.PathEscape(secret),
+		lowerHexEscapes(url.QueryEscape(secret)),
+		lowerHexEscapes(url.PathEscape(secret)),
 		jsonEscape(secret, true),
 		jsonEscape(secret, false),
+		strings.ReplaceAll(jsonEscape(secret, false), "/", `\/`),
+		jsonEscapeASCII(secret),
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		candidates = append(candidates, embeddedBase64(enc, raw)...)
 	}
 	candidates = slices.DeleteFunc(candidates, func(c string) bool {
 		return c == "" || strings.Contains(Placeholder, c)
@@ -114,6 +126,65 @@ func Forms(secret string) []string {
 		forms = append(forms, c)
 	}
 	return forms
+}
+
+// minEmbeddedBase64 is the shortest embedded base64 form searched for:
+// shorter fragments would match unrelated text.
+const minEmbeddedBase64 = 8
+
+// embeddedBase64 returns the parts of raw's base64 encoding that appear
+// whatever bytes precede and follow it inside a longer encoded text, for
+// each alignment (0, 1 or 2 bytes before it modulo 3).
+func embeddedBase64(enc *base64.Encoding, raw []byte) []string {
+	var out []string
+	for shift := range 3 {
+		buf := make([]byte, shift+len(raw))
+		copy(buf[shift:], raw)
+		full := enc.WithPadding(base64.NoPadding).EncodeToString(buf)
+		// Characters wholly determined by raw's bits: skip those that mix
+		// in the preceding bytes, and a final one that mixes in following.
+		start := (shift*8 + 5) / 6
+		end := (shift + len(raw)) * 8 / 6
+		if end-start >= minEmbeddedBase64 {
+			out = append(out, full[start:end])
+		}
+	}
+	return out
+}
+
+// lowerHexEscapes lower-cases the hex digits of percent-escapes.
+func lowerHexEscapes(s string) string {
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			b[i+1] = lowerHex(b[i+1])
+			b[i+2] = lowerHex(b[i+2])
+		}
+	}
+	return string(b)
+}
+
+func lowerHex(c byte) byte {
+	if c >= 'A' && c <= 'F' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// jsonEscapeASCII returns s JSON-escaped with every non-ASCII rune as \uXXXX
+// (as Python's json.dumps writes it).
+func jsonEscapeASCII(s string) string {
+	var b strings.Builder
+	for _, r := range jsonEscape(s, false) {
+		if r < 0x80 {
+			b.WriteRune(r)
+			continue
+		}
+		for _, u := range utf16.Encode([]rune{r}) {
+			fmt.Fprintf(&b, "\\u%04x", u)
+		}
+	}
+	return b.String()
 }
 
 // jsonEscape returns s as it appears between the quotes of a JSON string,

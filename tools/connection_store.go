@@ -26,6 +26,17 @@ type Connection struct {
 	headers []headerTemplate
 	// redactor scrubs every secret value of the connection.
 	redactor *redact.Redactor
+	// secretHeaders name the headers that carry credentials: the api_key
+	// header and every header built from {{secret.*}}.
+	secretHeaders []string
+}
+
+// sensitiveHeaders returns the connection's credential headers plus extra.
+func (c *Connection) sensitiveHeaders(extra []string) []string {
+	if len(extra) == 0 {
+		return c.secretHeaders
+	}
+	return append(slices.Clip(c.secretHeaders), extra...)
 }
 
 type headerTemplate struct {
@@ -93,10 +104,19 @@ func OpenConnection(box *secrets.Box, sc *store.Connection) (*Connection, error)
 			return nil, fmt.Errorf("connection %s: headers.%s: %w", sc.Name, name, err)
 		}
 		c.headers = append(c.headers, headerTemplate{name: name, tmpl: t})
+		if usesSecret(sc.Headers[name]) {
+			c.secretHeaders = append(c.secretHeaders, name)
+		}
 	}
-	c.redactor = redact.New(slices.Collect(maps.Values(values))...)
+	secretValues := slices.Collect(maps.Values(values))
+	if c.Auth.Type == AuthBasic && values[SecretPassword] != "" {
+		// The wire form is base64("user:password"): scrub the pair too.
+		secretValues = append(secretValues, c.Auth.Username+":"+values[SecretPassword])
+	}
+	c.redactor = redact.New(secretValues...)
 	if c.Auth.Type == AuthAPIKey && c.Auth.In == "header" {
 		c.redactor = c.redactor.WithHeaders(c.Auth.Name)
+		c.secretHeaders = append(c.secretHeaders, c.Auth.Name)
 	}
 	if c.Auth.Type == AuthAPIKey && c.Auth.In == "query" {
 		c.redactor = c.redactor.WithQueryParams(c.Auth.Name)

@@ -12,6 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/toolgate/toolgate/egress"
 	"github.com/toolgate/toolgate/prompts"
 	"github.com/toolgate/toolgate/redact"
@@ -69,6 +73,10 @@ func NewEngine(cfg EngineConfig) *Engine {
 
 // Recorder returns the engine's run recorder.
 func (e *Engine) Recorder() *Recorder { return e.recorder }
+
+// Client returns the engine's guarded outbound client, for other outbound
+// requests made on an agent's behalf (the chat runner's model API).
+func (e *Engine) Client() *egress.Client { return e.client }
 
 // Call is one request to run a tool.
 type Call struct {
@@ -237,12 +245,15 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 	if len(bytes.TrimSpace(rawArgs)) == 0 {
 		rawArgs = json.RawMessage("{}")
 	}
-	vr, args, err := c.Tool.Schema.ValidateJSON(rawArgs)
+	// Exact numbers; a null a strict-mode model sent for an optional
+	// property it left out counts as absent.
+	args, err := jsonschema.UnmarshalJSON(bytes.NewReader(rawArgs))
 	if err != nil {
-		e.invalid(st, nil, []schema.Issue{{Path: "", Message: "the arguments are not valid JSON: " + err.Error()}})
+		e.invalid(st, nil, []schema.Issue{{Path: "", Message: "are not valid JSON (" + err.Error() + "); send one JSON object"}})
 		return
 	}
-	if vr != nil && !vr.OK() {
+	args = c.Tool.Schema.StripOptionalNulls(args)
+	if vr := c.Tool.Schema.Validate(args); !vr.OK() {
 		e.invalid(st, vr.Missing, vr.Issues)
 		return
 	}
@@ -357,9 +368,9 @@ func (e *Engine) send(ctx context.Context, st *callState) {
 	if st.req.Body != nil && st.req.ContentType != "" {
 		hreq.Header.Set("Content-Type", st.req.ContentType)
 	}
-	var opts egress.Options
-	if c.Conn != nil && c.Conn.Auth.Type == AuthAPIKey && c.Conn.Auth.In == "header" {
-		opts.SensitiveHeaders = []string{c.Conn.Auth.Name}
+	opts := egress.Options{SensitiveHeaders: c.Tool.secretHeaders, SensitiveBody: c.Tool.secretBody}
+	if c.Conn != nil {
+		opts.SensitiveHeaders = c.Conn.sensitiveHeaders(c.Tool.secretHeaders)
 	}
 	resp, err := e.client.Do(ctx, hreq, opts)
 	if err != nil {
@@ -407,7 +418,8 @@ func (e *Engine) identify(st *callState) {
 	}
 }
 
-func validHeaderValue(v string) bool { return !strings.ContainsAny(v, "\r\n\x00") }
+// validHeaderValue reports whether v can be sent as a header value.
+func validHeaderValue(v string) bool { return httpguts.ValidHeaderFieldValue(v) }
 
 // authorize injects the connection's credential. It returns an outcome and
 // message when the credential is missing or unusable.
@@ -486,11 +498,17 @@ func (e *Engine) invalid(st *callState, missing []string, issues []schema.Issue)
 }
 
 // fail ends the call with a failure outcome other than invalid_arguments.
+// The model is not told where a blocked destination resolved (that would
+// disclose internal addresses); the run record keeps it for admins.
 func (e *Engine) fail(st *callState, outcome, detail string) {
 	st.result.Outcome = outcome
 	st.result.Result = json.RawMessage("null")
+	modelDetail := detail
+	if outcome == OutcomeBlocked {
+		modelDetail = ""
+	}
 	st.result.Error = &CallError{Type: outcome, Message: prompts.UpstreamFailure(prompts.FailureData{
-		Tool: st.call.Tool.Name, Outcome: outcome, Detail: detail})}
+		Tool: st.call.Tool.Name, Outcome: outcome, Detail: modelDetail})}
 	st.errText = detail
 }
 

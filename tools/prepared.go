@@ -3,6 +3,7 @@ package tools
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/toolgate/toolgate/schema"
 )
@@ -16,6 +17,12 @@ type Prepared struct {
 	Def     *Definition
 	Schema  *schema.Schema
 	Request *RequestTemplate
+
+	// secretHeaders name the tool's headers built from {{secret.*}}, and
+	// secretBody says the body is: neither follows a redirect to another
+	// origin.
+	secretHeaders []string
+	secretBody    bool
 }
 
 // Prepare parses and compiles def. A definition that does not prepare
@@ -29,7 +36,28 @@ func Prepare(toolID string, version int, def *Definition) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Prepared{ToolID: toolID, Name: def.Name, Version: version, Def: def, Schema: s, Request: rt}, nil
+	p := &Prepared{ToolID: toolID, Name: def.Name, Version: version, Def: def, Schema: s, Request: rt}
+	for name, value := range def.Headers {
+		if usesSecret(value) {
+			p.secretHeaders = append(p.secretHeaders, name)
+		}
+	}
+	p.secretBody = usesSecret(string(def.Body))
+	return p, nil
+}
+
+// usesSecret reports whether a template refers to a {{secret.*}} value.
+func usesSecret(src string) bool {
+	t, err := ParseTemplate(src)
+	if err != nil {
+		return strings.Contains(src, RootSecret+".")
+	}
+	for _, ph := range t.Placeholders() {
+		if ph.Root == RootSecret {
+			return true
+		}
+	}
+	return false
 }
 
 // PrepareJSON decodes a stored definition and prepares it.

@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/toolgate/toolgate/store"
 )
@@ -27,31 +29,41 @@ func (e *Engine) buildRun(st *callState) *store.Run {
 		Status:         st.result.Status,
 		Outcome:        st.result.Outcome,
 		StatusCode:     st.result.StatusCode,
-		Error:          r.String(st.errText),
+		Error:          validUTF8(r.String(st.errText)),
 		DurationMS:     st.result.DurationMS,
 		Result:         r.Bytes(st.result.Result),
 		Truncated:      st.result.Truncated,
-		IdempotencyKey: c.IdempotencyKey,
+		IdempotencyKey: validUTF8(c.IdempotencyKey),
 		ReplayOf:       c.ReplayOf,
 		CreatedAt:      cmp.Or(c.CreatedAt, st.start).UTC(),
 		FinishedAt:     &now,
+	}
+	switch run.Outcome {
+	case OutcomeInvalidArguments, OutcomeConfigError:
+		// Nothing was sent: a retry with the same key after a fix must run.
+		run.IdempotencyKey = ""
 	}
 	if v, ok := c.Context["conversation_id"].(string); ok {
 		run.ConversationID = v
 	}
 	run.Context = r.Bytes(mustJSON(c.Context))
-	if st.args != nil {
+	switch {
+	case st.args != nil:
 		run.Arguments = r.Bytes(mustJSON(st.args))
-	} else if json.Valid(c.Arguments) && len(c.Arguments) > 0 {
+	case len(c.Arguments) > 0 && json.Valid(c.Arguments) && utf8.Valid(c.Arguments):
 		run.Arguments = r.Bytes(c.Arguments)
-	} else {
-		run.Arguments = mustJSON(r.String(string(c.Arguments)))
+	default:
+		// Invalid JSON or UTF-8 is kept as a (valid) JSON string.
+		run.Arguments = mustJSON(validUTF8(r.String(string(c.Arguments))))
 	}
 	if st.req != nil {
 		run.Request = mustJSON(e.recordedRequest(st))
 	}
 	attempt := Attempt{Attempt: max(c.Attempt, 1), Outcome: st.result.Outcome, StatusCode: st.result.StatusCode,
 		DurationMS: st.result.DurationMS, StartedAt: st.start.UTC(), Error: run.Error}
+	if run.Outcome == OutcomeBlocked {
+		attempt.Error = "the destination was refused by the egress guard" // agents see attempts
+	}
 	if st.resp != nil {
 		run.Response = mustJSON(RecordedResponse{
 			StatusCode: st.resp.StatusCode,
@@ -90,6 +102,14 @@ func (e *Engine) observe(st *callState) {
 	if st.resp != nil {
 		m.upstreamLatency.WithLabelValues(name).Observe(st.resp.Timings.Total.Seconds())
 	}
+}
+
+// validUTF8 replaces invalid UTF-8 (which PostgreSQL refuses to store).
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 func mustJSON(v any) json.RawMessage {

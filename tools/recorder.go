@@ -47,6 +47,12 @@ type Recorder struct {
 	stopped chan struct{}
 	once    sync.Once
 
+	// closing guards the hand-over at Stop: Record holds it shared while it
+	// queues; Stop takes it exclusively to mark the recorder closed, after
+	// which Record writes synchronously instead of queueing.
+	closing sync.RWMutex
+	closed  bool
+
 	mu      sync.Mutex
 	pending map[string]*store.Run
 }
@@ -74,15 +80,26 @@ func (r *Recorder) Start() {
 	go r.loop()
 }
 
-// Stop writes every queued run and returns when done. Record must not be
-// called after Stop. Stop is idempotent.
+// Stop writes every queued run and returns when done; a run recorded after
+// Stop is written synchronously. Stop is idempotent.
 func (r *Recorder) Stop() {
-	r.once.Do(func() { close(r.done) })
+	r.once.Do(func() {
+		r.closing.Lock()
+		r.closed = true
+		r.closing.Unlock()
+		close(r.done)
+	})
 	<-r.stopped
 }
 
 // Record queues a run for writing. The run must not be modified afterwards.
 func (r *Recorder) Record(run *store.Run) {
+	r.closing.RLock()
+	defer r.closing.RUnlock()
+	if r.closed {
+		r.write([]*store.Run{run})
+		return
+	}
 	r.mu.Lock()
 	r.pending[run.ID] = run
 	r.mu.Unlock()
@@ -172,25 +189,20 @@ func (r *Recorder) drain(batch *[]*store.Run, flush func()) {
 	}
 }
 
-// write stores a batch, retrying a failed write a few times before giving
-// up on it loudly (a failing database loses runs only after it has been
-// reported).
+// write stores a batch. When the batch fails, its runs are written one by
+// one, each retried a few times, so one run the database refuses loses only
+// itself, loudly.
 func (r *Recorder) write(batch []*store.Run) {
-	var err error
-	for attempt := range 5 {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err = r.cfg.Store.RunInsertBatch(ctx, batch)
-		cancel()
-		if err == nil {
-			break
+	err := r.insert(batch)
+	if err != nil && len(batch) > 1 {
+		r.cfg.Logger.Warn("writing a batch of runs failed; writing them one by one", "runs", len(batch), "err", err)
+		for _, run := range batch {
+			r.writeOne(run)
 		}
-		r.cfg.Logger.Error("writing runs failed", "runs", len(batch), "attempt", attempt+1, "err", err)
-		time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
+	} else if err != nil {
+		r.writeOne(batch[0])
 	}
 	if m := r.cfg.Metrics; m != nil {
-		if err != nil {
-			m.recorderDrops.Add(float64(len(batch)))
-		}
 		m.recorderQueue.Set(float64(len(r.queue)))
 	}
 	r.mu.Lock()
@@ -200,4 +212,28 @@ func (r *Recorder) write(batch []*store.Run) {
 		}
 	}
 	r.mu.Unlock()
+}
+
+// writeOne stores one run, retrying with a short backoff (the database may
+// be briefly unavailable), and reports a run it could not store.
+func (r *Recorder) writeOne(run *store.Run) {
+	var err error
+	for attempt := range 4 {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
+		}
+		if err = r.insert([]*store.Run{run}); err == nil {
+			return
+		}
+	}
+	r.cfg.Logger.Error("a run could not be stored", "run_id", run.ID, "tool", run.ToolName, "err", err)
+	if m := r.cfg.Metrics; m != nil {
+		m.recorderDrops.Inc()
+	}
+}
+
+func (r *Recorder) insert(runs []*store.Run) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return r.cfg.Store.RunInsertBatch(ctx, runs)
 }
