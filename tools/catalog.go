@@ -43,9 +43,27 @@ type Catalog struct {
 // workspaceCache is replaced whole on invalidation, so a load that was in
 // flight stores its result into the discarded cache, never the new one.
 type workspaceCache struct {
+	// index maps tool names to their rows (ID and latest version), for
+	// agents with many tools.
+	index  *toolIndex
 	agents map[string]*agentTools
 	conns  map[string]*connEntry
 }
+
+type toolIndex struct {
+	loadedAt time.Time
+	byName   map[string]toolRef
+}
+
+type toolRef struct {
+	id      string
+	version int
+}
+
+// bulkThreshold is the number of activated tools above which an agent's
+// tools are resolved from one listing of the workspace's tools rather than
+// one lookup each.
+const bulkThreshold = 16
 
 type agentTools struct {
 	loadedAt time.Time
@@ -147,8 +165,14 @@ func (c *Catalog) agentTools(ctx context.Context, workspaceID, agentID string) (
 		return nil, fmt.Errorf("loading agent %s: %w", agentID, err)
 	}
 	at = &agentTools{loadedAt: now, byName: map[string]*Prepared{}}
+	var index *toolIndex
+	if len(agent.Tools) > bulkThreshold {
+		if index, err = c.toolIndex(ctx, ws, workspaceID, now); err != nil {
+			return nil, err
+		}
+	}
 	for _, activated := range agent.Tools {
-		p, err := c.resolve(ctx, workspaceID, activated)
+		p, err := c.resolve(ctx, workspaceID, activated, index)
 		if errors.Is(err, ErrToolNotFound) {
 			continue
 		}
@@ -165,22 +189,62 @@ func (c *Catalog) agentTools(ctx context.Context, workspaceID, agentID string) (
 }
 
 // resolve finds the pinned or latest published version of an activated tool.
-func (c *Catalog) resolve(ctx context.Context, workspaceID string, activated store.AgentTool) (*Prepared, error) {
-	t, err := c.store.ToolGetByName(ctx, workspaceID, activated.Name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrToolNotFound
+// With an index, the tool's row comes from it instead of the store.
+func (c *Catalog) resolve(ctx context.Context, workspaceID string, activated store.AgentTool, index *toolIndex) (*Prepared, error) {
+	var t toolRef
+	if index != nil {
+		var ok bool
+		if t, ok = index.byName[activated.Name]; !ok {
+			return nil, ErrToolNotFound
+		}
+	} else {
+		row, err := c.store.ToolGetByName(ctx, workspaceID, activated.Name)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, ErrToolNotFound
+		}
+		if err != nil {
+			return nil, fmt.Errorf("loading tool %s: %w", activated.Name, err)
+		}
+		t = toolRef{id: row.ID, version: row.Version}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("loading tool %s: %w", activated.Name, err)
-	}
-	version := t.Version
+	version := t.version
 	if activated.Version > 0 {
 		version = activated.Version
 	}
 	if version == 0 {
 		return nil, ErrToolNotFound
 	}
-	return c.Version(ctx, workspaceID, t.ID, version)
+	return c.Version(ctx, workspaceID, t.id, version)
+}
+
+// toolIndex returns the workspace's tool names and latest versions, listing
+// them from the store at most once per TTL.
+func (c *Catalog) toolIndex(ctx context.Context, ws *workspaceCache, workspaceID string, now time.Time) (*toolIndex, error) {
+	c.mu.RLock()
+	idx := ws.index
+	c.mu.RUnlock()
+	if idx != nil && now.Sub(idx.loadedAt) < c.ttl {
+		return idx, nil
+	}
+	idx = &toolIndex{loadedAt: now, byName: map[string]toolRef{}}
+	p := store.ListParams{Limit: store.ListLimitMax}
+	for {
+		rows, err := c.store.ToolList(ctx, workspaceID, p)
+		if err != nil {
+			return nil, fmt.Errorf("listing tools: %w", err)
+		}
+		for _, t := range rows {
+			idx.byName[t.Name] = toolRef{id: t.ID, version: t.Version}
+		}
+		if len(rows) < p.EffectiveLimit() {
+			break
+		}
+		p.Cursor = rows[len(rows)-1].ID
+	}
+	c.mu.Lock()
+	ws.index = idx
+	c.mu.Unlock()
+	return idx, nil
 }
 
 // Version returns a prepared published tool version.
