@@ -14,12 +14,16 @@ import (
 )
 
 // agentRequest is the body of POST and (as a merge patch) PATCH
-// /v1/admin/agents.
+// /v1/admin/agents. Adapters holds the voice-platform secrets
+// ({"vapi": {"secret": ...}, "retell": {"api_key": ...}, "elevenlabs":
+// {"secret": ...}}): write-only, merged like a connection's secrets (null
+// deletes).
 type agentRequest struct {
 	Name         string            `json:"name"`
 	Instructions string            `json:"instructions,omitempty"`
 	Tools        []store.AgentTool `json:"tools,omitempty"`
 	Model        json.RawMessage   `json:"model,omitempty"`
+	Adapters     json.RawMessage   `json:"adapters,omitempty"`
 }
 
 type agentView struct {
@@ -28,16 +32,34 @@ type agentView struct {
 	Instructions string            `json:"instructions"`
 	Tools        []store.AgentTool `json:"tools"`
 	Model        json.RawMessage   `json:"model,omitempty"`
-	CreatedAt    time.Time         `json:"created_at"`
-	UpdatedAt    time.Time         `json:"updated_at"`
+	// Adapters shows which voice-platform secrets are set, never their
+	// values.
+	Adapters  map[string]map[string]secretState `json:"adapters"`
+	CreatedAt time.Time                         `json:"created_at"`
+	UpdatedAt time.Time                         `json:"updated_at"`
 }
 
-func viewAgent(a *store.Agent) agentView {
-	v := agentView{ID: a.ID, Name: a.Name, Instructions: a.Instructions, Tools: a.Tools, Model: a.Model, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+func (s *Server) viewAgent(a *store.Agent) (agentView, error) {
+	settings, err := openAdapters(s.box, a)
+	if err != nil {
+		return agentView{}, err
+	}
+	v := agentView{ID: a.ID, Name: a.Name, Instructions: a.Instructions, Tools: a.Tools, Model: a.Model,
+		Adapters: adaptersView(settings), CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 	if v.Tools == nil {
 		v.Tools = []store.AgentTool{}
 	}
-	return v
+	return v, nil
+}
+
+// respondAgent writes an agent's view with the given status.
+func (s *Server) respondAgent(c *gin.Context, status int, a *store.Agent) error {
+	v, err := s.viewAgent(a)
+	if err != nil {
+		return err
+	}
+	c.JSON(status, v)
+	return nil
 }
 
 // checkAgent validates an agent request against the workspace's tools.
@@ -85,14 +107,20 @@ func (s *Server) createAgent(c *gin.Context) error {
 	if err := s.checkAgent(c, &req); err != nil {
 		return err
 	}
+	settings := adapterSettings{}
+	if errs := applyAdaptersPatch(settings, req.Adapters); len(errs) > 0 {
+		return validationFailed("the agent is invalid", errs)
+	}
 	now := s.now().UTC()
 	a := &store.Agent{ID: store.NewID(), WorkspaceID: who(c).WorkspaceID, Name: req.Name, Instructions: req.Instructions,
 		Tools: req.Tools, Model: req.Model, CreatedAt: now, UpdatedAt: now}
+	if err := sealAdapters(s.box, a, settings); err != nil {
+		return err
+	}
 	if err := s.store.AgentInsert(c.Request.Context(), a); err != nil {
 		return err
 	}
-	c.JSON(http.StatusCreated, viewAgent(a))
-	return nil
+	return s.respondAgent(c, http.StatusCreated, a)
 }
 
 func (s *Server) getAgent(c *gin.Context) error {
@@ -100,8 +128,7 @@ func (s *Server) getAgent(c *gin.Context) error {
 	if err != nil {
 		return notFoundAs(err, "agent")
 	}
-	c.JSON(http.StatusOK, viewAgent(a))
-	return nil
+	return s.respondAgent(c, http.StatusOK, a)
 }
 
 func (s *Server) listAgents(c *gin.Context) error {
@@ -113,7 +140,15 @@ func (s *Server) listAgents(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, page(as, lp, func(a *store.Agent) string { return a.ID }, viewAgent))
+	views := make([]agentView, 0, len(as))
+	for _, a := range as {
+		v, err := s.viewAgent(a)
+		if err != nil {
+			return err
+		}
+		views = append(views, v)
+	}
+	c.JSON(http.StatusOK, page(views, lp, func(v agentView) string { return v.ID }, func(v agentView) agentView { return v }))
 	return nil
 }
 
@@ -127,11 +162,27 @@ func (s *Server) patchAgent(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	var patch agentRequest
+	if err := unmarshalStrict(body, &patch); err != nil {
+		return err
+	}
+	// The adapters' secrets merge into the opened settings, not into the
+	// public document.
+	var patchDoc map[string]json.RawMessage
+	if err := json.Unmarshal(body, &patchDoc); err != nil {
+		return badRequest("the patch must be a JSON object", nil)
+	}
+	adaptersPatch, hasAdapters := patchDoc["adapters"]
+	delete(patchDoc, "adapters")
+	publicPatch, err := json.Marshal(patchDoc)
+	if err != nil {
+		return err
+	}
 	current, err := json.Marshal(agentRequest{Name: a.Name, Instructions: a.Instructions, Tools: a.Tools, Model: a.Model})
 	if err != nil {
 		return err
 	}
-	merged, err := mergePatch(current, body)
+	merged, err := mergePatch(current, publicPatch)
 	if err != nil {
 		return err
 	}
@@ -142,13 +193,24 @@ func (s *Server) patchAgent(c *gin.Context) error {
 	if err := s.checkAgent(c, &req); err != nil {
 		return err
 	}
+	if hasAdapters {
+		settings, err := openAdapters(s.box, a)
+		if err != nil {
+			return err
+		}
+		if errs := applyAdaptersPatch(settings, adaptersPatch); len(errs) > 0 {
+			return validationFailed("the agent is invalid", errs)
+		}
+		if err := sealAdapters(s.box, a, settings); err != nil {
+			return err
+		}
+	}
 	a.Name, a.Instructions, a.Tools, a.Model, a.UpdatedAt = req.Name, req.Instructions, req.Tools, req.Model, s.now().UTC()
 	if err := s.store.AgentUpdate(c.Request.Context(), a); err != nil {
 		return notFoundAs(err, "agent")
 	}
 	s.toolsChanged(p.WorkspaceID)
-	c.JSON(http.StatusOK, viewAgent(a))
-	return nil
+	return s.respondAgent(c, http.StatusOK, a)
 }
 
 func (s *Server) deleteAgent(c *gin.Context) error {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/toolgate/toolgate/oauth"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/tools"
 )
@@ -31,18 +33,20 @@ type secretState struct {
 }
 
 type connectionView struct {
-	ID        string                 `json:"id"`
-	Name      string                 `json:"name"`
-	BaseURL   string                 `json:"base_url"`
-	Headers   map[string]string      `json:"headers"`
-	Config    json.RawMessage        `json:"config"`
-	Auth      json.RawMessage        `json:"auth"`
-	Secrets   map[string]secretState `json:"secrets"`
-	CreatedAt time.Time              `json:"created_at"`
-	UpdatedAt time.Time              `json:"updated_at"`
+	ID      string                 `json:"id"`
+	Name    string                 `json:"name"`
+	BaseURL string                 `json:"base_url"`
+	Headers map[string]string      `json:"headers"`
+	Config  json.RawMessage        `json:"config"`
+	Auth    json.RawMessage        `json:"auth"`
+	Secrets map[string]secretState `json:"secrets"`
+	// OAuth is the token status of an OAuth2 connection (never a token).
+	OAuth     *oauth.Status `json:"oauth,omitempty"`
+	CreatedAt time.Time     `json:"created_at"`
+	UpdatedAt time.Time     `json:"updated_at"`
 }
 
-func (s *Server) viewConnection(conn *store.Connection) (connectionView, error) {
+func (s *Server) viewConnection(ctx context.Context, conn *store.Connection) (connectionView, error) {
 	secretsPlain, err := tools.OpenSecrets(s.box, conn)
 	if err != nil {
 		return connectionView{}, err
@@ -70,6 +74,9 @@ func (s *Server) viewConnection(conn *store.Connection) (connectionView, error) 
 		if _, ok := v.Secrets[name]; !ok {
 			v.Secrets[name] = secretState{Set: false}
 		}
+	}
+	if v.OAuth, err = s.oauthStatus(ctx, conn); err != nil {
+		return connectionView{}, err
 	}
 	return v, nil
 }
@@ -130,7 +137,7 @@ func (s *Server) createConnection(c *gin.Context) error {
 	if err := s.store.ConnectionInsert(c.Request.Context(), conn); err != nil {
 		return err
 	}
-	v, err := s.viewConnection(conn)
+	v, err := s.viewConnection(c.Request.Context(), conn)
 	if err != nil {
 		return err
 	}
@@ -168,7 +175,7 @@ func (s *Server) getConnection(c *gin.Context) error {
 	if err != nil {
 		return notFoundAs(err, "connection")
 	}
-	v, err := s.viewConnection(conn)
+	v, err := s.viewConnection(c.Request.Context(), conn)
 	if err != nil {
 		return err
 	}
@@ -187,7 +194,7 @@ func (s *Server) listConnections(c *gin.Context) error {
 	}
 	views := make([]connectionView, 0, len(conns))
 	for _, conn := range conns {
-		v, err := s.viewConnection(conn)
+		v, err := s.viewConnection(c.Request.Context(), conn)
 		if err != nil {
 			return err
 		}
@@ -247,7 +254,7 @@ func (s *Server) patchConnection(c *gin.Context) error {
 		return notFoundAs(err, "connection")
 	}
 	s.catalog.Invalidate(conn.WorkspaceID)
-	v, err := s.viewConnection(conn)
+	v, err := s.viewConnection(c.Request.Context(), conn)
 	if err != nil {
 		return err
 	}

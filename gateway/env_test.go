@@ -19,6 +19,7 @@ import (
 	"github.com/toolgate/toolgate/background"
 	"github.com/toolgate/toolgate/egress"
 	"github.com/toolgate/toolgate/gateway"
+	"github.com/toolgate/toolgate/oauth"
 	"github.com/toolgate/toolgate/secrets"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/tenant"
@@ -35,6 +36,9 @@ type env struct {
 	recorder *tools.Recorder
 	admin    string
 	logs     *lockedWriter
+	// oauth is the gateway's token manager (its clock is envOptions.now).
+	oauth *oauth.Manager
+	opts  envOptions
 }
 
 type envOptions struct {
@@ -44,6 +48,8 @@ type envOptions struct {
 	// background starts a job queue; without it background tools run in
 	// the foreground.
 	background bool
+	// now is the OAuth token manager's clock. Defaults to time.Now.
+	now func() time.Time
 }
 
 func newEnv(t *testing.T, newStore func(testing.TB) store.Store, opts ...envOptions) *env {
@@ -66,6 +72,15 @@ func newEnv(t *testing.T, newStore func(testing.TB) store.Store, opts ...envOpti
 	if err != nil {
 		t.Fatal(err)
 	}
+	e := &env{t: t, store: st, box: box, admin: admin, opts: o}
+	e.start()
+	return e
+}
+
+// start builds and serves a gateway over e's store and box.
+func (e *env) start() {
+	t, st, box, o := e.t, e.store, e.box, e.opts
+	ctx := context.Background()
 	logs := &lockedWriter{changed: make(chan struct{}, 1)}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	allow := o.allow
@@ -77,9 +92,18 @@ func newEnv(t *testing.T, newStore func(testing.TB) store.Store, opts ...envOpti
 	rec := tools.NewRecorder(tools.RecorderConfig{Store: st, Logger: log, Metrics: metrics})
 	rec.Start()
 	client := egress.New(egress.Config{AllowNetworks: allow})
-	engine := tools.NewEngine(tools.EngineConfig{Client: client, Recorder: rec, Metrics: metrics, Logger: log})
+	// The handler is set once the server exists; the URL is needed first,
+	// for the OAuth callback.
+	var handler http.Handler
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	tokens, err := oauth.New(oauth.Config{Store: st, Box: box, HTTPClient: client.HTTPClient(), PublicURL: hs.URL,
+		Now: o.now, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := tools.NewEngine(tools.EngineConfig{Client: client, Recorder: rec, Tokens: tokens, Metrics: metrics, Logger: log})
 	catalog := tools.NewCatalog(tools.CatalogConfig{Store: st, Box: box})
-	gcfg := gateway.Config{Store: st, Box: box, Engine: engine, Catalog: catalog, Logger: log, Metrics: reg}
+	gcfg := gateway.Config{Store: st, Box: box, Engine: engine, Catalog: catalog, OAuth: tokens, Logger: log, Metrics: reg}
 	var queue *background.Queue
 	if o.background {
 		queue, err = background.New(ctx, background.Config{Store: st, Engine: engine, Catalog: catalog, Client: client,
@@ -96,7 +120,7 @@ func newEnv(t *testing.T, newStore func(testing.TB) store.Store, opts ...envOpti
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	handler = srv.Handler()
 	t.Cleanup(func() {
 		hs.Close()
 		if queue != nil {
@@ -109,7 +133,15 @@ func newEnv(t *testing.T, newStore func(testing.TB) store.Store, opts ...envOpti
 		rec.Stop()
 		client.CloseIdleConnections()
 	})
-	return &env{t: t, store: st, box: box, server: hs, recorder: rec, admin: admin, logs: logs}
+	e.server, e.recorder, e.logs, e.oauth = hs, rec, logs, tokens
+}
+
+// replica starts a second gateway over another store handle of the same
+// database, sharing e's box, admin key and options.
+func (e *env) replica(st store.Store) *env {
+	r := &env{t: e.t, store: st, box: e.box, admin: e.admin, opts: e.opts}
+	r.start()
+	return r
 }
 
 // response is a decoded API answer.

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/toolgate/toolgate/oauth"
 	"github.com/toolgate/toolgate/secrets"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/tools"
@@ -28,6 +29,10 @@ type Config struct {
 	Queue Submitter
 	// Catalog resolves agents' tools. Defaults to a new catalog over Store.
 	Catalog *tools.Catalog
+	// OAuth runs the OAuth2 flows of connections (authorize, callback,
+	// refresh, forget). Optional: without it those routes answer 501. Pass
+	// the same Manager as the engine's tools.EngineConfig.Tokens.
+	OAuth *oauth.Manager
 	// Metrics is gathered by GET /metrics. Optional.
 	Metrics prometheus.Gatherer
 	// MetricsPublic serves /metrics without a key.
@@ -44,11 +49,14 @@ type Server struct {
 	box           *secrets.Box
 	engine        *tools.Engine
 	catalog       *tools.Catalog
+	oauth         *oauth.Manager
 	metrics       prometheus.Gatherer
 	metricsPublic bool
 	queue         Submitter
 	idempotency   keyedLocks
 	keys          keyCache
+	listings      *listingCache
+	mcp           *mcpGateway // set by mcpHandler while routes are built
 	log           *slog.Logger
 	now           func() time.Time
 	router        *gin.Engine
@@ -70,6 +78,7 @@ func New(cfg Config) (*Server, error) {
 		box:           cfg.Box,
 		engine:        cfg.Engine,
 		catalog:       cfg.Catalog,
+		oauth:         cfg.OAuth,
 		metrics:       cfg.Metrics,
 		metricsPublic: cfg.MetricsPublic,
 		queue:         cfg.Queue,
@@ -82,6 +91,7 @@ func New(cfg Config) (*Server, error) {
 	if s.catalog == nil {
 		s.catalog = tools.NewCatalog(tools.CatalogConfig{Store: cfg.Store, Box: cfg.Box, Now: s.now})
 	}
+	s.listings = newListingCache()
 	s.router = s.routes()
 	return s, nil
 }

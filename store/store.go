@@ -241,6 +241,12 @@ type Store interface {
 	// Agents.
 	AgentInsert(ctx context.Context, a *Agent) error
 	AgentGet(ctx context.Context, workspaceID, id string) (*Agent, error)
+	// AgentGetUnscoped returns the agent with the given ID in whichever
+	// workspace holds it. It is how a voice-platform webhook, which carries
+	// no key, learns its workspace (agent IDs are globally unique); the
+	// caller must then authenticate the request with the agent's own
+	// adapter secret before acting on it.
+	AgentGetUnscoped(ctx context.Context, id string) (*Agent, error)
 	AgentList(ctx context.Context, workspaceID string, p ListParams) ([]*Agent, error)
 	// AgentUpdate replaces every mutable field of the row with a's.
 	AgentUpdate(ctx context.Context, a *Agent) error

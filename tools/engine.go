@@ -463,7 +463,10 @@ func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool
 		if e.tokens == nil {
 			return OutcomeAuthError, "connection " + conn.Name + " uses OAuth2, which this gateway is not configured for"
 		}
-		tok, err := e.tokens.Token(ctx, st.call.WorkspaceID, conn, forceRefresh)
+		// Token endpoint retries stay within the tool's timeout.
+		tctx, cancel := context.WithTimeout(ctx, time.Duration(st.call.Tool.Def.EffectiveTimeoutMS())*time.Millisecond)
+		tok, err := e.tokens.Token(tctx, st.call.WorkspaceID, conn, forceRefresh)
+		cancel()
 		if err != nil {
 			if errors.Is(err, ErrNeedsReauth) {
 				return OutcomeAuthError, "connection " + conn.Name + " needs to be re-authorized by an admin"

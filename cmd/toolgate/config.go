@@ -4,13 +4,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/toolgate/toolgate/background"
 	"github.com/toolgate/toolgate/egress"
+	"github.com/toolgate/toolgate/oauth"
 )
 
 // Defaults of the configuration.
@@ -47,6 +50,12 @@ type config struct {
 	// taken to have lost its worker and is run again. Defaults to
 	// background.RescueAfterDefault.
 	JobRescueAfter time.Duration
+	// PublicURL is the gateway's external base URL, used for the OAuth2
+	// callback (PublicURL + /v1/oauth/callback). Defaults to http://Addr.
+	PublicURL string
+	// OAuthRefreshSkew is how long before expiry OAuth2 access tokens are
+	// refreshed. Defaults to oauth.SkewDefault (60s).
+	OAuthRefreshSkew time.Duration
 }
 
 // parseConfig reads flags (for the serve-like commands) over environment.
@@ -67,6 +76,8 @@ func parseConfig(name string, args []string, getenv func(string) string) (*confi
 	metricsPublic := fs.String("metrics-public", env("TOOLGATE_METRICS_PUBLIC", "false"), "serve /metrics without a key (TOOLGATE_METRICS_PUBLIC)")
 	workers := fs.String("workers", env("TOOLGATE_WORKERS", strconv.Itoa(background.WorkersDefault)), "background jobs worked at once by this process (TOOLGATE_WORKERS)")
 	rescue := fs.String("job-rescue-after", env("TOOLGATE_JOB_RESCUE_AFTER", background.RescueAfterDefault.String()), "rerun a background job running longer than this (TOOLGATE_JOB_RESCUE_AFTER)")
+	publicURL := fs.String("public-url", env("TOOLGATE_PUBLIC_URL", ""), "external base URL of the gateway, for the OAuth2 callback; defaults to http://ADDR (TOOLGATE_PUBLIC_URL)")
+	skew := fs.String("oauth-refresh-skew", env("TOOLGATE_OAUTH_REFRESH_SKEW", oauth.SkewDefault.String()), "refresh OAuth2 access tokens this long before they expire (TOOLGATE_OAUTH_REFRESH_SKEW)")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -86,6 +97,15 @@ func parseConfig(name string, args []string, getenv func(string) string) (*confi
 	}
 	if cfg.JobRescueAfter, err = time.ParseDuration(*rescue); err != nil || cfg.JobRescueAfter <= 0 {
 		return nil, nil, fmt.Errorf("TOOLGATE_JOB_RESCUE_AFTER: %q is not a positive duration", *rescue)
+	}
+	if cfg.OAuthRefreshSkew, err = time.ParseDuration(*skew); err != nil || cfg.OAuthRefreshSkew < 0 {
+		return nil, nil, fmt.Errorf("TOOLGATE_OAUTH_REFRESH_SKEW: %q is not a duration", *skew)
+	}
+	cfg.PublicURL = strings.TrimRight(*publicURL, "/")
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = defaultPublicURL(cfg.Addr)
+	} else if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, nil, fmt.Errorf("TOOLGATE_PUBLIC_URL: %q is not an http or https URL", *publicURL)
 	}
 	return cfg, fs.Args(), cfg.validate()
 }
@@ -117,6 +137,19 @@ func parseRetention(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a duration", s)
 	}
 	return d, nil
+}
+
+// defaultPublicURL is http://addr, with a wildcard or empty host replaced
+// by localhost so a browser can reach it.
+func defaultPublicURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // isPostgres reports whether a database URL selects PostgreSQL.

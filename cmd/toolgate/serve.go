@@ -16,12 +16,14 @@ import (
 	"github.com/toolgate/toolgate/background"
 	"github.com/toolgate/toolgate/egress"
 	"github.com/toolgate/toolgate/gateway"
+	"github.com/toolgate/toolgate/oauth"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/tools"
 )
 
-// shutdownTimeout bounds how long in-flight calls may take to finish.
-const shutdownTimeout = 30 * time.Second
+// shutdownTimeout bounds how long in-flight calls may take to finish: the
+// longest tool timeout plus room to answer and record.
+const shutdownTimeout = time.Duration(tools.TimeoutMSMax)*time.Millisecond + 15*time.Second
 
 // serve runs the gateway until ctx is cancelled, then drains in-flight
 // calls and writes every queued run.
@@ -47,7 +49,14 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, out io.Writer) er
 	defer recorder.Stop()
 	client := egress.New(egress.Config{AllowNetworks: cfg.AllowNetworks})
 	defer client.CloseIdleConnections()
-	engine := tools.NewEngine(tools.EngineConfig{Client: client, Recorder: recorder, Metrics: metrics, Logger: log})
+	tokens, err := oauth.New(oauth.Config{
+		Store: st, Box: box, HTTPClient: client.HTTPClient(), PublicURL: cfg.PublicURL,
+		Skew: cfg.OAuthRefreshSkew, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	engine := tools.NewEngine(tools.EngineConfig{Client: client, Recorder: recorder, Tokens: tokens, Metrics: metrics, Logger: log})
 	catalog := tools.NewCatalog(tools.CatalogConfig{Store: st, Box: box})
 
 	queue, err := background.New(ctx, background.Config{
@@ -70,7 +79,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, out io.Writer) er
 	}()
 
 	srv, err := gateway.New(gateway.Config{
-		Store: st, Box: box, Engine: engine, Catalog: catalog, Queue: queue, Logger: log,
+		Store: st, Box: box, Engine: engine, Catalog: catalog, Queue: queue, OAuth: tokens, Logger: log,
 		Metrics: reg, MetricsPublic: cfg.MetricsPublic,
 	})
 	if err != nil {

@@ -35,6 +35,15 @@ func (s *Store) AgentGet(ctx context.Context, workspaceID, id string) (*store.Ag
 	return a, nil
 }
 
+// AgentGetUnscoped returns the agent with the given ID in any workspace.
+func (s *Store) AgentGetUnscoped(ctx context.Context, id string) (*store.Agent, error) {
+	a, err := scanAgent(s.pool.QueryRow(ctx, `SELECT `+agentColumns+` FROM agents WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("getting agent %s: %w", id, mapErr(err))
+	}
+	return a, nil
+}
+
 // AgentList returns a page of the workspace's agents, ordered by ID.
 func (s *Store) AgentList(ctx context.Context, workspaceID string, p store.ListParams) ([]*store.Agent, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+agentColumns+` FROM agents

@@ -103,10 +103,32 @@ func testAgents(t *testing.T, s store.Store) {
 	wantErr(t, "AgentUpdate(name taken)", s.AgentUpdate(ctx, &clash), store.ErrConflict)
 	wantErr(t, "AgentUpdate(missing)", s.AgentUpdate(ctx, newAgent(ws.ID, "missing")), store.ErrNotFound)
 
+	// The unscoped lookup finds an agent of any workspace, and nothing else.
+	if got, err := s.AgentGetUnscoped(ctx, agent.ID); err != nil {
+		t.Fatalf("AgentGetUnscoped: %v", err)
+	} else if diff := cmp.Diff(&updated, got); diff != "" {
+		t.Errorf("AgentGetUnscoped mismatch (-want +got):\n%s", diff)
+	}
+	otherAgent := newAgent(other.ID, "unscoped")
+	if err := s.AgentInsert(ctx, otherAgent); err != nil {
+		t.Fatalf("AgentInsert(unscoped): %v", err)
+	}
+	if got, err := s.AgentGetUnscoped(ctx, otherAgent.ID); err != nil {
+		t.Fatalf("AgentGetUnscoped(other workspace): %v", err)
+	} else if got.WorkspaceID != other.ID {
+		t.Errorf("AgentGetUnscoped(other workspace): WorkspaceID = %q, want %q", got.WorkspaceID, other.ID)
+	}
+	_, err = s.AgentGetUnscoped(ctx, store.NewID())
+	wantErr(t, "AgentGetUnscoped(unknown)", err, store.ErrNotFound)
+	_, err = s.AgentGetUnscoped(ctx, "")
+	wantErr(t, "AgentGetUnscoped(empty)", err, store.ErrNotFound)
+
 	if err := s.AgentDelete(ctx, ws.ID, agent.ID); err != nil {
 		t.Fatalf("AgentDelete: %v", err)
 	}
 	_, err = s.AgentGet(ctx, ws.ID, agent.ID)
 	wantErr(t, "AgentGet(deleted)", err, store.ErrNotFound)
+	_, err = s.AgentGetUnscoped(ctx, agent.ID)
+	wantErr(t, "AgentGetUnscoped(deleted)", err, store.ErrNotFound)
 	wantErr(t, "AgentDelete(deleted)", s.AgentDelete(ctx, ws.ID, agent.ID), store.ErrNotFound)
 }
