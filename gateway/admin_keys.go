@@ -99,6 +99,10 @@ func (s *Server) revokeKey(c *gin.Context) error {
 		return err
 	}
 	s.keys.forget(c.Param("id"))
+	// Console sessions signed in with the key end with it.
+	if _, err := s.store.SessionDeleteByKey(c.Request.Context(), who(c).WorkspaceID, c.Param("id")); err != nil {
+		return err
+	}
 	c.Status(http.StatusNoContent)
 	return nil
 }

@@ -153,6 +153,9 @@ func (s *Server) submit(ctx context.Context, call *tools.Call, callbackURL strin
 		Context: mustMarshal(call.Context), Arguments: args, Attempts: json.RawMessage("[]"),
 		IdempotencyKey: call.IdempotencyKey, CreatedAt: s.now().UTC(),
 	}
+	if t, ok := store.IDTime(run.ID); ok {
+		run.CreatedAt = t // the run's ID carries its creation time
+	}
 	if v, ok := call.Context["conversation_id"].(string); ok {
 		run.ConversationID = v
 	}

@@ -156,7 +156,9 @@ type Agent struct {
 }
 
 // Run is one execution of a tool version. The JSON fields hold already
-// redacted documents: nothing secret is ever handed to the store.
+// redacted documents: nothing secret is ever handed to the store. Its ID
+// carries its creation time (NewIDAt(CreatedAt), within IDSlack), which
+// RunList's time filters rely on.
 type Run struct {
 	ID             string
 	WorkspaceID    string
@@ -347,4 +349,7 @@ type SessionStore interface {
 	SessionGet(ctx context.Context, idHash string, now time.Time) (*Session, error)
 	SessionDelete(ctx context.Context, idHash string) error
 	SessionDeleteExpired(ctx context.Context, now time.Time) (int, error)
+	// SessionDeleteByKey ends every session of a workspace signed in with
+	// the key (when the key is revoked) and returns how many went.
+	SessionDeleteByKey(ctx context.Context, workspaceID, keyID string) (int, error)
 }

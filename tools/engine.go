@@ -214,7 +214,8 @@ func (e *Engine) Run(ctx context.Context, c *Call) *Result {
 // transaction). The record is nil for a dry run, and for a check that
 // passed.
 func (e *Engine) Execute(ctx context.Context, c *Call) (*Result, *store.Run) {
-	st := &callState{call: c, runID: cmp.Or(c.RunID, store.NewID()), start: e.now()}
+	start := e.now()
+	st := &callState{call: c, runID: cmp.Or(c.RunID, store.NewIDAt(cmp.Or(c.CreatedAt, start))), start: start}
 	st.redactor = redact.New()
 	if c.Conn != nil {
 		st.redactor = c.Conn.redactor

@@ -56,3 +56,12 @@ func (s *Store) SessionDeleteExpired(ctx context.Context, now time.Time) (int, e
 	}
 	return int(tag.RowsAffected()), nil
 }
+
+// SessionDeleteByKey ends the workspace's sessions signed in with keyID.
+func (s *Store) SessionDeleteByKey(ctx context.Context, workspaceID, keyID string) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE workspace_id = $1 AND key_id = $2`, workspaceID, keyID)
+	if err != nil {
+		return 0, fmt.Errorf("deleting sessions of key: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -162,10 +162,14 @@ func (s *Store) RunList(ctx context.Context, workspaceID string, p store.RunList
 	if p.ConversationID != "" {
 		filter("conversation_id = ?", p.ConversationID)
 	}
+	// IDs carry their creation time (store.NewIDAt): bounding them lets a
+	// time range use the (workspace_id, id) index; created_at is exact.
 	if !p.Since.IsZero() {
+		filter("id >= ?", store.IDFloor(p.Since.Add(-store.IDSlack)))
 		filter("created_at >= ?", micros(p.Since))
 	}
 	if !p.Until.IsZero() {
+		filter("id < ?", store.IDFloor(p.Until.Add(store.IDSlack)))
 		filter("created_at < ?", micros(p.Until))
 	}
 	args = append(args, p.EffectiveLimit())

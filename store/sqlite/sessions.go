@@ -63,3 +63,13 @@ func (s *Store) SessionDeleteExpired(ctx context.Context, now time.Time) (int, e
 	}
 	return int(n), nil
 }
+
+// SessionDeleteByKey ends the workspace's sessions signed in with keyID.
+func (s *Store) SessionDeleteByKey(ctx context.Context, workspaceID, keyID string) (int, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE workspace_id = ? AND key_id = ?`, workspaceID, keyID)
+	if err != nil {
+		return 0, fmt.Errorf("deleting sessions of key: %w", mapErr(err))
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}

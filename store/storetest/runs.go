@@ -103,6 +103,7 @@ func testRunListFilters(t *testing.T, s store.Store) {
 		r.Status = []string{store.RunStatusSucceeded, store.RunStatusFailed}[i/6]
 		r.ConversationID = []string{"conv-a", "conv-b", "conv-c"}[i/4]
 		r.CreatedAt = at(time.Duration(i) * time.Minute)
+		r.ID = store.NewIDAt(r.CreatedAt) // a run's ID carries its creation time
 		runs = append(runs, r)
 	}
 	mustInsertRuns(t, s, runs...)

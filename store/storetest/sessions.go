@@ -75,3 +75,33 @@ func testSessions(t *testing.T, s store.Store) {
 		t.Errorf("SessionDelete(expired, unswept): %v", err)
 	}
 }
+
+// testSessionDeleteByKey: revoking a key ends its sessions, only its own,
+// only in its workspace.
+func testSessionDeleteByKey(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ws := mustInsertWorkspace(t, s, "acme")
+	other := mustInsertWorkspace(t, s, "globex")
+	a1, a2, b := newSession(ws.ID), newSession(ws.ID), newSession(ws.ID)
+	a2.KeyID = a1.KeyID
+	foreign := newSession(other.ID)
+	foreign.KeyID = a1.KeyID
+	for _, sess := range []*store.Session{a1, a2, b, foreign} {
+		if err := s.SessionInsert(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.SessionDeleteByKey(ctx, ws.ID, a1.KeyID)
+	if err != nil || n != 2 {
+		t.Fatalf("SessionDeleteByKey: got %d, %v; want 2, nil", n, err)
+	}
+	for _, gone := range []*store.Session{a1, a2} {
+		_, err := s.SessionGet(ctx, gone.IDHash, baseTime)
+		wantErr(t, "SessionGet(of revoked key)", err, store.ErrNotFound)
+	}
+	for _, kept := range []*store.Session{b, foreign} {
+		if _, err := s.SessionGet(ctx, kept.IDHash, baseTime); err != nil {
+			t.Errorf("SessionGet(other key or workspace): %v", err)
+		}
+	}
+}

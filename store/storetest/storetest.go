@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OAuthTokenUpdateConcurrent", testOAuthTokenUpdateConcurrent},
 		{"OAuthStates", testOAuthStates},
 		{"Sessions", testSessions},
+		{"SessionDeleteByKey", testSessionDeleteByKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
