@@ -40,7 +40,11 @@ func (s *Server) exportAgent(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	base := publicBaseURL(c.Request) + "/v1/adapters/" + platform + "/" + url.PathEscape(agent.ID)
+	base := s.publicURL
+	if base == "" {
+		base = publicBaseURL(c.Request)
+	}
+	base += "/v1/adapters/" + platform + "/" + url.PathEscape(agent.ID)
 	defs := make([]any, 0, len(list))
 	for _, t := range list {
 		switch platform {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -37,6 +38,9 @@ type Config struct {
 	Metrics prometheus.Gatherer
 	// MetricsPublic serves /metrics without a key.
 	MetricsPublic bool
+	// PublicURL is where people and platforms reach the gateway, used in
+	// exported tool definitions. Defaults to the request's own host.
+	PublicURL string
 	// Logger receives request failures. Defaults to slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Defaults to time.Now.
@@ -52,6 +56,7 @@ type Server struct {
 	oauth         *oauth.Manager
 	metrics       prometheus.Gatherer
 	metricsPublic bool
+	publicURL     string
 	queue         Submitter
 	idempotency   keyedLocks
 	keys          keyCache
@@ -81,6 +86,7 @@ func New(cfg Config) (*Server, error) {
 		oauth:         cfg.OAuth,
 		metrics:       cfg.Metrics,
 		metricsPublic: cfg.MetricsPublic,
+		publicURL:     strings.TrimSuffix(cfg.PublicURL, "/"),
 		queue:         cfg.Queue,
 		log:           cmp.Or(cfg.Logger, slog.Default()),
 		now:           cfg.Now,

@@ -80,7 +80,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, out io.Writer) er
 
 	srv, err := gateway.New(gateway.Config{
 		Store: st, Box: box, Engine: engine, Catalog: catalog, Queue: queue, OAuth: tokens, Logger: log,
-		Metrics: reg, MetricsPublic: cfg.MetricsPublic,
+		Metrics: reg, MetricsPublic: cfg.MetricsPublic, PublicURL: cfg.PublicURL,
 	})
 	if err != nil {
 		return err
