@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/toolgate/toolgate/background"
 	"github.com/toolgate/toolgate/egress"
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/secrets"
@@ -35,6 +36,13 @@ type benchEnv struct {
 
 func newBenchEnv(tb testing.TB, newStore func(testing.TB) store.Store) *benchEnv {
 	tb.Helper()
+	return newBenchEnvQueue(tb, newStore, false)
+}
+
+// newBenchEnvQueue is newBenchEnv with, when withQueue is set, a job queue
+// of 10 workers.
+func newBenchEnvQueue(tb testing.TB, newStore func(testing.TB) store.Store, withQueue bool) *benchEnv {
+	tb.Helper()
 	st := newStore(tb)
 	box, err := secrets.NewBox(bytes.Repeat([]byte{42}, secrets.KeySize))
 	if err != nil {
@@ -54,7 +62,21 @@ func newBenchEnv(tb testing.TB, newStore func(testing.TB) store.Store) *benchEnv
 	rec.Start()
 	egressClient := egress.New(egress.Config{AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	engine := tools.NewEngine(tools.EngineConfig{Client: egressClient, Recorder: rec, Logger: log})
-	srv, err := gateway.New(gateway.Config{Store: st, Box: box, Engine: engine, Logger: log})
+	gcfg := gateway.Config{Store: st, Box: box, Engine: engine, Logger: log}
+	var queue *background.Queue
+	if withQueue {
+		catalog := tools.NewCatalog(tools.CatalogConfig{Store: st, Box: box})
+		queue, err = background.New(ctx, background.Config{Store: st, Engine: engine, Catalog: catalog,
+			Client: egressClient, Box: box, Workers: 10, Logger: log})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := queue.Start(ctx); err != nil {
+			tb.Fatal(err)
+		}
+		gcfg.Catalog, gcfg.Queue = catalog, queue
+	}
+	srv, err := gateway.New(gcfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -63,6 +85,9 @@ func newBenchEnv(tb testing.TB, newStore func(testing.TB) store.Store) *benchEnv
 	tb.Cleanup(func() {
 		transport.CloseIdleConnections()
 		hs.Close()
+		if queue != nil {
+			_ = queue.Stop(ctx)
+		}
 		rec.Stop()
 		egressClient.CloseIdleConnections()
 	})

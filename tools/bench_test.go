@@ -15,6 +15,7 @@ import (
 	"github.com/toolgate/toolgate/secrets"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/store/testdb"
+	"github.com/toolgate/toolgate/tenant"
 	"github.com/toolgate/toolgate/tools"
 )
 
@@ -109,7 +110,11 @@ func BenchmarkEngineRun(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sc := &store.Connection{ID: "conn_bench", WorkspaceID: "ws_bench", Name: "backend", BaseURL: up.URL + "/api",
+	ws, err := tenant.Create(context.Background(), st, box, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc := &store.Connection{ID: "conn_bench", WorkspaceID: ws.ID, Name: "backend", BaseURL: up.URL + "/api",
 		Auth: json.RawMessage(`{"type": "bearer"}`)}
 	if err := tools.SealSecrets(box, sc, map[string]string{"token": "tok-123456"}); err != nil {
 		b.Fatal(err)
@@ -132,7 +137,7 @@ func BenchmarkEngineRun(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		res := engine.Run(ctx, &tools.Call{
-			WorkspaceID: "ws_bench", AgentID: "agent_bench", Tool: p, Conn: conn, Arguments: args,
+			WorkspaceID: ws.ID, AgentID: "agent_bench", Tool: p, Conn: conn, Arguments: args,
 			Context: map[string]any{"tenant": "acme", "user_id": "+255700000001", "channel": "voice"},
 		})
 		if res.Outcome != tools.OutcomeSuccess {
@@ -142,5 +147,10 @@ func BenchmarkEngineRun(b *testing.B) {
 	b.StopTimer()
 	if err := rec.Flush(ctx); err != nil {
 		b.Fatal(err)
+	}
+	// Every run was stored.
+	runs, err := st.RunList(ctx, ws.ID, store.RunListParams{ListParams: store.ListParams{Limit: 1}})
+	if err != nil || len(runs) != 1 {
+		b.Fatalf("runs stored: %d, %v", len(runs), err)
 	}
 }

@@ -36,3 +36,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	reg.MustRegister(m.calls, m.callLatency, m.upstreamLatency, m.recorderQueue, m.recorderDrops)
 	return m
 }
+
+// Dropped is the counter of runs that could not be stored.
+func (m *Metrics) Dropped() prometheus.Counter { return m.recorderDrops }

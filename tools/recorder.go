@@ -189,18 +189,29 @@ func (r *Recorder) drain(batch *[]*store.Run, flush func()) {
 	}
 }
 
-// write stores a batch. When the batch fails, its runs are written one by
-// one, each retried a few times, so one run the database refuses loses only
-// itself, loudly.
+// write stores a batch, retrying a few times with a short backoff (the
+// database may be briefly unavailable). A batch that still fails is written
+// run by run, so a run the database refuses loses only itself, loudly.
 func (r *Recorder) write(batch []*store.Run) {
-	err := r.insert(batch)
-	if err != nil && len(batch) > 1 {
+	var err error
+	for attempt := range 3 {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+		}
+		if err = r.insert(batch); err == nil {
+			break
+		}
+	}
+	if err != nil {
 		r.cfg.Logger.Warn("writing a batch of runs failed; writing them one by one", "runs", len(batch), "err", err)
 		for _, run := range batch {
-			r.writeOne(run)
+			if err := r.insert([]*store.Run{run}); err != nil {
+				r.cfg.Logger.Error("a run could not be stored", "run_id", run.ID, "tool", run.ToolName, "err", err)
+				if m := r.cfg.Metrics; m != nil {
+					m.recorderDrops.Inc()
+				}
+			}
 		}
-	} else if err != nil {
-		r.writeOne(batch[0])
 	}
 	if m := r.cfg.Metrics; m != nil {
 		m.recorderQueue.Set(float64(len(r.queue)))
@@ -212,24 +223,6 @@ func (r *Recorder) write(batch []*store.Run) {
 		}
 	}
 	r.mu.Unlock()
-}
-
-// writeOne stores one run, retrying with a short backoff (the database may
-// be briefly unavailable), and reports a run it could not store.
-func (r *Recorder) writeOne(run *store.Run) {
-	var err error
-	for attempt := range 4 {
-		if attempt > 0 {
-			time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
-		}
-		if err = r.insert([]*store.Run{run}); err == nil {
-			return
-		}
-	}
-	r.cfg.Logger.Error("a run could not be stored", "run_id", run.ID, "tool", run.ToolName, "err", err)
-	if m := r.cfg.Metrics; m != nil {
-		m.recorderDrops.Inc()
-	}
 }
 
 func (r *Recorder) insert(runs []*store.Run) error {
