@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -102,7 +103,13 @@ func (s *Server) retellAdapter(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if !verifyRetellSignature(body, settings.get(platformRetell, "api_key"), c.GetHeader("X-Retell-Signature"), s.now()) || agent == nil {
+	sig := c.GetHeader("X-Retell-Signature")
+	if !verifyRetellSignature(body, settings.get(platformRetell, "api_key"), sig, s.now()) || agent == nil {
+		return errAdapterUnauthorized
+	}
+	// A signature is good for one request: a captured one can be neither
+	// replayed nor pointed at another tool (?tool=) within its window.
+	if !s.retellSeen.first(agent.ID+"\x00"+sig, s.now()) {
 		return errAdapterUnauthorized
 	}
 	var doc map[string]json.RawMessage
@@ -132,4 +139,36 @@ func (s *Server) retellAdapter(c *gin.Context) error {
 	a := s.voiceCall(ctx, adapterPrincipal(agent), tool, args, voiceContext(platformRetell, call.customer(), call.CallID))
 	writeVoiceBody(c, a)
 	return nil
+}
+
+// replayGuard remembers signatures seen within the signature window, so each
+// is accepted once (in this process; replicas keep their own).
+type replayGuard struct {
+	mu   sync.Mutex
+	seen map[string]time.Time // signature → when it may be forgotten
+}
+
+// replayGuardMax bounds the remembered signatures; expired ones are pruned
+// when it is reached.
+const replayGuardMax = 100000
+
+// first reports whether key is seen for the first time within the window.
+func (g *replayGuard) first(key string, now time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.seen == nil {
+		g.seen = map[string]time.Time{}
+	}
+	if until, ok := g.seen[key]; ok && now.Before(until) {
+		return false
+	}
+	if len(g.seen) >= replayGuardMax {
+		for k, until := range g.seen {
+			if !now.Before(until) {
+				delete(g.seen, k)
+			}
+		}
+	}
+	g.seen[key] = now.Add(2 * retellSignatureTolerance)
+	return true
 }

@@ -324,8 +324,11 @@ func testVapi(t *testing.T, e *voiceEnv) {
 
 func testRetell(t *testing.T, e *voiceEnv) {
 	path := "/v1/adapters/retell/" + e.agentID
+	// Each request gets its own signature (a signature is good once).
+	var signatures int
 	signed := func(body []byte) map[string]string {
-		return map[string]string{"X-Retell-Signature": signRetell(body, retellAPIKey, time.Now())}
+		signatures++
+		return map[string]string{"X-Retell-Signature": signRetell(body, retellAPIKey, time.Now().Add(time.Duration(signatures)*time.Millisecond))}
 	}
 	body := fixture(t, "retell_custom_function.json")
 	r := e.post(path, body, signed(body))
@@ -347,6 +350,20 @@ func testRetell(t *testing.T, e *voiceEnv) {
 	}
 	if r := e.post(path, body, signed(body)); r.status != 400 {
 		t.Errorf("args only without ?tool: %d %s, want 400", r.status, r.raw)
+	}
+	// A captured signature can be neither replayed nor pointed at another tool.
+	once := signed(body)
+	if r := e.post(path+"?tool=get_order", body, once); r.status != 200 {
+		t.Fatalf("fresh signature: %d %s", r.status, r.raw)
+	}
+	hits := e.up.hits.Load()
+	for _, target := range []string{"?tool=get_order", "?tool=broken_order"} {
+		if r := e.post(path+target, body, once); r.status != 401 {
+			t.Errorf("replayed signature to %s: %d, want 401", target, r.status)
+		}
+	}
+	if e.up.hits.Load() != hits {
+		t.Errorf("a replayed request reached the upstream")
 	}
 
 	// Invalid arguments: the message as the result.

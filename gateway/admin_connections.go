@@ -245,6 +245,7 @@ func (s *Server) patchConnection(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	prevAuth := slices.Clone(conn.Auth)
 	conn.Name, conn.BaseURL, conn.Headers, conn.Config = req.Name, req.BaseURL, req.Headers, req.Config
 	conn.UpdatedAt = s.now().UTC()
 	if err := s.applyAuthAndSecrets(conn, &req, current); err != nil {
@@ -254,6 +255,14 @@ func (s *Server) patchConnection(c *gin.Context) error {
 		return notFoundAs(err, "connection")
 	}
 	s.catalog.Invalidate(conn.WorkspaceID)
+	// Tokens issued under other OAuth settings or another client secret
+	// must not outlive them.
+	_, newSecret := patch.Secrets[tools.SecretClientSecret]
+	if s.oauth != nil && (!bytes.Equal(prevAuth, conn.Auth) || newSecret) {
+		if err := s.oauth.Forget(c.Request.Context(), conn.WorkspaceID, conn.ID); err != nil {
+			return err
+		}
+	}
 	v, err := s.viewConnection(c.Request.Context(), conn)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -140,6 +141,11 @@ func (s *Server) chatCompletions(c *gin.Context) error {
 			final = choice
 			break
 		}
+		if len(choice.Message.ToolCalls) > MaxBatchToolCalls {
+			// As in a batch: a model (or text injected into a tool result)
+			// cannot fan one step out into unbounded upstream calls.
+			choice.Message.ToolCalls = choice.Message.ToolCalls[:MaxBatchToolCalls]
+		}
 		messages = append(messages, choice.Message)
 		calls := make([]pendingCall, len(choice.Message.ToolCalls))
 		for i, tc := range choice.Message.ToolCalls {
@@ -238,8 +244,31 @@ func (s *Server) modelClient(ctx context.Context, workspaceID string, agent *sto
 	}
 	cfg := openai.DefaultConfig(apiKey)
 	cfg.BaseURL = strings.TrimSuffix(base, "/")
-	cfg.HTTPClient = s.engine.Client().HTTPClient()
+	hc := s.engine.Client().HTTPClient()
+	hc.Transport = cappedTransport{hc.Transport}
+	cfg.HTTPClient = hc
 	return ms, openai.NewClientWithConfig(cfg), nil
+}
+
+// maxModelResponseBytes bounds a model API response read by the runner.
+const maxModelResponseBytes = 8 << 20
+
+// cappedTransport cuts model API responses at maxModelResponseBytes, so a
+// hostile or broken model endpoint cannot exhaust the gateway's memory.
+type cappedTransport struct{ next http.RoundTripper }
+
+func (t cappedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = cappedBody{Reader: io.LimitReader(resp.Body, maxModelResponseBytes), Closer: resp.Body}
+	return resp, nil
+}
+
+type cappedBody struct {
+	io.Reader
+	io.Closer
 }
 
 // agentNotRunnable is the error of an agent whose model settings an admin

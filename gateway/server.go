@@ -60,6 +60,7 @@ type Server struct {
 	queue         Submitter
 	idempotency   keyedLocks
 	keys          keyCache
+	retellSeen    replayGuard
 	listings      *listingCache
 	mcp           *mcpGateway // set by mcpHandler while routes are built
 	log           *slog.Logger

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -56,11 +57,13 @@ func sessionHash(value string) string {
 }
 
 // setUICookie sets a console cookie: HttpOnly, SameSite=Strict, scoped to
-// /ui, and Secure when the console is served over TLS. maxAge < 0 deletes it.
-func setUICookie(c *gin.Context, name, value string, maxAge int) {
+// /ui, and Secure when the console is served over TLS, directly or behind a
+// proxy (TOOLGATE_PUBLIC_URL is https). maxAge < 0 deletes it.
+func (s *Server) setUICookie(c *gin.Context, name, value string, maxAge int) {
 	http.SetCookie(c.Writer, &http.Cookie{
-		Name: name, Value: value, Path: "/ui", MaxAge: maxAge,
-		HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode,
+		Name: name, Value: value, Path: "/ui", MaxAge: maxAge, HttpOnly: true,
+		Secure:   c.Request.TLS != nil || strings.HasPrefix(s.publicURL, "https://"),
+		SameSite: http.SameSiteStrictMode,
 	})
 }
 
@@ -126,7 +129,7 @@ func (s *Server) uiSignInForm(c *gin.Context) error {
 // renderSignIn shows the sign-in form with a fresh double-submit token.
 func (s *Server) renderSignIn(c *gin.Context, status int, msg string) {
 	token := randomToken()
-	setUICookie(c, uiSignInCookie, token, int((10 * time.Minute).Seconds()))
+	s.setUICookie(c, uiSignInCookie, token, int((10 * time.Minute).Seconds()))
 	s.uiRender(c, status, "signin", uiPage{Title: "Sign in", CSRF: token, Data: uiSignInData{Error: msg}})
 }
 
@@ -163,8 +166,8 @@ func (s *Server) uiSignIn(c *gin.Context) error {
 	if _, err := s.store.SessionDeleteExpired(c.Request.Context(), now); err != nil {
 		s.log.WarnContext(c.Request.Context(), "deleting expired console sessions", slog.Any("err", err))
 	}
-	setUICookie(c, uiSignInCookie, "", -1)
-	setUICookie(c, UISessionCookie, value, int(UISessionTTL.Seconds()))
+	s.setUICookie(c, uiSignInCookie, "", -1)
+	s.setUICookie(c, UISessionCookie, value, int(UISessionTTL.Seconds()))
 	c.Redirect(http.StatusSeeOther, "/ui/runs")
 	return nil
 }
@@ -174,7 +177,7 @@ func (s *Server) uiSignOut(c *gin.Context) error {
 	if err := s.store.SessionDelete(c.Request.Context(), uiSessionOf(c).IDHash); err != nil && !isNotFound(err) {
 		return err
 	}
-	setUICookie(c, UISessionCookie, "", -1)
+	s.setUICookie(c, UISessionCookie, "", -1)
 	c.Redirect(http.StatusSeeOther, "/ui/signin")
 	return nil
 }

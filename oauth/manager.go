@@ -133,6 +133,10 @@ type Manager struct {
 	now     func() time.Time
 	log     *slog.Logger
 	flights singleflight.Group
+	// refreshing bounds the refreshes this process runs at once: each holds
+	// a database lock (and, on PostgreSQL, a pooled connection) while it
+	// waits on a provider, so a slow provider must not take them all.
+	refreshing chan struct{}
 
 	mu    sync.Mutex
 	cache map[string]cachedToken
@@ -154,17 +158,20 @@ func New(cfg Config) (*Manager, error) {
 	}
 	cfg = cfg.WithDefaults()
 	return &Manager{cfg: cfg, store: cfg.Store, box: cfg.Box, now: cfg.Now, log: cfg.Logger,
-		cache: map[string]cachedToken{}}, nil
+		cache: map[string]cachedToken{}, refreshing: make(chan struct{}, ConcurrentRefreshesDefault)}, nil
 }
+
+// ConcurrentRefreshesDefault bounds the refreshes one process runs at once.
+const ConcurrentRefreshesDefault = 8
 
 func cacheKey(workspaceID, connectionID string) string { return workspaceID + "\x00" + connectionID }
 
 // Token returns a usable access token for the connection: from memory or
 // the store while it is fresh, otherwise after one refresh shared by every
 // concurrent caller (and, through the store's lock, every replica).
-// forceRefresh, after the upstream refused the token, asks for a new one
-// unless the stored token already differs from the one handed out.
-func (m *Manager) Token(ctx context.Context, workspaceID string, conn *tools.Connection, forceRefresh bool) (string, error) {
+// rejected, after the upstream refused that token (401), asks for another:
+// a refresh happens only if the stored token is still the refused one.
+func (m *Manager) Token(ctx context.Context, workspaceID string, conn *tools.Connection, rejected string) (string, error) {
 	if !conn.Auth.IsOAuth2() {
 		return "", fmt.Errorf("connection %s: %w", conn.Name, ErrNotOAuth)
 	}
@@ -172,15 +179,15 @@ func (m *Manager) Token(ctx context.Context, workspaceID string, conn *tools.Con
 	m.mu.Lock()
 	entry, cached := m.cache[key]
 	m.mu.Unlock()
-	if cached && !forceRefresh && m.usable(entry) {
+	if cached && m.usable(entry) && entry.access != rejected {
+		// Valid, and not the token the upstream refused (which another
+		// caller may already have replaced).
 		return entry.access, nil
 	}
-	flight, mode, rejected := key+"\x00get", refreshIfStale, ""
-	if forceRefresh {
-		flight, mode = key+"\x00rejected", refreshUnlessReplaced
-		if cached {
-			rejected = entry.access
-		}
+	flight, mode := key+"\x00get", refreshIfStale
+	if rejected != "" {
+		// One refresh per refused token: callers that all sent it share it.
+		flight, mode = key+"\x00rejected\x00"+rejected, refreshUnlessReplaced
 	}
 	ch := m.flights.DoChan(flight, func() (any, error) {
 		// The refresh outlives any one caller: the others wait for it.

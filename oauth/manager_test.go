@@ -166,7 +166,7 @@ func followToCallback(t testing.TB, authorizeURL string) *url.URL {
 // token gets a token and checks that the protected API accepts it.
 func (f *fixture) token() string {
 	f.t.Helper()
-	tok, err := f.m.Token(context.Background(), f.ws, f.conn, false)
+	tok, err := f.m.Token(context.Background(), f.ws, f.conn, "")
 	if err != nil {
 		f.t.Fatalf("Token: %v", err)
 	}
@@ -282,7 +282,11 @@ func TestRevokedRefreshTokenNeedsReauth(t *testing.T) {
 	f.as.RevokeRefresh(t, f.as.Last(t).RefreshToken)
 	f.pastExpiry()
 	for i := range 3 {
-		_, err := f.m.Token(ctx, f.ws, f.conn, i == 2)
+		rejected := ""
+		if i == 2 {
+			rejected = "the-token-the-upstream-refused"
+		}
+		_, err := f.m.Token(ctx, f.ws, f.conn, rejected)
 		if !errors.Is(err, tools.ErrNeedsReauth) || !errors.Is(err, oauth.ErrNeedsReauth) {
 			t.Fatalf("call %d: err = %v, want ErrNeedsReauth", i, err)
 		}
@@ -306,7 +310,7 @@ func TestRevokedRefreshTokenNeedsReauth(t *testing.T) {
 
 func TestNotConnected(t *testing.T) {
 	f := newFixture(t, testdb.SQLite(t), tools.AuthOAuth2AuthorizationCode)
-	_, err := f.m.Token(context.Background(), f.ws, f.conn, false)
+	_, err := f.m.Token(context.Background(), f.ws, f.conn, "")
 	if !errors.Is(err, oauth.ErrNotConnected) {
 		t.Fatalf("err = %v, want ErrNotConnected", err)
 	}
@@ -344,7 +348,7 @@ func TestTokenEndpointFailures(t *testing.T) {
 
 	f.pastExpiry()
 	f.as.FailNext(400)
-	_, err := f.m.Token(ctx, f.ws, f.conn, false)
+	_, err := f.m.Token(ctx, f.ws, f.conn, "")
 	var te *oauth.TokenEndpointError
 	if !errors.As(err, &te) || te.StatusCode != 400 {
 		t.Fatalf("err = %v, want a 400 TokenEndpointError", err)
@@ -352,7 +356,7 @@ func TestTokenEndpointFailures(t *testing.T) {
 	f.wantRequests("client_credentials", 4) // 4xx is not retried
 
 	f.as.FailNext(503, 503, 503)
-	if _, err := f.m.Token(ctx, f.ws, f.conn, false); !errors.As(err, &te) || te.StatusCode != 503 {
+	if _, err := f.m.Token(ctx, f.ws, f.conn, ""); !errors.As(err, &te) || te.StatusCode != 503 {
 		t.Fatalf("err = %v, want a 503 TokenEndpointError", err)
 	}
 	f.wantRequests("client_credentials", 7) // MaxAttemptsDefault tries
@@ -427,7 +431,7 @@ func concurrently(t *testing.T, n int, manager func(int) *oauth.Manager, f *fixt
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			tokens[i], errs[i] = manager(i).Token(context.Background(), f.ws, f.conn, false)
+			tokens[i], errs[i] = manager(i).Token(context.Background(), f.ws, f.conn, "")
 		})
 	}
 	close(start)

@@ -36,6 +36,12 @@ const (
 // stores it before returning it. A refresh token the endpoint rejected
 // (invalid_grant) marks the connection needs_reauth.
 func (m *Manager) refresh(ctx context.Context, workspaceID string, conn *tools.Connection, mode refreshMode, rejected string) (*store.OAuthToken, error) {
+	select {
+	case m.refreshing <- struct{}{}:
+		defer func() { <-m.refreshing }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	var failure error
 	stored, err := m.store.OAuthTokenUpdate(ctx, workspaceID, conn.ID, func(cur *store.OAuthToken) (*store.OAuthToken, error) {
 		failure = nil

@@ -24,10 +24,11 @@ import (
 )
 
 // TokenSource supplies OAuth2 access tokens for connections whose auth type
-// is oauth2_*. forceRefresh asks for a new token after the upstream refused
-// the current one.
+// is oauth2_*. rejected is empty, or the token the upstream just refused
+// (401): the source then returns a different one, refreshing only if no
+// other caller already replaced it.
 type TokenSource interface {
-	Token(ctx context.Context, workspaceID string, conn *Connection, forceRefresh bool) (string, error)
+	Token(ctx context.Context, workspaceID string, conn *Connection, rejected string) (string, error)
 }
 
 // ErrNeedsReauth is returned by a TokenSource when an admin must authorize
@@ -192,11 +193,14 @@ type callState struct {
 	runID    string
 	start    time.Time
 	redactor *redact.Redactor
-	args     any
-	req      *RenderedRequest
-	resp     *egress.Response
-	result   Result
-	errText  string
+	// oauthToken is the access token sent, so a 401 names the token it
+	// refused.
+	oauthToken string
+	args       any
+	req        *RenderedRequest
+	resp       *egress.Response
+	result     Result
+	errText    string
 }
 
 // Run executes a call and records it. It never returns a Go error: every
@@ -466,14 +470,23 @@ func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool
 		}
 		// Token endpoint retries stay within the tool's timeout.
 		tctx, cancel := context.WithTimeout(ctx, time.Duration(st.call.Tool.Def.EffectiveTimeoutMS())*time.Millisecond)
-		tok, err := e.tokens.Token(tctx, st.call.WorkspaceID, conn, forceRefresh)
+		rejected := ""
+		if forceRefresh {
+			rejected = st.oauthToken
+		}
+		tok, err := e.tokens.Token(tctx, st.call.WorkspaceID, conn, rejected)
 		cancel()
 		if err != nil {
-			if errors.Is(err, ErrNeedsReauth) {
+			switch {
+			case errors.Is(err, ErrNeedsReauth):
 				return OutcomeAuthError, "connection " + conn.Name + " needs to be re-authorized by an admin"
+			case errors.Is(err, egress.ErrBlocked):
+				// Where the token endpoint resolved is not the model's business.
+				return OutcomeAuthError, "the token endpoint of connection " + conn.Name + " was refused by the egress guard"
 			}
 			return OutcomeAuthError, "getting an access token for connection " + conn.Name + ": " + st.redactor.String(err.Error())
 		}
+		st.oauthToken = tok
 		st.redactor = st.redactor.With(tok)
 		h.Set("Authorization", "Bearer "+tok)
 	default:

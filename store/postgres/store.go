@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -25,6 +26,9 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// MaxConnsDefault is the pool size when the URL sets no pool_max_conns.
+const MaxConnsDefault = 32
+
 // Open connects to the database at url (a postgres:// URL or key=value DSN
 // that pgx understands) and brings its schema up to date. A search_path given
 // in the URL, as a search_path parameter or in options=-csearch_path=...,
@@ -33,6 +37,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	config, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parsing postgres url: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgxpool's default (max(4, NumCPU)) is too small for a gateway:
+		// OAuth refreshes hold a connection while they wait on a provider.
+		config.MaxConns = MaxConnsDefault
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, config)
 	if err != nil {
