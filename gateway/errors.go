@@ -35,6 +35,7 @@ type HTTPError struct {
 	Err     error
 }
 
+// Error implements error, including the logged detail.
 func (e *HTTPError) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("%s: %s: %v", e.Type, e.Message, e.Err)
@@ -42,6 +43,7 @@ func (e *HTTPError) Error() string {
 	return e.Type + ": " + e.Message
 }
 
+// Unwrap returns the logged detail.
 func (e *HTTPError) Unwrap() error { return e.Err }
 
 // errorBody is the one shape of every API error.

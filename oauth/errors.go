@@ -41,6 +41,7 @@ type TokenEndpointError struct {
 	Err         error
 }
 
+// Error implements error.
 func (e *TokenEndpointError) Error() string {
 	if e.StatusCode == 0 {
 		return fmt.Sprintf("token endpoint unreachable: %v", e.Err)
@@ -56,6 +57,7 @@ func (e *TokenEndpointError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the transport error, if any.
 func (e *TokenEndpointError) Unwrap() error { return e.Err }
 
 // InvalidGrant reports whether the endpoint refused the grant itself (a
@@ -75,6 +77,7 @@ type ProviderError struct {
 	Description string
 }
 
+// Error implements error.
 func (e *ProviderError) Error() string {
 	if e.Description == "" {
 		return "the provider answered " + e.Code
