@@ -182,9 +182,21 @@ func BenchmarkCallEndpoint(b *testing.B) {
 	e := newBenchEnv(b, testdb.SQLite)
 	key := e.setupCall()
 	body := []byte(`{"arguments": {"order_id": "A-17", "verbose": true}, "context": {"tenant": "acme", "user_id": "+255700000001", "channel": "voice"}}`)
-	url := e.server.URL + "/v1/tools/get_order/call"
-	auth := "Bearer " + key
-	call := func() error {
+	call := e.poster("/v1/tools/get_order/call", key, body)
+	if err := call(); err != nil { // warm the catalog and the connection pools
+		b.Fatal(err)
+	}
+	runSequentialAndParallel(b, call)
+	if err := e.recorder.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// poster returns a function that POSTs body to path with key and fails
+// unless the answer is 200.
+func (e *benchEnv) poster(path, key string, body []byte) func() error {
+	url, auth := e.server.URL+path, "Bearer "+key
+	return func() error {
 		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 		if err != nil {
 			return err
@@ -202,10 +214,11 @@ func BenchmarkCallEndpoint(b *testing.B) {
 		}
 		return err
 	}
-	if err := call(); err != nil { // warm the catalog and the connection pools
-		b.Fatal(err)
-	}
+}
 
+// runSequentialAndParallel benchmarks call one at a time and from 8
+// goroutines per CPU (enough to keep the server busy).
+func runSequentialAndParallel(b *testing.B, call func() error) {
 	b.Run("sequential", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -216,7 +229,7 @@ func BenchmarkCallEndpoint(b *testing.B) {
 	})
 	b.Run("parallel", func(b *testing.B) {
 		b.ReportAllocs()
-		b.SetParallelism(8) // 8 goroutines per CPU: enough to keep the server busy
+		b.SetParallelism(8)
 		var failures atomic.Int64
 		var firstErr atomic.Value
 		b.RunParallel(func(pb *testing.PB) {
@@ -231,9 +244,6 @@ func BenchmarkCallEndpoint(b *testing.B) {
 			b.Fatalf("%d calls failed, first: %v", n, firstErr.Load())
 		}
 	})
-	if err := e.recorder.Flush(context.Background()); err != nil {
-		b.Fatal(err)
-	}
 }
 
 type statusError struct{ status int }

@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -127,55 +126,11 @@ func BenchmarkRESTCall(b *testing.B) {
 	e := newBenchEnv(b, testdb.SQLite)
 	key := e.setupSurfaceBench()
 	body := []byte(`{"arguments": {"order_id": "A-17", "verbose": true}}`)
-	url := e.server.URL + "/v1/tools/get_order/call"
-	auth := "Bearer " + key
-	call := func() error {
-		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", auth)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := e.client.Do(req)
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if err == nil && resp.StatusCode != http.StatusOK {
-			err = &statusError{resp.StatusCode}
-		}
-		return err
-	}
+	call := e.poster("/v1/tools/get_order/call", key, body)
 	if err := call(); err != nil {
 		b.Fatal(err)
 	}
-
-	b.Run("sequential", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := call(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("parallel", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetParallelism(8)
-		var failures atomic.Int64
-		var firstErr atomic.Value
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if err := call(); err != nil {
-					failures.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-				}
-			}
-		})
-		if n := failures.Load(); n > 0 {
-			b.Fatalf("%d calls failed, first: %v", n, firstErr.Load())
-		}
-	})
+	runSequentialAndParallel(b, call)
 	if err := e.recorder.Flush(context.Background()); err != nil {
 		b.Fatal(err)
 	}
