@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -95,7 +94,7 @@ func (s *Server) invoke(ctx context.Context, p *principal, name string, args jso
 		if !background {
 			return nil, badRequest("callback_url applies only to background calls", map[string]string{"field": "callback_url"})
 		}
-		if !isHTTPURL(opts.CallbackURL) {
+		if !tools.IsHTTPURL(opts.CallbackURL) {
 			return nil, badRequest("callback_url must be an absolute http or https URL", map[string]string{"field": "callback_url"})
 		}
 	}
@@ -194,11 +193,6 @@ func mustMarshal(v any) json.RawMessage {
 		return json.RawMessage("null")
 	}
 	return b
-}
-
-func isHTTPURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // keyedLocks serialises work per key (in this process).

@@ -239,7 +239,7 @@ func (s *Server) modelClient(ctx context.Context, workspaceID string, agent *sto
 	if base == "" {
 		base = ModelBaseURLDefault
 	}
-	if !isHTTPURL(base) {
+	if !tools.IsHTTPURL(base) {
 		return ms, nil, agentNotRunnable("model.base_url must be an absolute http or https URL")
 	}
 	cfg := openai.DefaultConfig(apiKey)

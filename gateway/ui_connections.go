@@ -86,7 +86,7 @@ func (s *Server) uiConnect(c *gin.Context) error {
 	if _, err := s.adminCallJSON(c, s.oauthAuthorize, map[string]any{}, idParam(c.Param("id")), &answer); err != nil {
 		return err
 	}
-	if !isHTTPURL(answer.AuthorizeURL) {
+	if !tools.IsHTTPURL(answer.AuthorizeURL) {
 		return &HTTPError{Status: http.StatusBadGateway, Type: ErrTypeInternal, Message: "the authorize step returned no URL to visit"}
 	}
 	c.Redirect(http.StatusSeeOther, answer.AuthorizeURL)

@@ -72,7 +72,7 @@ func (a *Auth) Validate(prefix string) []FieldError {
 		}
 		if a.Name == "" {
 			add("name", "is required: the header or query parameter that carries the key")
-		} else if a.In == "header" && !isHeaderToken(a.Name) {
+		} else if a.In == "header" && !validHeaderName(a.Name) {
 			add("name", "is not a valid header name")
 		} else if a.In == "header" && isReservedHeader(a.Name) {
 			add("name", "cannot be a reserved header")
@@ -82,16 +82,16 @@ func (a *Auth) Validate(prefix string) []FieldError {
 			add("username", "is required")
 		}
 	case AuthOAuth2ClientCredentials, AuthOAuth2AuthorizationCode:
-		if !isHTTPURL(a.TokenURL) {
+		if !IsHTTPURL(a.TokenURL) {
 			add("token_url", "must be an http or https URL")
 		}
 		if a.ClientID == "" {
 			add("client_id", "is required")
 		}
-		if a.Type == AuthOAuth2AuthorizationCode && !isHTTPURL(a.AuthorizeURL) {
+		if a.Type == AuthOAuth2AuthorizationCode && !IsHTTPURL(a.AuthorizeURL) {
 			add("authorize_url", "must be an http or https URL")
 		}
-		if a.RedirectURL != "" && !isHTTPURL(a.RedirectURL) {
+		if a.RedirectURL != "" && !IsHTTPURL(a.RedirectURL) {
 			add("redirect_url", "must be an http or https URL")
 		}
 		switch a.AuthStyle {
@@ -121,7 +121,8 @@ func (a *Auth) SecretNames() []string {
 	return nil
 }
 
-func isHTTPURL(s string) bool {
+// IsHTTPURL reports whether s is an absolute http or https URL with a host.
+func IsHTTPURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
@@ -143,23 +144,6 @@ var errBadBaseURL = fieldErr("must be an absolute http or https URL without user
 type fieldErr string
 
 func (e fieldErr) Error() string { return string(e) }
-
-// isHeaderToken reports whether s is an RFC 9110 token.
-func isHeaderToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			continue
-		}
-		if !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
-			return false
-		}
-	}
-	return true
-}
 
 // hopHeaders may never be set by tool or connection headers: the gateway
 // owns framing, hop-by-hop headers and its own identification headers.
@@ -188,7 +172,7 @@ func IsCredentialHeader(name string) bool {
 func ValidateHeader(prefix, name, value string) []FieldError {
 	path := prefix + "." + name
 	switch {
-	case !isHeaderToken(name):
+	case !validHeaderName(name):
 		return []FieldError{{path, "is not a valid header name"}}
 	case isReservedHeader(name):
 		return []FieldError{{path, "is set by the gateway and cannot be configured"}}
