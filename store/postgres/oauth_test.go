@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"github.com/toolgate/toolgate/store/testdb"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,7 +20,7 @@ import (
 // first.
 func openReplicas(t *testing.T, n int) (replicas []*postgres.Store, workspaceID, connectionID string) {
 	t.Helper()
-	schemaURL := newSchemaURL(t)
+	schemaURL := testdb.PostgresURL(t)
 	for range n {
 		s, err := postgres.Open(t.Context(), schemaURL)
 		if err != nil {

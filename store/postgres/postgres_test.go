@@ -1,94 +1,21 @@
 package postgres_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/store/postgres"
 	"github.com/toolgate/toolgate/store/storetest"
+	"github.com/toolgate/toolgate/store/testdb"
 )
-
-// databaseURLEnv names the variable holding the URL of the PostgreSQL
-// database the tests may create schemas in.
-const databaseURLEnv = "TOOLGATE_TEST_DATABASE_URL"
-
-// baseURL returns the test database URL, skipping the test when there is
-// none, except in CI, where a missing database is a failure.
-func baseURL(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv(databaseURLEnv)
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("%s is not set; CI must run the PostgreSQL tests", databaseURLEnv)
-		}
-		tb.Skipf("PostgreSQL tests skipped: set %s (e.g. postgres://postgres@127.0.0.1:5432/toolgate_test?sslmode=disable)", databaseURLEnv)
-	}
-	return u
-}
-
-// connectionFailed skips (or, in CI, fails) a test that cannot reach the
-// database.
-func connectionFailed(tb testing.TB, err error) {
-	tb.Helper()
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("connecting to %s: %v", databaseURLEnv, err)
-	}
-	tb.Skipf("PostgreSQL tests skipped: cannot connect to %s: %v", databaseURLEnv, err)
-}
-
-// newSchemaURL creates a fresh schema, dropped at the end of the test, and
-// returns a URL whose search_path points at it.
-func newSchemaURL(tb testing.TB) string {
-	tb.Helper()
-	base := baseURL(tb)
-	conn, err := pgx.Connect(tb.Context(), base)
-	if err != nil {
-		connectionFailed(tb, err)
-	}
-	defer conn.Close(context.Background())
-
-	var suffix [8]byte
-	rand.Read(suffix[:])
-	schema := "t_" + hex.EncodeToString(suffix[:])
-	if _, err := conn.Exec(tb.Context(), "CREATE SCHEMA "+schema); err != nil {
-		tb.Fatalf("creating schema %s: %v", schema, err)
-	}
-	tb.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			tb.Errorf("dropping schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			tb.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
-
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatalf("parsing %s: %v", databaseURLEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // openTestStore opens a store in a fresh schema, closed at the end of the
 // test.
 func openTestStore(tb testing.TB) *postgres.Store {
 	tb.Helper()
-	s, err := postgres.Open(tb.Context(), newSchemaURL(tb))
+	s, err := postgres.Open(tb.Context(), testdb.PostgresURL(tb))
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
@@ -97,13 +24,13 @@ func openTestStore(tb testing.TB) *postgres.Store {
 }
 
 func TestStore(t *testing.T) {
-	baseURL(t) // skip (or fail) once, not in every subtest
+	testdb.PostgresBase(t) // skip (or fail) once, not in every subtest
 	storetest.Run(t, func(t *testing.T) store.Store { return openTestStore(t) })
 }
 
 func TestMigrationsStayInSchemaAndAreIdempotent(t *testing.T) {
 	ctx := t.Context()
-	schemaURL := newSchemaURL(t)
+	schemaURL := testdb.PostgresURL(t)
 	s, err := postgres.Open(ctx, schemaURL)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -140,7 +67,7 @@ func TestMigrationsStayInSchemaAndAreIdempotent(t *testing.T) {
 }
 
 func TestConcurrentOpen(t *testing.T) {
-	schemaURL := newSchemaURL(t)
+	schemaURL := testdb.PostgresURL(t)
 	const openers = 4
 	var (
 		wg     sync.WaitGroup
