@@ -16,6 +16,7 @@ import (
 
 	"github.com/toolgate/toolgate/egress"
 	"github.com/toolgate/toolgate/prompts"
+	"github.com/toolgate/toolgate/redact"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/tools"
 )
@@ -90,7 +91,7 @@ func (s *Server) chatCompletions(c *gin.Context) error {
 	if err != nil {
 		return notFoundAs(err, "agent")
 	}
-	settings, client, err := s.modelClient(ctx, p.WorkspaceID, agent)
+	settings, model, err := s.modelClient(ctx, p.WorkspaceID, agent)
 	if err != nil {
 		return err
 	}
@@ -121,7 +122,7 @@ func (s *Server) chatCompletions(c *gin.Context) error {
 		if last && len(offered) > 0 {
 			creq.ToolChoice = "none" // the last step must answer
 		}
-		resp, err := s.askModel(ctx, client, creq)
+		resp, err := model.ask(ctx, creq)
 		if err != nil {
 			return err
 		}
@@ -199,7 +200,7 @@ func conversationIDOf(c *gin.Context, user string) (string, error) {
 // modelClient reads the agent's model settings and builds a go-openai
 // client on the guarded egress client, with the connection's api_key or
 // token as the model API's key.
-func (s *Server) modelClient(ctx context.Context, workspaceID string, agent *store.Agent) (modelSettings, *openai.Client, error) {
+func (s *Server) modelClient(ctx context.Context, workspaceID string, agent *store.Agent) (modelSettings, *modelAPI, error) {
 	var ms modelSettings
 	if len(agent.Model) > 0 {
 		if err := json.Unmarshal(agent.Model, &ms); err != nil {
@@ -216,6 +217,7 @@ func (s *Server) modelClient(ctx context.Context, workspaceID string, agent *sto
 		return ms, nil, agentNotRunnable(fmt.Sprintf("model.max_steps must be between 1 and %d", MaxStepsMax))
 	}
 	var apiKey, base string
+	redactor := redact.New()
 	if ms.Connection != "" {
 		conn, err := s.catalog.Connection(ctx, workspaceID, ms.Connection)
 		if errors.Is(err, store.ErrNotFound) {
@@ -232,6 +234,7 @@ func (s *Server) modelClient(ctx context.Context, workspaceID string, agent *sto
 			return ms, nil, agentNotRunnable("its model connection " + ms.Connection + " has no api_key or token secret")
 		}
 		base = conn.BaseURL
+		redactor = conn.Redactor()
 	}
 	if ms.BaseURL != "" {
 		base = ms.BaseURL
@@ -247,7 +250,14 @@ func (s *Server) modelClient(ctx context.Context, workspaceID string, agent *sto
 	hc := s.engine.Client().HTTPClient()
 	hc.Transport = cappedTransport{hc.Transport}
 	cfg.HTTPClient = hc
-	return ms, openai.NewClientWithConfig(cfg), nil
+	return ms, &modelAPI{client: openai.NewClientWithConfig(cfg), redactor: redactor}, nil
+}
+
+// modelAPI is an agent's model API client and the scrubber of its
+// connection's secrets (a model API may echo its key in an error).
+type modelAPI struct {
+	client   *openai.Client
+	redactor *redact.Redactor
 }
 
 // maxModelResponseBytes bounds a model API response read by the runner.
@@ -277,12 +287,13 @@ func agentNotRunnable(why string) *HTTPError {
 	return &HTTPError{Status: http.StatusConflict, Type: ErrTypeConflict, Message: "this agent cannot run chat completions: " + why}
 }
 
-// askModel makes one request to the model API. Its failures are 502s that
-// say what the model API answered.
-func (s *Server) askModel(ctx context.Context, client *openai.Client, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
+// ask makes one request to the model API. Its failures are 502s that say
+// what the model API answered, with the connection's secrets scrubbed from
+// both the answer and the logged detail.
+func (m *modelAPI) ask(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, modelStepTimeout)
 	defer cancel()
-	resp, err := client.CreateChatCompletion(ctx, req)
+	resp, err := m.client.CreateChatCompletion(ctx, req)
 	if err == nil && len(resp.Choices) == 0 {
 		err = errors.New("the answer has no choices")
 	}
@@ -299,7 +310,8 @@ func (s *Server) askModel(ctx context.Context, client *openai.Client, req openai
 	case errors.Is(err, context.DeadlineExceeded):
 		msg = fmt.Sprintf("the model API did not answer within %s", modelStepTimeout)
 	}
-	return resp, &HTTPError{Status: http.StatusBadGateway, Type: ErrTypeModel, Message: msg, Err: err}
+	return resp, &HTTPError{Status: http.StatusBadGateway, Type: ErrTypeModel, Message: m.redactor.String(msg),
+		Err: errors.New(m.redactor.String(err.Error()))}
 }
 
 // streamChunkRunes is how much of the answer one stream chunk carries.

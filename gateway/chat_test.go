@@ -261,18 +261,26 @@ func TestChatCompletionsNotRunnable(t *testing.T) {
 		t.Errorf("no model settings: %s", r.raw)
 	}
 
-	// A model API that fails is a 502 saying what it answered.
+	// A model API that fails is a 502 saying what it answered, without the
+	// key it echoes back.
+	const llmKey = "sk-live-model-key-0123456789"
 	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(401)
-		_, _ = w.Write([]byte(`{"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}}`))
+		sent := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		_, _ = w.Write([]byte(`{"error":{"message":"Incorrect API key provided: ` + sent + `","type":"invalid_request_error"}}`))
 	}))
 	t.Cleanup(llm.Close)
-	a := e.must(201, "POST", "/v1/admin/agents", e.admin, map[string]any{"name": "bad-llm", "model": map[string]any{"name": "m", "base_url": llm.URL}})
+	e.must(201, "POST", "/v1/admin/connections", e.admin, map[string]any{"name": "llm", "base_url": llm.URL,
+		"secrets": map[string]any{"api_key": llmKey}})
+	a := e.must(201, "POST", "/v1/admin/agents", e.admin, map[string]any{"name": "bad-llm", "model": map[string]any{"name": "m", "connection": "llm"}})
 	k := e.must(201, "POST", "/v1/admin/keys", e.admin, map[string]any{"name": "k2", "role": "agent", "agent_id": a.str("id")})
 	r = e.must(502, "POST", "/v1/chat/completions", k.str("key"), msg)
-	if r.str("error.type") != "model_error" || !strings.Contains(r.str("error.message"), "401") {
+	if r.str("error.type") != "model_error" || !strings.Contains(r.str("error.message"), "401") || !strings.Contains(r.str("error.message"), "[REDACTED]") {
 		t.Errorf("model API failure: %s", r.raw)
+	}
+	if strings.Contains(string(r.raw), llmKey) || strings.Contains(e.logs.String(), llmKey) {
+		t.Errorf("the model API key reached the answer or the logs")
 	}
 }
 
