@@ -205,7 +205,12 @@ func (w *callbackWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[
 	resp, err := cfg.Client.Do(ctx, req, egress.Options{MaxResponseBytes: 64 << 10})
 	if err != nil {
 		if errors.Is(err, egress.ErrBlocked) {
-			cfg.Logger.Warn("callback refused by the egress guard", "run_id", run.ID, "err", err)
+			// The URL (which may carry the receiver's token) stays out of the log.
+			reason := "blocked"
+			if be := (*egress.BlockedError)(nil); errors.As(err, &be) {
+				reason = be.Reason + " " + be.Addr.String()
+			}
+			cfg.Logger.Warn("callback refused by the egress guard", "run_id", run.ID, "reason", reason)
 			return river.JobCancel(err)
 		}
 		return fmt.Errorf("delivering callback: %w", err)
