@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/toolgate/toolgate/redact"
 	"github.com/toolgate/toolgate/store"
 )
 
@@ -31,7 +32,7 @@ func (e *Engine) buildRun(st *callState) *store.Run {
 		StatusCode:     st.result.StatusCode,
 		Error:          validUTF8(r.String(st.errText)),
 		DurationMS:     st.result.DurationMS,
-		Result:         r.Bytes(st.result.Result),
+		Result:         redactJSON(r, st.result.Result),
 		Truncated:      st.result.Truncated,
 		IdempotencyKey: validUTF8(c.IdempotencyKey),
 		ReplayOf:       c.ReplayOf,
@@ -46,12 +47,12 @@ func (e *Engine) buildRun(st *callState) *store.Run {
 	if v, ok := c.Context["conversation_id"].(string); ok {
 		run.ConversationID = v
 	}
-	run.Context = r.Bytes(mustJSON(c.Context))
+	run.Context = redactJSON(r, mustJSON(c.Context))
 	switch {
-	case st.args != nil:
-		run.Arguments = r.Bytes(mustJSON(st.args))
 	case len(c.Arguments) > 0 && json.Valid(c.Arguments) && utf8.Valid(c.Arguments):
-		run.Arguments = r.Bytes(c.Arguments)
+		run.Arguments = redactJSON(r, c.Arguments) // as the model sent them: no re-encoding
+	case st.args != nil:
+		run.Arguments = redactJSON(r, mustJSON(st.args))
 	default:
 		// Invalid JSON or UTF-8 is kept as a (valid) JSON string.
 		run.Arguments = mustJSON(validUTF8(r.String(string(c.Arguments))))
@@ -102,6 +103,17 @@ func (e *Engine) observe(st *callState) {
 	if st.resp != nil {
 		m.upstreamLatency.WithLabelValues(name).Observe(st.resp.Timings.Total.Seconds())
 	}
+}
+
+// redactJSON scrubs a JSON document. A secret is replaced inside strings,
+// which keeps the document valid; if scrubbing broke it (a secret spanning
+// syntax), the scrubbed text is kept as a JSON string instead.
+func redactJSON(r *redact.Redactor, doc json.RawMessage) json.RawMessage {
+	out := r.Bytes(doc)
+	if len(out) == 0 || json.Valid(out) {
+		return out
+	}
+	return mustJSON(string(out))
 }
 
 // validUTF8 replaces invalid UTF-8 (which PostgreSQL refuses to store).

@@ -3,6 +3,7 @@ package tools_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/toolgate/toolgate/redact"
 	"github.com/toolgate/toolgate/secrets"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/store/testdb"
@@ -54,5 +56,17 @@ func TestRecorderIsolatesBadRuns(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(metrics.Dropped()); got != 1 {
 		t.Errorf("dropped runs = %v, want 1", got)
+	}
+}
+
+// TestRedactJSONStaysValid: scrubbing a secret that spans JSON syntax keeps
+// the stored document valid JSON.
+func TestRedactJSONStaysValid(t *testing.T) {
+	r := redact.New(`42,"b`)
+	for _, doc := range []string{`{"a":42,"b":1}`, `{"k":"x 42,\"b y"}`, `null`} {
+		out := tools.RedactJSONForTest(r, json.RawMessage(doc))
+		if !json.Valid(out) {
+			t.Errorf("redacting %s gave invalid JSON %s", doc, out)
+		}
 	}
 }

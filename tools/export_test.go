@@ -1,0 +1,4 @@
+package tools
+
+// RedactJSONForTest exposes redactJSON to the external tests.
+var RedactJSONForTest = redactJSON
