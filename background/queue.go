@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/toolgate/toolgate/egress"
+	"github.com/toolgate/toolgate/invoke"
 	"github.com/toolgate/toolgate/secrets"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/store/postgres"
@@ -37,9 +38,7 @@ const (
 type Config struct {
 	// Store is the run store: a *sqlite.Store or a *postgres.Store, whose
 	// database also holds the queue.
-	Store   store.Store
-	Engine  *tools.Engine
-	Catalog *tools.Catalog
+	Store store.Store
 	// Client delivers callbacks through the egress guard.
 	Client *egress.Client
 	// Box opens workspaces' callback signing secrets.
@@ -64,10 +63,6 @@ func (c *Config) Validate() error {
 	switch {
 	case c.Store == nil:
 		return errors.New("background: Config.Store is required")
-	case c.Engine == nil:
-		return errors.New("background: Config.Engine is required")
-	case c.Catalog == nil:
-		return errors.New("background: Config.Catalog is required")
 	case c.Client == nil:
 		return errors.New("background: Config.Client is required")
 	case c.Box == nil:
@@ -88,8 +83,16 @@ type Queue struct {
 // queueImpl is the driver-specific queue (SQLite or PostgreSQL).
 type queueImpl interface {
 	submit(ctx context.Context, run *store.Run, args RunArgs) error
-	start(ctx context.Context) error
+	start(ctx context.Context, runner Runner) error
 	stop(ctx context.Context) error
+}
+
+// Runner makes the attempts of queued runs (package invoke's Invoker).
+type Runner interface {
+	// RunAttempt makes attempt number attempt of a queued run (prior are
+	// the earlier ones) and returns its result and unrecorded run record.
+	// The error is one the attempt should be retried after.
+	RunAttempt(ctx context.Context, run *store.Run, attempt int, prior []tools.Attempt) (*invoke.Attempt, error)
 }
 
 // New migrates River's tables in the store's database and returns a Queue
@@ -128,8 +131,14 @@ func (q *Queue) Submit(ctx context.Context, run *store.Run, timeout time.Duratio
 		TimeoutMS: int(timeout.Milliseconds())})
 }
 
-// Start starts the workers.
-func (q *Queue) Start(ctx context.Context) error { return q.impl.start(ctx) }
+// Start starts the workers, which make each attempt through runner. Runs
+// can be submitted before Start.
+func (q *Queue) Start(ctx context.Context, runner Runner) error {
+	if runner == nil {
+		return errors.New("background: Start needs a Runner")
+	}
+	return q.impl.start(ctx, runner)
+}
 
 // Stop stops fetching jobs and waits for running ones until ctx is done,
 // then cancels them; a cancelled job is handed back to be run again.
@@ -150,6 +159,8 @@ type queue[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	cfg    *Config
 	ops    txOps[TDriver, TTx]
 	client *river.Client[TTx]
+	// runner is set by start, before any job is worked.
+	runner Runner
 }
 
 func newQueue[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, cfg *Config, ops txOps[TDriver, TTx]) (*queue[TDriver, TTx], error) {
@@ -208,7 +219,10 @@ func (q *queue[TDriver, TTx]) submit(ctx context.Context, run *store.Run, args R
 	return q.ops.commit(ctx, tx)
 }
 
-func (q *queue[TDriver, TTx]) start(ctx context.Context) error { return q.client.Start(ctx) }
+func (q *queue[TDriver, TTx]) start(ctx context.Context, runner Runner) error {
+	q.runner = runner
+	return q.client.Start(ctx)
+}
 
 func (q *queue[TDriver, TTx]) stop(ctx context.Context) error {
 	if err := q.client.Stop(ctx); err != nil {

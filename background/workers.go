@@ -63,48 +63,22 @@ func (w *runWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[RunAr
 	if len(run.Attempts) > 0 {
 		_ = json.Unmarshal(run.Attempts, &prior)
 	}
-	var callCtx map[string]any
-	_ = json.Unmarshal(run.Context, &callCtx)
-	call := &tools.Call{
-		WorkspaceID: run.WorkspaceID, AgentID: run.AgentID, Arguments: run.Arguments, Context: callCtx,
-		RunID: run.ID, IdempotencyKey: run.IdempotencyKey, ReplayOf: run.ReplayOf,
-		Attempt: len(prior) + 1, PriorAttempts: prior, CreatedAt: run.CreatedAt,
-	}
-	prepared, err := cfg.Catalog.Version(ctx, run.WorkspaceID, run.ToolID, run.ToolVersion)
-	if errors.Is(err, tools.ErrToolNotFound) {
-		prepared = &tools.Prepared{ToolID: run.ToolID, Name: run.ToolName, Version: run.ToolVersion}
-		call.ConnectionErr = fmt.Errorf("tool %s version %d no longer exists", run.ToolName, run.ToolVersion)
-	} else if err != nil {
-		return err
-	}
-	call.Tool = prepared
-	if prepared.Def != nil && prepared.Def.Connection != "" {
-		conn, err := cfg.Catalog.Connection(ctx, run.WorkspaceID, prepared.Def.Connection)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			call.ConnectionErr = fmt.Errorf("connection %s does not exist", prepared.Def.Connection)
-		case err != nil:
-			return err
-		default:
-			call.Conn = conn
-		}
-	}
-
 	running := *run
 	running.Status = store.RunStatusRunning
 	if err := cfg.Store.RunInsertBatch(ctx, []*store.Run{&running}); err != nil {
 		return err
 	}
-	res, record := cfg.Engine.Execute(ctx, call)
+	attempt := len(prior) + 1
+	out, err := w.q.runner.RunAttempt(ctx, run, attempt, prior)
+	if err != nil {
+		return err
+	}
+	res, record := out.Result, out.Record
 	if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
 		// Shutting down mid-attempt: hand the job back untouched.
 		return river.JobSnooze(0)
 	}
-	maxAttempts := tools.MaxAttemptsDefault
-	if prepared.Def != nil {
-		maxAttempts = prepared.Def.EffectiveMaxAttempts()
-	}
-	if tools.Retryable(res.Outcome, res.StatusCode) && call.Attempt < maxAttempts {
+	if tools.Retryable(res.Outcome, res.StatusCode) && attempt < out.MaxAttempts {
 		record.Status = store.RunStatusQueued
 		record.FinishedAt = nil
 		// The next attempt runs from the submitted arguments, not from
@@ -113,7 +87,7 @@ func (w *runWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[RunAr
 		if err := cfg.Store.RunInsertBatch(ctx, []*store.Run{record}); err != nil {
 			return err
 		}
-		return river.JobSnooze(Backoff(cfg.BackoffBase, call.Attempt, res.RetryAfter, cfg.Jitter))
+		return river.JobSnooze(Backoff(cfg.BackoffBase, attempt, res.RetryAfter, cfg.Jitter))
 	}
 	return w.finish(ctx, job, record)
 }

@@ -13,9 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/toolgate/toolgate/background"
-	"github.com/toolgate/toolgate/egress"
-	"github.com/toolgate/toolgate/gateway"
+	"github.com/toolgate/toolgate/app"
 	"github.com/toolgate/toolgate/secrets"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/store/testdb"
@@ -58,38 +56,21 @@ func newBenchEnvQueue(tb testing.TB, newStore func(testing.TB) store.Store, with
 		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	rec := tools.NewRecorder(tools.RecorderConfig{Store: st, Logger: log})
-	rec.Start()
-	egressClient := egress.New(egress.Config{AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
-	engine := tools.NewEngine(tools.EngineConfig{Client: egressClient, Recorder: rec, Logger: log})
-	gcfg := gateway.Config{Store: st, Box: box, Engine: engine, Logger: log}
-	var queue *background.Queue
-	if withQueue {
-		catalog := tools.NewCatalog(tools.CatalogConfig{Store: st, Box: box})
-		queue, err = background.New(ctx, background.Config{Store: st, Engine: engine, Catalog: catalog,
-			Client: egressClient, Box: box, Workers: 10, Logger: log})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if err := queue.Start(ctx); err != nil {
-			tb.Fatal(err)
-		}
-		gcfg.Catalog, gcfg.Queue = catalog, queue
-	}
-	srv, err := gateway.New(gcfg)
+	a, err := app.New(ctx, app.Config{Store: st, Box: box, AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		WithoutQueue: !withQueue, Workers: 10, Logger: log})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	if err := a.Start(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	rec := a.Recorder
+	hs := httptest.NewServer(a.Handler())
 	transport := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}
 	tb.Cleanup(func() {
 		transport.CloseIdleConnections()
 		hs.Close()
-		if queue != nil {
-			_ = queue.Stop(ctx)
-		}
-		rec.Stop()
-		egressClient.CloseIdleConnections()
+		_ = a.Stop(ctx)
 	})
 	return &benchEnv{tb: tb, server: hs, client: &http.Client{Transport: transport}, recorder: rec, admin: admin}
 }

@@ -14,11 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/toolgate/toolgate/background"
-	"github.com/toolgate/toolgate/egress"
-	"github.com/toolgate/toolgate/gateway"
+	"github.com/toolgate/toolgate/app"
 	"github.com/toolgate/toolgate/oauth"
 	"github.com/toolgate/toolgate/secrets"
 	"github.com/toolgate/toolgate/store"
@@ -87,52 +83,28 @@ func (e *env) start() {
 	if allow == nil {
 		allow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
-	reg := prometheus.NewRegistry()
-	metrics := tools.NewMetrics(reg)
-	rec := tools.NewRecorder(tools.RecorderConfig{Store: st, Logger: log, Metrics: metrics})
-	rec.Start()
-	client := egress.New(egress.Config{AllowNetworks: allow})
-	// The handler is set once the server exists; the URL is needed first,
+	// The handler is set once the app exists; the URL is needed first,
 	// for the OAuth callback.
 	var handler http.Handler
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	tokens, err := oauth.New(oauth.Config{Store: st, Box: box, HTTPClient: client.HTTPClient(), PublicURL: hs.URL,
-		Now: o.now, Logger: log})
+	a, err := app.New(ctx, app.Config{Store: st, Box: box, AllowNetworks: allow, OAuthPublicURL: hs.URL, Now: o.now,
+		WithoutQueue: !o.background, Workers: 8, BackoffBase: 20 * time.Millisecond, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine := tools.NewEngine(tools.EngineConfig{Client: client, Recorder: rec, Tokens: tokens, Metrics: metrics, Logger: log})
-	catalog := tools.NewCatalog(tools.CatalogConfig{Store: st, Box: box})
-	gcfg := gateway.Config{Store: st, Box: box, Engine: engine, Catalog: catalog, OAuth: tokens, Logger: log, Metrics: reg}
-	var queue *background.Queue
-	if o.background {
-		queue, err = background.New(ctx, background.Config{Store: st, Engine: engine, Catalog: catalog, Client: client,
-			Box: box, Workers: 8, Logger: log, BackoffBase: 20 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := queue.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		gcfg.Queue = queue
-	}
-	srv, err := gateway.New(gcfg)
-	if err != nil {
+	if err := a.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	handler = srv.Handler()
+	handler = a.Handler()
 	t.Cleanup(func() {
 		hs.Close()
-		if queue != nil {
-			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			if err := queue.Stop(sctx); err != nil {
-				t.Errorf("stopping queue: %v", err)
-			}
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := a.Stop(sctx); err != nil {
+			t.Errorf("stopping the gateway: %v", err)
 		}
-		rec.Stop()
-		client.CloseIdleConnections()
 	})
+	rec, tokens := a.Recorder, a.OAuth
 	e.server, e.recorder, e.logs, e.oauth = hs, rec, logs, tokens
 }
 

@@ -11,7 +11,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,14 +19,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/toolgate/toolgate/egress"
-	"github.com/toolgate/toolgate/gateway"
+	"github.com/toolgate/toolgate/app"
 	"github.com/toolgate/toolgate/schema"
 	"github.com/toolgate/toolgate/secrets"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/store/testdb"
 	"github.com/toolgate/toolgate/tenant"
-	"github.com/toolgate/toolgate/tools"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/**/*.golden with the current output")
@@ -322,23 +319,20 @@ func newListingBench(b *testing.B, n int) *listingBench {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	rec := tools.NewRecorder(tools.RecorderConfig{Store: st, Logger: log})
-	rec.Start()
-	client := egress.New(egress.Config{AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
-	engine := tools.NewEngine(tools.EngineConfig{Client: client, Recorder: rec, Logger: log})
 	frozen := func() time.Time { return now }
-	catalog := tools.NewCatalog(tools.CatalogConfig{Store: st, Box: box, Now: frozen})
-	srv, err := gateway.New(gateway.Config{Store: st, Box: box, Engine: engine, Catalog: catalog, Logger: log})
+	a, err := app.New(ctx, app.Config{Store: st, Box: box, WithoutQueue: true, Now: frozen, Logger: log})
 	if err != nil {
 		b.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	if err := a.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	hs := httptest.NewServer(a.Handler())
 	transport := &http.Transport{MaxIdleConnsPerHost: 4}
 	b.Cleanup(func() {
 		transport.CloseIdleConnections()
 		hs.Close()
-		rec.Stop()
-		client.CloseIdleConnections()
+		_ = a.Stop(ctx)
 	})
 	e := &listingBench{server: hs, client: &http.Client{Transport: transport}}
 	body, _ := json.Marshal(map[string]any{"name": "bench-key", "role": "agent", "agent_id": agent.ID})

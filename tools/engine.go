@@ -79,16 +79,16 @@ func (e *Engine) Recorder() *Recorder { return e.recorder }
 // requests made on an agent's behalf (the chat runner's model API).
 func (e *Engine) Client() *egress.Client { return e.client }
 
-// Call is one request to run a tool.
+// Call is one request to run a tool. The engine runs it in one of four
+// ways: Run (send and record), Execute (send, hand back the record), Check
+// (validate and render only: the synchronous half of a background call) and
+// DryRun (render and show the request, send nothing).
 type Call struct {
 	WorkspaceID string
 	AgentID     string
 	Tool        *Prepared
 	// Conn is the tool's connection, nil for a tool with a URL.
 	Conn *Connection
-	// ConnectionErr, when set, says why the tool's connection could not be
-	// resolved; the call ends with config_error.
-	ConnectionErr error
 	// Arguments is the JSON object the model sent (empty means {}).
 	Arguments json.RawMessage
 	// Context is the caller context: user_id, channel, conversation_id...
@@ -97,12 +97,6 @@ type Call struct {
 	RunID          string
 	IdempotencyKey string
 	ReplayOf       string
-	// DryRun renders the request and returns it without sending.
-	DryRun bool
-	// CheckOnly validates the arguments and renders the request without
-	// sending it or fetching credentials: the synchronous half of a
-	// background call. A passing check has an empty Outcome.
-	CheckOnly bool
 	// Attempt numbers background attempts (0 or 1 for the first).
 	Attempt int
 	// PriorAttempts are the earlier attempts of a background run, kept in
@@ -111,6 +105,19 @@ type Call struct {
 	// CreatedAt is when a background run was submitted; zero means now.
 	CreatedAt time.Time
 }
+
+// mode is how the engine runs a call.
+type mode int
+
+const (
+	// modeSend sends the request.
+	modeSend mode = iota
+	// modeCheck validates and renders without sending or fetching
+	// credentials.
+	modeCheck
+	// modeDryRun renders and returns the redacted request without sending.
+	modeDryRun
+)
 
 // CallError is the model-readable error of a failed call.
 type CallError struct {
@@ -190,6 +197,7 @@ const (
 // callState carries one call through its steps.
 type callState struct {
 	call     *Call
+	mode     mode
 	runID    string
 	start    time.Time
 	redactor *redact.Redactor
@@ -207,30 +215,69 @@ type callState struct {
 // failure is an outcome in the result.
 func (e *Engine) Run(ctx context.Context, c *Call) *Result {
 	res, run := e.Execute(ctx, c)
-	if run != nil {
-		e.recorder.Record(run)
-	}
+	e.recorder.Record(run)
 	return res
 }
 
 // Execute runs a call and returns its result and its redacted run record,
 // without recording it (background jobs write the record in their own
-// transaction). The record is nil for a dry run, and for a check that
-// passed.
+// transaction).
 func (e *Engine) Execute(ctx context.Context, c *Call) (*Result, *store.Run) {
+	st := e.begin(c, modeSend)
+	e.run(ctx, st)
+	return e.finish(st)
+}
+
+// Check validates a call's arguments and renders its request without
+// sending it or fetching credentials: the synchronous half of a background
+// call. A call that passes comes back with status queued and the record of
+// the queued run (holding the arguments and context as submitted, which
+// the attempts run from); one that fails comes back finished, with its
+// redacted record. Neither is recorded.
+func (e *Engine) Check(ctx context.Context, c *Call) (*Result, *store.Run) {
+	st := e.begin(c, modeCheck)
+	e.run(ctx, st)
+	if st.result.Outcome != "" {
+		return e.finish(st)
+	}
+	return e.queued(st)
+}
+
+// DryRun renders a call's request and returns it, redacted, in the result
+// without sending it or recording a run.
+func (e *Engine) DryRun(ctx context.Context, c *Call) *Result {
+	st := e.begin(c, modeDryRun)
+	e.run(ctx, st)
+	st.result.DurationMS = msSince(e.now(), st.start)
+	st.result.OK = st.result.Outcome == OutcomeSuccess
+	return &st.result
+}
+
+// Refuse ends a call that cannot start (its connection does not exist, its
+// tool version is gone) with outcome and the detail an admin reads, and
+// returns the result and its record without recording it. Nothing is sent.
+func (e *Engine) Refuse(c *Call, outcome, detail string) (*Result, *store.Run) {
+	st := e.begin(c, modeSend)
+	e.fail(st, outcome, detail)
+	return e.finish(st)
+}
+
+// begin starts the state of a call.
+func (e *Engine) begin(c *Call, m mode) *callState {
 	start := e.now()
-	st := &callState{call: c, runID: cmp.Or(c.RunID, store.NewIDAt(cmp.Or(c.CreatedAt, start))), start: start}
+	st := &callState{call: c, mode: m, runID: cmp.Or(c.RunID, store.NewIDAt(cmp.Or(c.CreatedAt, start))), start: start}
 	st.redactor = redact.New()
 	if c.Conn != nil {
 		st.redactor = c.Conn.redactor
 	}
 	st.result = Result{RunID: st.runID, Tool: c.Tool.Name, Version: c.Tool.Version}
-	e.run(ctx, st)
+	return st
+}
+
+// finish completes a finished call's result and builds its run record.
+func (e *Engine) finish(st *callState) (*Result, *store.Run) {
 	st.result.DurationMS = msSince(e.now(), st.start)
 	st.result.OK = st.result.Outcome == OutcomeSuccess
-	if c.DryRun || (c.CheckOnly && st.result.Outcome == "") {
-		return &st.result, nil
-	}
 	st.result.Status = store.RunStatusFailed
 	if st.result.OK {
 		st.result.Status = store.RunStatusSucceeded
@@ -241,10 +288,6 @@ func (e *Engine) Execute(ctx context.Context, c *Call) (*Result, *store.Run) {
 
 func (e *Engine) run(ctx context.Context, st *callState) {
 	c := st.call
-	if c.ConnectionErr != nil {
-		e.fail(st, OutcomeConfigError, c.ConnectionErr.Error())
-		return
-	}
 	// 1. Validate the arguments against the compiled schema.
 	rawArgs := c.Arguments
 	if len(bytes.TrimSpace(rawArgs)) == 0 {
@@ -295,10 +338,10 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 		}
 	}
 	e.identify(st)
-	if c.CheckOnly {
+	switch st.mode {
+	case modeCheck:
 		return
-	}
-	if c.DryRun {
+	case modeDryRun:
 		if c.Conn != nil && c.Conn.Auth.IsOAuth2() {
 			req.Header.Set("Authorization", "Bearer "+redact.Placeholder)
 		} else if outcome, msg := e.authorize(ctx, st, false); outcome != "" {

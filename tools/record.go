@@ -157,3 +157,30 @@ func retryAfter(v string, now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// queued returns the result and record of a call that passed Check: a
+// queued background run. The record keeps the arguments and context as
+// submitted (the attempts run from them); each attempt's record replaces
+// them with the redacted copy.
+func (e *Engine) queued(st *callState) (*Result, *store.Run) {
+	c := st.call
+	args := c.Arguments
+	if len(args) == 0 || string(args) == "null" {
+		args = json.RawMessage("{}")
+	}
+	run := &store.Run{
+		ID: st.runID, WorkspaceID: c.WorkspaceID, ToolID: c.Tool.ToolID, ToolName: c.Tool.Name,
+		ToolVersion: c.Tool.Version, AgentID: c.AgentID, Status: store.RunStatusQueued,
+		Context: mustJSON(c.Context), Arguments: args, Attempts: json.RawMessage("[]"),
+		IdempotencyKey: c.IdempotencyKey, ReplayOf: c.ReplayOf, CreatedAt: e.now().UTC(),
+	}
+	if t, ok := store.IDTime(run.ID); ok {
+		run.CreatedAt = t // the run's ID carries its creation time
+	}
+	if v, ok := c.Context["conversation_id"].(string); ok {
+		run.ConversationID = v
+	}
+	res := &Result{RunID: run.ID, Tool: run.ToolName, Version: run.ToolVersion, Status: run.Status,
+		Result: json.RawMessage("null")}
+	return res, run
+}

@@ -177,7 +177,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	// Nothing lost: every call toolgate answered is one run in the store.
 	flushCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if err := gw.recorder.Flush(flushCtx); err != nil {
+	if err := gw.app.Recorder.Flush(flushCtx); err != nil {
 		return fmt.Errorf("flushing runs: %w", err)
 	}
 	gw.stop(flushCtx)

@@ -17,15 +17,11 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/toolgate/toolgate/egress"
-	"github.com/toolgate/toolgate/gateway"
+	"github.com/toolgate/toolgate/app"
 	"github.com/toolgate/toolgate/secrets"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/store/sqlite"
 	"github.com/toolgate/toolgate/tenant"
-	"github.com/toolgate/toolgate/tools"
 )
 
 // upstreamPayload is the upstream's answer: a small JSON document of which
@@ -84,14 +80,13 @@ func startProxy(upstream string) (*http.Server, string, *http.Transport, error) 
 type gatewayInstance struct {
 	dbPath   string
 	store    store.Store
-	recorder *tools.Recorder
-	egress   *egress.Client
+	app      *app.App
 	server   *http.Server
 	url      string
 	agentKey string
 }
 
-// startGateway builds toolgate's pieces like cmd/toolgate/serve.go, then
+// startGateway builds toolgate with package app as cmd/toolgate does, then
 // configures, over the admin API, a bearer connection to upstream, a
 // published get_order tool and an agent with a key.
 func startGateway(ctx context.Context, dir, upstream string) (*gatewayInstance, error) {
@@ -119,16 +114,16 @@ func startGateway(ctx context.Context, dir, upstream string) (*gatewayInstance, 
 	}
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	reg := prometheus.NewRegistry()
-	metrics := tools.NewMetrics(reg)
-	g.recorder = tools.NewRecorder(tools.RecorderConfig{Store: st, Logger: log, Metrics: metrics})
-	g.recorder.Start()
-	g.egress = egress.New(egress.Config{AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
-	engine := tools.NewEngine(tools.EngineConfig{Client: g.egress, Recorder: g.recorder, Metrics: metrics, Logger: log})
-	srv, err := gateway.New(gateway.Config{Store: st, Box: box, Engine: engine, Logger: log, Metrics: reg})
+	a, err := app.New(ctx, app.Config{Store: st, Box: box, AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		WithoutQueue: true, Logger: log})
 	if err != nil {
 		return nil, err
 	}
+	if err := a.Start(ctx); err != nil {
+		return nil, err
+	}
+	g.app = a
+	srv := a
 	if g.server, g.url, err = listen(srv.Handler()); err != nil {
 		return nil, err
 	}
@@ -196,8 +191,7 @@ func startGateway(ctx context.Context, dir, upstream string) (*gatewayInstance, 
 // stop shuts the HTTP server, writes every queued run and closes the store.
 func (g *gatewayInstance) stop(ctx context.Context) {
 	_ = g.server.Shutdown(ctx)
-	g.recorder.Stop()
-	g.egress.CloseIdleConnections()
+	_ = g.app.Stop(ctx)
 	_ = g.store.Close()
 }
 

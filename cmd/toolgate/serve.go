@@ -10,13 +10,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
-	"github.com/toolgate/toolgate/background"
-	"github.com/toolgate/toolgate/egress"
-	"github.com/toolgate/toolgate/gateway"
-	"github.com/toolgate/toolgate/oauth"
+	"github.com/toolgate/toolgate/app"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/tools"
 )
@@ -41,56 +35,32 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, out io.Writer) er
 		return err
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := tools.NewMetrics(reg)
-	recorder := tools.NewRecorder(tools.RecorderConfig{Store: st, Logger: log, Metrics: metrics})
-	recorder.Start()
-	defer recorder.Stop()
-	client := egress.New(egress.Config{AllowNetworks: cfg.AllowNetworks})
-	defer client.CloseIdleConnections()
-	tokens, err := oauth.New(oauth.Config{
-		Store: st, Box: box, HTTPClient: client.HTTPClient(), PublicURL: cfg.PublicURL,
-		Skew: cfg.OAuthRefreshSkew, Logger: log,
+	a, err := app.New(ctx, app.Config{
+		Store: st, Box: box, AllowNetworks: cfg.AllowNetworks, PublicURL: cfg.PublicURL,
+		OAuthRefreshSkew: cfg.OAuthRefreshSkew, Workers: cfg.Workers, JobRescueAfter: cfg.JobRescueAfter,
+		MetricsPublic: cfg.MetricsPublic, Logger: log,
 	})
 	if err != nil {
 		return err
 	}
-	engine := tools.NewEngine(tools.EngineConfig{Client: client, Recorder: recorder, Tokens: tokens, Metrics: metrics, Logger: log})
-	catalog := tools.NewCatalog(tools.CatalogConfig{Store: st, Box: box})
-
-	queue, err := background.New(ctx, background.Config{
-		Store: st, Engine: engine, Catalog: catalog, Client: client, Box: box,
-		Workers: cfg.Workers, RescueAfter: cfg.JobRescueAfter, Logger: log,
-	})
-	if err != nil {
+	if err := a.Start(ctx); err != nil {
 		return err
 	}
-	// The queue outlives ctx: it is stopped below, after HTTP has drained.
-	if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
-		return err
-	}
+	// Stopped after HTTP has drained: background workers, then the
+	// recorder writes every queued run.
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 		defer cancel()
-		if err := queue.Stop(sctx); err != nil {
+		if err := a.Stop(sctx); err != nil {
 			log.Error("stopping background workers", "err", err)
 		}
 	}()
-
-	srv, err := gateway.New(gateway.Config{
-		Store: st, Box: box, Engine: engine, Catalog: catalog, Queue: queue, OAuth: tokens, Logger: log,
-		Metrics: reg, MetricsPublic: cfg.MetricsPublic, PublicURL: cfg.PublicURL,
-	})
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	httpServer := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -1,0 +1,205 @@
+// Package app builds a running gateway from its configuration: the store
+// and secret box it is given, the run recorder, the guarded outbound
+// client, OAuth, the engine and catalog, the change bus, the use cases
+// (invoke, admin, voice), the background queue and the HTTP surface. The
+// toolgate binary and the tests build it the same way.
+package app
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/toolgate/toolgate/admin"
+	"github.com/toolgate/toolgate/background"
+	"github.com/toolgate/toolgate/changes"
+	"github.com/toolgate/toolgate/egress"
+	"github.com/toolgate/toolgate/gateway"
+	"github.com/toolgate/toolgate/invoke"
+	"github.com/toolgate/toolgate/listing"
+	"github.com/toolgate/toolgate/oauth"
+	"github.com/toolgate/toolgate/secrets"
+	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/tools"
+	"github.com/toolgate/toolgate/voice"
+)
+
+// Config is what an App is built from.
+type Config struct {
+	// Store persists everything; the App does not close it. Required.
+	Store store.Store
+	// Box seals secrets at rest. Required.
+	Box *secrets.Box
+	// AllowNetworks are the CIDRs upstream calls may reach despite the
+	// private-address guard.
+	AllowNetworks []netip.Prefix
+	// PublicURL is where people and platforms reach the gateway: the OAuth
+	// callback and exported tool definitions use it. Without it, exports
+	// use the request's host (X-Forwarded-Proto and -Host included).
+	PublicURL string
+	// OAuthPublicURL is the base of the OAuth callback URL. Defaults to
+	// PublicURL.
+	OAuthPublicURL string
+	// OAuthRefreshSkew defaults to oauth.SkewDefault.
+	OAuthRefreshSkew time.Duration
+	// WithoutQueue runs background tools in the foreground, with no job
+	// queue (tests that do not need one).
+	WithoutQueue bool
+	// Workers is the number of background jobs this process works at once.
+	// Defaults to background.WorkersDefault.
+	Workers int
+	// JobRescueAfter defaults to background.RescueAfterDefault.
+	JobRescueAfter time.Duration
+	// BackoffBase is the first background retry's delay. Defaults to
+	// background.BackoffBaseDefault.
+	BackoffBase time.Duration
+	// MetricsPublic serves /metrics without a key.
+	MetricsPublic bool
+	// Registry gathers the metrics. Defaults to a new registry with the Go
+	// and process collectors.
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+	// Now is the clock of OAuth token expiry and of the catalog's cache.
+	// Defaults to time.Now.
+	Now func() time.Time
+}
+
+// App is a built gateway. Its fields are its parts, for the binary and for
+// tests that look inside.
+type App struct {
+	Store    store.Store
+	Box      *secrets.Box
+	Registry *prometheus.Registry
+	Recorder *tools.Recorder
+	Client   *egress.Client
+	OAuth    *oauth.Manager
+	Engine   *tools.Engine
+	Catalog  *tools.Catalog
+	Bus      *changes.Bus
+	Invoker  *invoke.Invoker
+	Queue    *background.Queue // nil WithoutQueue
+	Admin    *admin.Service
+	Voice    *voice.Service
+	Listings *listing.Cache
+	Server   *gateway.Server
+
+	log     *slog.Logger
+	started bool
+	stopped bool
+}
+
+// New builds an App; Start runs its background parts.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Store == nil || cfg.Box == nil {
+		return nil, errors.New("app: Config.Store and Config.Box are required")
+	}
+	a := &App{Store: cfg.Store, Box: cfg.Box, Registry: cfg.Registry, log: cmp.Or(cfg.Logger, slog.Default())}
+	if a.Registry == nil {
+		a.Registry = prometheus.NewRegistry()
+		a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	metrics := tools.NewMetrics(a.Registry)
+	a.Recorder = tools.NewRecorder(tools.RecorderConfig{Store: cfg.Store, Logger: a.log, Metrics: metrics})
+	a.Client = egress.New(egress.Config{AllowNetworks: cfg.AllowNetworks})
+	var err error
+	a.OAuth, err = oauth.New(oauth.Config{Store: cfg.Store, Box: cfg.Box, HTTPClient: a.Client.HTTPClient(),
+		PublicURL: cmp.Or(cfg.OAuthPublicURL, cfg.PublicURL), Skew: cfg.OAuthRefreshSkew, Logger: a.log, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	a.Engine = tools.NewEngine(tools.EngineConfig{Client: a.Client, Recorder: a.Recorder, Tokens: a.OAuth, Metrics: metrics, Logger: a.log})
+	a.Catalog = tools.NewCatalog(tools.CatalogConfig{Store: cfg.Store, Box: cfg.Box, Now: cfg.Now})
+	a.Bus = changes.NewBus(nil, a.log)
+	a.Listings = listing.NewCache()
+
+	icfg := invoke.Config{Store: cfg.Store, Engine: a.Engine, Catalog: a.Catalog, Logger: a.log}
+	if !cfg.WithoutQueue {
+		a.Queue, err = background.New(ctx, background.Config{
+			Store: cfg.Store, Client: a.Client, Box: cfg.Box, Workers: cfg.Workers,
+			RescueAfter: cfg.JobRescueAfter, BackoffBase: cfg.BackoffBase, Logger: a.log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		icfg.Queue = a.Queue
+	}
+	if a.Invoker, err = invoke.New(icfg); err != nil {
+		return nil, err
+	}
+	a.Admin, err = admin.New(admin.Config{Store: cfg.Store, Box: cfg.Box, Invoker: a.Invoker, Recorder: a.Recorder,
+		Catalog: a.Catalog, Notifier: a.Bus, OAuth: a.OAuth, Logger: a.log})
+	if err != nil {
+		return nil, err
+	}
+	a.Voice, err = voice.NewService(voice.Config{Store: cfg.Store, Box: cfg.Box, Invoker: a.Invoker, Catalog: a.Catalog, Logger: a.log})
+	if err != nil {
+		return nil, err
+	}
+	a.Server, err = gateway.New(gateway.Config{Admin: a.Admin, Invoker: a.Invoker, Voice: a.Voice, Listings: a.Listings,
+		Client: a.Client, Metrics: a.Registry, MetricsPublic: cfg.MetricsPublic, PublicURL: cfg.PublicURL, Logger: a.log})
+	if err != nil {
+		return nil, err
+	}
+	// Everything that caches or serves a workspace's objects follows its
+	// changes: the catalog first, so the others read fresh data.
+	a.Bus.Subscribe(func(c changes.Change) {
+		switch c.What {
+		case changes.Tools, changes.Agents, changes.Connections:
+			a.Catalog.Invalidate(c.WorkspaceID)
+		}
+	})
+	a.Bus.Subscribe(a.Listings.Observe)
+	a.Bus.Subscribe(a.Admin.Keys.Observe)
+	a.Bus.Subscribe(a.Server.MCP.Observe)
+	return a, nil
+}
+
+// Handler is the gateway's HTTP handler.
+func (a *App) Handler() http.Handler { return a.Server.Handler() }
+
+// Start starts the run recorder and the background workers. The queue
+// outlives ctx: Stop stops it, after HTTP has drained.
+func (a *App) Start(ctx context.Context) error {
+	if a.started {
+		return errors.New("app: started twice")
+	}
+	a.started = true
+	a.Recorder.Start()
+	if a.Queue != nil {
+		if err := a.Queue.Start(context.WithoutCancel(ctx), a.Invoker); err != nil {
+			return err
+		}
+	}
+	go func() {
+		if err := a.Bus.Run(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("listening for changes from other replicas", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Stop stops the background workers (waiting for running jobs until ctx is
+// done), then writes every queued run and closes idle connections. It is
+// idempotent.
+func (a *App) Stop(ctx context.Context) error {
+	if a.stopped {
+		return nil
+	}
+	a.stopped = true
+	var err error
+	if a.Queue != nil && a.started {
+		err = a.Queue.Stop(ctx)
+	}
+	if a.started {
+		a.Recorder.Stop()
+	}
+	a.Client.CloseIdleConnections()
+	return err
+}

@@ -1,0 +1,102 @@
+// Package agentapi is the API agents call with their key: list their tools
+// in a provider's shape, call one, poll a background run, and run a model's
+// batch of tool calls. Every call goes through package invoke.
+package agentapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/toolgate/toolgate/gateway/httpapi"
+	"github.com/toolgate/toolgate/invoke"
+	"github.com/toolgate/toolgate/listing"
+	"github.com/toolgate/toolgate/problem"
+)
+
+// API is the agent API.
+type API struct {
+	Invoker  *invoke.Invoker
+	Listings *listing.Cache
+	Errors   httpapi.Errors
+}
+
+// Routes registers the agent routes on a group that already requires an
+// agent key.
+func (a *API) Routes(g *gin.RouterGroup) {
+	h := a.Errors.Handle
+	g.GET("/tools", h(a.listTools))
+	g.POST("/tools/:name/call", h(a.callTool))
+	g.GET("/runs/:id", h(a.getRun))
+	g.POST("/tool-calls", h(a.batchToolCalls))
+}
+
+// listTools lists the agent's published tools in the format the query asks
+// for (listing.FormatDefault when none): {"tools": [...]}, each with its
+// execution description. The marshalled answer is cached per agent and
+// format until the catalog reloads the agent's tools.
+func (a *API) listTools(c *gin.Context) error {
+	format := c.DefaultQuery("format", listing.FormatDefault)
+	if !listing.IsFormat(format) {
+		return problem.BadRequestf("format", "format must be one of %s", strings.Join(listing.Formats, ", "))
+	}
+	p := httpapi.Who(c)
+	list, err := a.Invoker.AgentTools(c.Request.Context(), p.WorkspaceID, p.AgentID)
+	if err != nil {
+		return err
+	}
+	body, err := a.Listings.Get(p.WorkspaceID, p.AgentID, format, list)
+	if err != nil {
+		return err
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+	return nil
+}
+
+// callRequest is the body of POST /v1/tools/{name}/call.
+type callRequest struct {
+	Arguments json.RawMessage `json:"arguments,omitempty"`
+	Context   map[string]any  `json:"context,omitempty"`
+	// Background overrides the tool's setting when the tool allows it.
+	Background *bool `json:"background,omitempty"`
+	// CallbackURL receives the result of a background run, signed.
+	CallbackURL string `json:"callback_url,omitempty"`
+}
+
+// callTool runs one of the agent's tools: 200 with the result whenever the
+// call got as far as sending (whatever the upstream said), 202 for a queued
+// background run, 422 for invalid arguments, 404 for a tool the agent does
+// not have.
+func (a *API) callTool(c *gin.Context) error {
+	var req callRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	if !httpapi.IsObjectOrEmpty(req.Arguments) {
+		return problem.BadRequestf("arguments", "arguments must be a JSON object")
+	}
+	p := httpapi.Who(c)
+	res, err := a.Invoker.Call(c.Request.Context(), &invoke.Request{
+		WorkspaceID: p.WorkspaceID, AgentID: p.AgentID, Tool: c.Param("name"),
+		Arguments: req.Arguments, Context: req.Context, Background: req.Background,
+		CallbackURL: req.CallbackURL, IdempotencyKey: c.GetHeader("Idempotency-Key"),
+	})
+	if err != nil {
+		return err
+	}
+	c.JSON(res.HTTPStatus(), res)
+	return nil
+}
+
+// getRun shows an agent its own run; another agent's run is 404.
+func (a *API) getRun(c *gin.Context) error {
+	p := httpapi.Who(c)
+	res, err := a.Invoker.AgentRun(c.Request.Context(), p.WorkspaceID, p.AgentID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, res)
+	return nil
+}

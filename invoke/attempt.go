@@ -1,0 +1,59 @@
+package invoke
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/tools"
+)
+
+// Attempt is one attempt of a queued background run, as a worker makes it.
+type Attempt struct {
+	// Result is the call's result; Record its redacted run record, not yet
+	// stored (the worker writes it in its job's transaction).
+	Result *tools.Result
+	Record *store.Run
+	// MaxAttempts is how many attempts the tool allows.
+	MaxAttempts int
+}
+
+// RunAttempt makes attempt number attempt of a queued background run
+// (prior holds the earlier ones): it resolves the run's tool version and
+// connection and executes the call from the arguments and context as
+// submitted. A tool version or connection that no longer exists ends the
+// run with config_error. The error is one the attempt should be retried
+// after (the store is unreachable).
+func (iv *Invoker) RunAttempt(ctx context.Context, run *store.Run, attempt int, prior []tools.Attempt) (*Attempt, error) {
+	var callerCtx map[string]any
+	_ = json.Unmarshal(run.Context, &callerCtx)
+	call := &tools.Call{
+		WorkspaceID: run.WorkspaceID, AgentID: run.AgentID, Arguments: run.Arguments, Context: callerCtx,
+		RunID: run.ID, IdempotencyKey: run.IdempotencyKey, ReplayOf: run.ReplayOf,
+		Attempt: attempt, PriorAttempts: prior, CreatedAt: run.CreatedAt,
+	}
+	prepared, err := iv.catalog.Version(ctx, run.WorkspaceID, run.ToolID, run.ToolVersion)
+	if errors.Is(err, tools.ErrToolNotFound) {
+		call.Tool = &tools.Prepared{ToolID: run.ToolID, Name: run.ToolName, Version: run.ToolVersion}
+		res, record := iv.engine.Refuse(call, tools.OutcomeConfigError,
+			fmt.Sprintf("tool %s version %d no longer exists", run.ToolName, run.ToolVersion))
+		return &Attempt{Result: res, Record: record, MaxAttempts: tools.MaxAttemptsDefault}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	call.Tool = prepared
+	out := &Attempt{MaxAttempts: prepared.Def.EffectiveMaxAttempts()}
+	refused, err := iv.attachConnection(ctx, call)
+	if err != nil {
+		return nil, err
+	}
+	if refused != "" {
+		out.Result, out.Record = iv.engine.Refuse(call, tools.OutcomeConfigError, refused)
+		return out, nil
+	}
+	out.Result, out.Record = iv.engine.Execute(ctx, call)
+	return out, nil
+}
