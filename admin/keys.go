@@ -151,7 +151,10 @@ func (s *Keys) Authenticate(ctx context.Context, token string) (*tenant.Principa
 // Observe follows changes made elsewhere: a revoked key leaves the cache.
 // Subscribe it to the change bus.
 func (s *Keys) Observe(c changes.Change) {
-	if c.What == changes.Keys && c.ID != "" {
+	switch {
+	case c.Everything():
+		s.cache.clear()
+	case c.What == changes.Keys && c.ID != "":
 		s.cache.forget(c.ID)
 	}
 }
@@ -185,6 +188,13 @@ func (k *keyCache) put(hash []byte, p *tenant.Principal, now time.Time) {
 		k.entries = make(map[string]keyEntry)
 	}
 	k.entries[string(hash)] = keyEntry{p: p, loadedAt: now}
+}
+
+// clear empties the cache.
+func (k *keyCache) clear() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	clear(k.entries)
 }
 
 // forget drops a key (by ID) from the cache.

@@ -93,6 +93,9 @@ type App struct {
 	log     *slog.Logger
 	started bool
 	stopped bool
+	// stopBus ends the change listener; busDone closes when it has.
+	stopBus context.CancelFunc
+	busDone chan struct{}
 }
 
 // New builds an App; Start runs its background parts.
@@ -116,7 +119,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Engine = tools.NewEngine(tools.EngineConfig{Client: a.Client, Recorder: a.Recorder, Tokens: a.OAuth, Metrics: metrics, Logger: a.log})
 	a.Catalog = tools.NewCatalog(tools.CatalogConfig{Store: cfg.Store, Box: cfg.Box, Now: cfg.Now})
-	a.Bus = changes.NewBus(nil, a.log)
+	// Replicas sharing a PostgreSQL database hear of each other's changes.
+	var transport changes.Transport
+	if t, ok := cfg.Store.(interface{ ChangeTransport() changes.Transport }); ok {
+		transport = t.ChangeTransport()
+	}
+	a.Bus = changes.NewBus(transport, a.log)
 	a.Listings = listing.NewCache()
 
 	icfg := invoke.Config{Store: cfg.Store, Engine: a.Engine, Catalog: a.Catalog, Logger: a.log}
@@ -150,8 +158,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// Everything that caches or serves a workspace's objects follows its
 	// changes: the catalog first, so the others read fresh data.
 	a.Bus.Subscribe(func(c changes.Change) {
-		switch c.What {
-		case changes.Tools, changes.Agents, changes.Connections:
+		switch {
+		case c.Everything():
+			a.Catalog.InvalidateAll()
+		case c.Affects(changes.Tools, changes.Agents, changes.Connections):
 			a.Catalog.Invalidate(c.WorkspaceID)
 		}
 	})
@@ -164,8 +174,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 // Handler is the gateway's HTTP handler.
 func (a *App) Handler() http.Handler { return a.Server.Handler() }
 
-// Start starts the run recorder and the background workers. The queue
-// outlives ctx: Stop stops it, after HTTP has drained.
+// Start starts the run recorder, the background workers and the listener
+// of other replicas' changes. They outlive ctx: Stop stops them, after HTTP
+// has drained.
 func (a *App) Start(ctx context.Context) error {
 	if a.started {
 		return errors.New("app: started twice")
@@ -177,8 +188,11 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	busCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopBus, a.busDone = cancel, make(chan struct{})
 	go func() {
-		if err := a.Bus.Run(ctx); err != nil && ctx.Err() == nil {
+		defer close(a.busDone)
+		if err := a.Bus.Run(busCtx); err != nil && busCtx.Err() == nil {
 			a.log.Error("listening for changes from other replicas", "err", err)
 		}
 	}()
@@ -198,6 +212,8 @@ func (a *App) Stop(ctx context.Context) error {
 		err = a.Queue.Stop(ctx)
 	}
 	if a.started {
+		a.stopBus()
+		<-a.busDone
 		a.Recorder.Stop()
 	}
 	a.Client.CloseIdleConnections()

@@ -25,11 +25,29 @@ const (
 )
 
 // Change says that objects of a workspace changed. ID, when set, names the
-// object (the key ID of a revoked key).
+// object (the key ID of a revoked key). A Change with no WorkspaceID says
+// that anything may have changed (changes were missed while a replica was
+// cut off from the others): every cache starts afresh.
 type Change struct {
-	WorkspaceID string `json:"workspace_id"`
-	What        What   `json:"what"`
+	WorkspaceID string `json:"workspace_id,omitempty"`
+	What        What   `json:"what,omitempty"`
 	ID          string `json:"id,omitempty"`
+}
+
+// Everything reports whether c says that anything may have changed.
+func (c Change) Everything() bool { return c.WorkspaceID == "" }
+
+// Affects reports whether c may concern objects of kind what.
+func (c Change) Affects(what ...What) bool {
+	if c.Everything() {
+		return true
+	}
+	for _, w := range what {
+		if c.What == w {
+			return true
+		}
+	}
+	return false
 }
 
 // Notifier publishes changes. The admin use cases take one.

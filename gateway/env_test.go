@@ -34,6 +34,8 @@ type env struct {
 	logs     *lockedWriter
 	// oauth is the gateway's token manager (its clock is envOptions.now).
 	oauth *oauth.Manager
+	// app is the running gateway's parts.
+	app *app.App
 	opts  envOptions
 }
 
@@ -105,6 +107,7 @@ func (e *env) start() {
 		}
 	})
 	rec, tokens := a.Recorder, a.OAuth
+	e.app = a
 	e.server, e.recorder, e.logs, e.oauth = hs, rec, logs, tokens
 }
 

@@ -294,8 +294,13 @@ func sameSlice(a, b []*tools.Prepared) bool {
 // Observe drops the listings of a workspace whose tools or agents changed.
 // Subscribe it to the change bus.
 func (lc *Cache) Observe(c changes.Change) {
-	switch c.What {
-	case changes.Tools, changes.Agents, changes.Connections:
+	switch {
+	case c.Everything():
+		lc.mu.Lock()
+		clear(lc.workspaces)
+		lc.bytes = 0
+		lc.mu.Unlock()
+	case c.Affects(changes.Tools, changes.Agents, changes.Connections):
 		lc.Invalidate(c.WorkspaceID)
 	}
 }

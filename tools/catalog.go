@@ -111,6 +111,13 @@ func (c *Catalog) Invalidate(workspaceID string) {
 	delete(c.workspaces, workspaceID)
 }
 
+// InvalidateAll forgets everything cached except immutable tool versions.
+func (c *Catalog) InvalidateAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.workspaces)
+}
+
 // workspace returns the cache of a workspace, creating it.
 func (c *Catalog) workspace(workspaceID string) *workspaceCache {
 	c.mu.RLock()

@@ -77,9 +77,7 @@ func (g *Server) Handler() gin.HandlerFunc {
 // sessions are brought up to date on their next request. Subscribe it to
 // the change bus.
 func (g *Server) Observe(c changes.Change) {
-	switch c.What {
-	case changes.Tools, changes.Agents, changes.Connections:
-	default:
+	if !c.Affects(changes.Tools, changes.Agents, changes.Connections) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), mcpSyncTimeout)
@@ -241,12 +239,13 @@ func (g *Server) refresh(ctx context.Context, a *mcpAgent) error {
 	return nil
 }
 
-// workspaceChanged refreshes the workspace's agents that have sessions.
+// workspaceChanged refreshes the workspace's agents that have sessions
+// (every workspace's when workspaceID is empty).
 func (g *Server) workspaceChanged(ctx context.Context, workspaceID string) {
 	g.mu.Lock()
 	var connected []*mcpAgent
 	for ref, a := range g.agents {
-		if ref.workspaceID == workspaceID && a.connected() {
+		if (workspaceID == "" || ref.workspaceID == workspaceID) && a.connected() {
 			connected = append(connected, a)
 		}
 	}

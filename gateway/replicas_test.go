@@ -1,0 +1,99 @@
+package gateway_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/toolgate/toolgate/changes"
+	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/postgres"
+	"github.com/toolgate/toolgate/store/testdb"
+)
+
+// twoReplicas starts two gateways on one PostgreSQL schema, each with its
+// own store handle (as two processes would have).
+func twoReplicas(t *testing.T) (a, b *env) {
+	t.Helper()
+	dsn := testdb.PostgresURL(t)
+	open := func(tb testing.TB) store.Store {
+		st, err := postgres.Open(context.Background(), dsn)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { st.Close() })
+		return st
+	}
+	a = newEnv(t, open)
+	b = a.replica(open(t))
+	return a, b
+}
+
+// heard returns a channel that receives the changes b's bus delivers.
+func heard(e *env) <-chan changes.Change {
+	ch := make(chan changes.Change, 64)
+	e.app.Bus.Subscribe(func(c changes.Change) {
+		select {
+		case ch <- c:
+		default:
+		}
+	})
+	return ch
+}
+
+// waitChange waits (at most within) for a change of kind what on ch and
+// returns how long it took.
+func waitChange(t *testing.T, ch <-chan changes.Change, what changes.What, within time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	deadline := time.After(within)
+	for {
+		select {
+		case c := <-ch:
+			if c.What == what {
+				return time.Since(start)
+			}
+		case <-deadline:
+			t.Fatalf("no %s change reached the other replica within %s", what, within)
+		}
+	}
+}
+
+// TestChangesReachOtherReplicas: a key revoked and a tool published through
+// one replica apply on the other at once (well under a second), not after
+// the cache TTL.
+func TestChangesReachOtherReplicas(t *testing.T) {
+	a, b := twoReplicas(t)
+	up := newUpstream(t, nil)
+	a.publishTool(map[string]any{"name": "ping", "description": "Ping.", "method": "GET", "url": up.URL + "/ping",
+		"input_schema": map[string]any{"type": "object"}})
+	agentID, key := a.agentWithKey("bot", "ping")
+	onB := heard(b)
+
+	// Both replicas have the key and the agent's listing cached.
+	a.must(200, "GET", "/v1/tools", key, nil)
+	b.must(200, "GET", "/v1/tools", key, nil)
+
+	// A second tool, activated through a: b lists it as soon as it hears.
+	a.publishTool(map[string]any{"name": "pong", "description": "Pong.", "method": "GET", "url": up.URL + "/pong",
+		"input_schema": map[string]any{"type": "object"}})
+	a.must(200, "PATCH", "/v1/admin/agents/"+agentID, a.admin, map[string]any{"tools": []map[string]any{{"name": "ping"}, {"name": "pong"}}})
+	took := waitChange(t, onB, changes.Agents, time.Second)
+	if r := b.must(200, "GET", "/v1/tools", key, nil); len(r.at("tools").([]any)) != 2 {
+		t.Fatalf("replica b lists %s after the agent changed on a", r.raw)
+	}
+	t.Logf("agent change reached the other replica in %s", took)
+
+	// The key, revoked through a, is refused by b.
+	keys := a.must(200, "GET", "/v1/admin/keys", a.admin, nil)
+	var keyID string
+	for _, k := range keys.at("items").([]any) {
+		if m := k.(map[string]any); m["agent_id"] == agentID {
+			keyID = m["id"].(string)
+		}
+	}
+	a.must(204, "DELETE", "/v1/admin/keys/"+keyID, a.admin, nil)
+	took = waitChange(t, onB, changes.Keys, time.Second)
+	b.must(401, "GET", "/v1/tools", key, nil)
+	t.Logf("key revocation reached the other replica in %s", took)
+}
