@@ -35,8 +35,8 @@ type env struct {
 	// oauth is the gateway's token manager (its clock is envOptions.now).
 	oauth *oauth.Manager
 	// app is the running gateway's parts.
-	app *app.App
-	opts  envOptions
+	app  *app.App
+	opts envOptions
 }
 
 type envOptions struct {
