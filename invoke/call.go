@@ -76,24 +76,30 @@ func (iv *Invoker) Call(ctx context.Context, req *Request) (*tools.Result, error
 		Context:        CallerContext(req.Context, req.AgentID),
 		IdempotencyKey: req.IdempotencyKey,
 	}
-	if key := req.IdempotencyKey; key != "" {
+	key := req.IdempotencyKey
+	if key != "" {
+		// One call of a key at a time in this process; across replicas the
+		// store's claim decides.
 		unlock := iv.idempotency.lock(req.WorkspaceID + "\x00" + req.AgentID + "\x00" + key)
 		defer unlock()
-		prev, err := iv.previousRun(ctx, req.WorkspaceID, req.AgentID, key)
+		prev, err := iv.claimKey(ctx, call, key)
 		if err != nil {
 			return nil, err
 		}
 		if prev != nil {
-			if prev.ToolName != req.Tool {
-				return nil, problem.Conflictf("this Idempotency-Key was used for another tool (%s) in the last 24 hours", prev.ToolName)
-			}
 			return tools.ResultFromRun(prev), nil
 		}
 	}
+	var res *tools.Result
 	if background && iv.queue != nil {
-		return iv.submit(ctx, call, req.CallbackURL)
+		res, err = iv.submit(ctx, call, req.CallbackURL)
+	} else {
+		res, err = iv.run(ctx, call)
 	}
-	return iv.run(ctx, call)
+	if key != "" && (err != nil || !sentAnything(res)) {
+		iv.releaseKey(ctx, call, key)
+	}
+	return res, err
 }
 
 // run attaches the call's connection and runs it in the foreground.

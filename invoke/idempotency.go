@@ -4,26 +4,67 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
+	"github.com/toolgate/toolgate/problem"
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/tools"
 )
 
-// previousRun returns the agent's run that already carries a client's
-// idempotency key within IdempotencyWindow, or nil. The caller holds the
-// key's lock.
-func (iv *Invoker) previousRun(ctx context.Context, workspaceID, agentID, key string) (*store.Run, error) {
-	// A run of this process may still be on its way to the store.
+// leaseMargin is how long, beyond its tool's timeout, a claimed
+// idempotency key waits for its call to be recorded before the call is
+// taken to have died (its replica was killed) and the key is free again.
+const leaseMargin = time.Minute
+
+// claimKey makes call the holder of a client's idempotency key, unless an
+// earlier call in the window holds it: then it returns that call's run
+// (the caller answers it instead of running again). Across replicas the
+// store's unique claim decides; a key whose call is still running on
+// another replica is a Conflict to retry. The caller holds the key's lock.
+func (iv *Invoker) claimKey(ctx context.Context, call *tools.Call, key string) (*store.Run, error) {
+	now := iv.now().UTC()
+	call.RunID = store.NewIDAt(now)
+	timeout := time.Duration(call.Tool.Def.EffectiveTimeoutMS()) * time.Millisecond
+	claim := &store.IdempotencyClaim{WorkspaceID: call.WorkspaceID, AgentID: call.AgentID, Key: key,
+		ToolName: call.Tool.Name, RunID: call.RunID, CreatedAt: now, LeaseUntil: now.Add(timeout + leaseMargin)}
+	held, won, err := iv.store.IdempotencyClaim(ctx, claim, now.Add(-IdempotencyWindow), now)
+	if err != nil {
+		return nil, err
+	}
+	if won {
+		return nil, nil
+	}
+	if held.ToolName != call.Tool.Name {
+		return nil, problem.Conflictf("this Idempotency-Key was used for another tool (%s) in the last 24 hours", held.ToolName)
+	}
+	// The holder may be a call of this process whose run is not yet written.
 	if err := iv.engine.Recorder().Flush(ctx); err != nil {
 		return nil, err
 	}
-	prev, err := iv.store.RunGetByIdempotencyKey(ctx, workspaceID, agentID, key, iv.now().Add(-IdempotencyWindow))
+	prev, err := iv.store.RunGet(ctx, call.WorkspaceID, held.RunID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+		return nil, &problem.Error{Kind: problem.Conflict, Type: "idempotency_in_progress",
+			Message: "a call with this Idempotency-Key is still running; send it again shortly to get its result"}
 	}
 	if err != nil {
 		return nil, err
 	}
 	return prev, nil
+}
+
+// sentAnything reports whether a call may have reached the upstream (or
+// was queued to): one that failed validation or configuration did not.
+func sentAnything(res *tools.Result) bool {
+	return res.Outcome != tools.OutcomeInvalidArguments && res.Outcome != tools.OutcomeConfigError
+}
+
+// releaseKey frees a client's idempotency key after a call that sent
+// nothing (invalid arguments, a configuration error, a failure before
+// anything ran): a retry with the same key after a fix must run.
+func (iv *Invoker) releaseKey(ctx context.Context, call *tools.Call, key string) {
+	if err := iv.store.IdempotencyRelease(context.WithoutCancel(ctx), call.WorkspaceID, call.AgentID, key, call.RunID); err != nil {
+		iv.log.WarnContext(ctx, "releasing an idempotency key", "run_id", call.RunID, "err", err)
+	}
 }
 
 // keyedLocks serialises work per key (in this process).

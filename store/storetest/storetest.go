@@ -37,6 +37,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OAuthStates", testOAuthStates},
 		{"Sessions", testSessions},
 		{"SessionDeleteByKey", testSessionDeleteByKey},
+		{"IdempotencyClaims", testIdempotencyClaims},
+		{"IdempotencyClaimConcurrent", testIdempotencyClaimConcurrent},
+		{"ReplayGuard", testReplayGuard},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
