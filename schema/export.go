@@ -41,12 +41,18 @@ type NotConvertibleError struct {
 	Path string `json:"path"`
 	// Reason says what cannot be expressed and what to change.
 	Reason string `json:"reason"`
+	// Err is the kind of problem, when it has one callers may test for
+	// with errors.Is: [ErrSchemaTooDeep] or [ErrSchemaTooLarge].
+	Err error `json:"-"`
 }
 
 // Error implements error.
 func (e *NotConvertibleError) Error() string {
 	return fmt.Sprintf("cannot convert to %s: %s: %s", e.Target, e.Path, e.Reason)
 }
+
+// Unwrap returns Err.
+func (e *NotConvertibleError) Unwrap() error { return e.Err }
 
 // Anthropic returns the schema as the input_schema of an Anthropic tool: the
 // JSON Schema as declared, with "type": "object" at its root (an absent schema
@@ -67,8 +73,8 @@ func MCP(raw json.RawMessage) json.RawMessage {
 }
 
 func asRootObject(raw json.RawMessage, dropSchema bool) json.RawMessage {
-	v, err := decodeSchema(raw)
-	if err != nil {
+	v, nce := decodeSchema(raw)
+	if nce != nil {
 		return slices.Clone(raw)
 	}
 	root, ok := v.(*jsonObject)
@@ -85,15 +91,19 @@ func asRootObject(raw json.RawMessage, dropSchema bool) json.RawMessage {
 }
 
 // decodeSchema decodes a schema for export; an absent schema (empty, null or
-// {}) is {"type":"object"}, as in [Compile].
-func decodeSchema(raw json.RawMessage) (any, error) {
+// {}) is {"type":"object"}, as in [Compile]. A schema over [MaxSchemaBytes] or
+// [MaxSchemaDepth] is refused before it is decoded.
+func decodeSchema(raw json.RawMessage) (any, *NotConvertibleError) {
+	if ce := checkLimits(raw); ce != nil {
+		return nil, &NotConvertibleError{Path: ce.Path, Reason: ce.Message, Err: ce.Err}
+	}
 	switch string(bytes.TrimSpace(raw)) {
 	case "", "null":
 		raw = emptyObject
 	}
 	v, err := decodeOrdered(raw)
 	if err != nil {
-		return nil, err
+		return nil, notConvertible(RootPath, "is not valid JSON: %v", err)
 	}
 	if obj, ok := v.(*jsonObject); ok && len(obj.keys) == 0 {
 		obj.set("type", "object")

@@ -54,7 +54,7 @@ func Gemini(raw json.RawMessage) (json.RawMessage, error) {
 func gemini(raw json.RawMessage) (*jsonObject, *NotConvertibleError) {
 	v, err := decodeSchema(raw)
 	if err != nil {
-		return nil, notConvertible(RootPath, "is not valid JSON: %v", err)
+		return nil, err
 	}
 	root, ok := v.(*jsonObject)
 	if !ok {

@@ -63,7 +63,7 @@ func OpenAIStrict(raw json.RawMessage) (converted json.RawMessage, descriptionNo
 func openAIStrict(raw json.RawMessage) (*jsonObject, string, *NotConvertibleError) {
 	v, err := decodeSchema(raw)
 	if err != nil {
-		return nil, "", notConvertible(RootPath, "is not valid JSON: %v", err)
+		return nil, "", err
 	}
 	root, ok := v.(*jsonObject)
 	if !ok {

@@ -49,6 +49,9 @@ func (e *StrictModeError) Error() string {
 // nesting, enum values and total string length hold. It returns nil or a
 // [*StrictModeError].
 func ValidateOpenAIStrict(raw json.RawMessage) error {
+	if ce := checkLimits(raw); ce != nil {
+		return &StrictModeError{Problems: []string{ce.Error()}}
+	}
 	v, err := decodeOrdered(raw)
 	if err != nil {
 		return &StrictModeError{Problems: []string{RootPath + ": is not valid JSON: " + err.Error()}}
