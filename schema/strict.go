@@ -22,7 +22,9 @@ var strictFormats = []string{"date-time", "time", "date", "duration", "email", "
 //     is listed in required;
 //   - makes each property that was optional nullable instead: "type":
 //     ["string", "null"], null added to an enum, or {"type": "null"} added as
-//     an anyOf alternative for a $ref, a const or an anyOf;
+//     an anyOf alternative for a $ref, a const or an anyOf (a property that
+//     already takes null is only made required; [Schema.StripOptionalNulls]
+//     then keeps its null, which the original schema accepts);
 //   - keeps type, properties, items, enum, const, anyOf, $ref into $defs
 //     (or definitions), description, title, pattern, the formats strict mode
 //     knows (date-time, time, date, duration, email, hostname, ipv4, ipv6,
@@ -48,8 +50,9 @@ var strictFormats = []string{"date-time", "time", "date", "duration", "email", "
 // schema, patternProperties, a nested object without declared properties), an
 // array without items, a value of any type, a tuple, a reference outside
 // $defs or outside the schema, an allOf whose parts disagree, or a schema over
-// strict mode's limits (more than 100 properties, objects nested more than 5
-// deep, more than 500 enum values, more than 15,000 characters of names and
+// strict mode's limits (more than 5,000 properties, objects nested more than
+// 10 deep, more than 1,000 enum values, more than 120,000 characters of names
+// and values, more than 15,000 characters in a string enum of more than 250
 // values). The result always passes [ValidateOpenAIStrict].
 func OpenAIStrict(raw json.RawMessage) (converted json.RawMessage, descriptionNote string, err error) {
 	out, note, cerr := openAIStrict(raw)
@@ -112,9 +115,10 @@ func (c *strictConverter) schema(v any, path string, optional bool) (*jsonObject
 		out.set("anyOf", []any{ref})
 	}
 	if optional {
-		if acceptsNull(out) {
-			return nil, notConvertible(path, "is optional and also takes null; strict mode can only let a property be left out by sending null, so leaving it out and sending null could not be told apart: make it required, or not nullable")
-		}
+		// Strict mode says "optional" as "required, and may be null". A
+		// property that already takes null is only made required: the
+		// model sends null both to leave it out and to mean null, and
+		// the null is passed on (the original schema accepts it).
 		out = nullable(out)
 	}
 	return out, nil

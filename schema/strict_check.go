@@ -6,16 +6,21 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
-// Strict mode's documented limits. OpenAI has raised some of them for newer
-// models (5,000 properties, 10 levels); these are the original, lower values,
-// so a schema within them works with every model that has strict mode.
+// Strict mode's documented limits (OpenAI's Structured Outputs guide): in
+// all, at most 5,000 object properties, 10 levels of nested objects, 1,000
+// enum values and 120,000 characters of property names, definition names,
+// enum values and const values; and a string enum of more than 250 values may
+// have at most 15,000 characters of values.
 const (
-	strictMaxProperties   = 100
-	strictMaxDepth        = 5
-	strictMaxEnumValues   = 500
-	strictMaxStringLength = 15000
+	strictMaxProperties     = 5000
+	strictMaxDepth          = 10
+	strictMaxEnumValues     = 1000
+	strictMaxStringLength   = 120000
+	strictLargeEnumValues   = 250
+	strictMaxLargeEnumChars = 15000
 )
 
 // strictKeywords are the keywords strict mode accepts in a schema.
@@ -104,7 +109,7 @@ func checkStrict(v any) []strictProblem {
 			continue
 		}
 		for _, name := range defs.keys {
-			c.stringLen += len(name)
+			c.stringLen += textLength(name)
 			c.schema(defs.values[name], joinPath(RootPath+"."+k, name), false)
 		}
 	}
@@ -119,7 +124,7 @@ func checkStrict(v any) []strictProblem {
 		c.add(RootPath, fmt.Sprintf("has %d enum values in all; strict mode allows at most %d", c.enumValues, strictMaxEnumValues))
 	}
 	if c.stringLen > strictMaxStringLength {
-		c.add(RootPath, fmt.Sprintf("has %d characters of property names, definition names, enum and const values; strict mode allows at most %d", c.stringLen, strictMaxStringLength))
+		c.add(RootPath, fmt.Sprintf("has %d characters of property names, definition names, enum values and const values in all; strict mode allows at most %d", c.stringLen, strictMaxStringLength))
 	}
 	return c.problems
 }
@@ -186,16 +191,21 @@ func (c *strictChecker) schema(v any, path string, isRoot bool) {
 			c.add(path+".enum", "must be a non-empty list")
 		}
 		c.enumValues += len(values)
+		strs, strChars := 0, 0
 		for _, value := range values {
-			if str, ok := value.(string); ok {
-				c.stringLen += len(str)
+			n := valueLength(value)
+			c.stringLen += n
+			if _, isString := value.(string); isString {
+				strs++
+				strChars += n
 			}
+		}
+		if strs > strictLargeEnumValues && strChars > strictMaxLargeEnumChars {
+			c.add(path+".enum", fmt.Sprintf("has %d string values of %d characters in all; strict mode allows at most %d characters in an enum of more than %d strings", strs, strChars, strictMaxLargeEnumChars, strictLargeEnumValues))
 		}
 	}
 	if v, ok := s.get("const"); ok {
-		if str, ok := v.(string); ok {
-			c.stringLen += len(str)
-		}
+		c.stringLen += valueLength(v)
 	}
 	if f, ok := s.get("format"); ok {
 		if str, _ := f.(string); !slices.Contains(strictFormats, str) {
@@ -239,7 +249,7 @@ func (c *strictChecker) schema(v any, path string, isRoot bool) {
 		if hasProps {
 			for _, name := range props.keys {
 				c.properties++
-				c.stringLen += len(name)
+				c.stringLen += textLength(name)
 				if ok && !slices.Contains(required, name) {
 					c.add(joinPath(path+".properties", name), "is not listed in required; strict mode needs every property required (make it nullable to let it be left out)")
 				}
@@ -261,6 +271,19 @@ func (c *strictChecker) schema(v any, path string, isRoot bool) {
 	} else if s.has("items") || s.has("minItems") || s.has("maxItems") {
 		c.add(path, `has array keywords but its type does not include "array"`)
 	}
+}
+
+// textLength counts the characters of a name or a string value, as the
+// limits on strict mode's schemas do.
+func textLength(s string) int { return utf8.RuneCountInString(s) }
+
+// valueLength counts the characters of an enum or const value: a string's
+// characters, or the JSON text of any other value.
+func valueLength(v any) int {
+	if s, ok := v.(string); ok {
+		return textLength(s)
+	}
+	return textLength(valueText(v))
 }
 
 // ref checks a reference: the root or a member of $defs or definitions.
