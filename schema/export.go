@@ -14,27 +14,38 @@ import (
 //
 //   - [Anthropic]: the input_schema of a Messages API tool.
 //   - [MCP]: the inputSchema of a Model Context Protocol tool.
-//   - [OpenAIStrict]: the parameters of an OpenAI function with strict: true.
+//   - [OpenAIStrict]: the parameters of an OpenAI function with strict: true,
+//     and [OpenAIResponsesTool], a whole function tool of the Responses API.
+//   - [AnthropicStrict]: the input_schema of an Anthropic tool with strict:
+//     true, and [AnthropicStrictTool], the whole tool.
 //   - [Gemini]: the parameters of a Gemini function declaration.
+//   - [ElevenLabs], [Vapi] and [Retell]: the parameters of a voice
+//     platform's tool, in the platform's own subset of JSON Schema.
 //
 // The gateway always validates arguments against the original schema, so an
 // exported shape may be looser than the original (a constraint the provider
 // cannot express is described in words instead), but never stricter in a way
 // that would keep a model from sending valid arguments. Where that cannot be
-// done the conversion fails with a [*NotConvertibleError].
+// done the conversion fails with a [*NotConvertibleError]. The voice
+// platforms' conversions never fail, because an export must always be
+// accepted by the platform: they return what the subset cannot express as a
+// list of such errors instead.
 
 // Export targets named in a [NotConvertibleError].
 const (
-	TargetOpenAIStrict = "OpenAI strict mode"
-	TargetGemini       = "Gemini"
+	TargetOpenAIStrict    = "OpenAI strict mode"
+	TargetAnthropicStrict = "Anthropic strict tool use"
+	TargetGemini          = "Gemini"
+	TargetElevenLabs      = "ElevenLabs"
+	TargetVapi            = "Vapi"
+	TargetRetell          = "Retell"
 )
 
 // NotConvertibleError reports that a schema cannot be exported for a provider
 // without changing what arguments it accepts. The tool can still be offered
 // in another shape (for OpenAI, without strict mode).
 type NotConvertibleError struct {
-	// Target is the shape that was asked for: [TargetOpenAIStrict] or
-	// [TargetGemini].
+	// Target is the shape that was asked for: one of the Target constants.
 	Target string `json:"target"`
 	// Path is where in the schema the problem is, dot style, as in
 	// [CompileError]: input_schema.properties.tags.additionalProperties.

@@ -272,17 +272,22 @@ func TestGeminiConverts(t *testing.T) {
 		{
 			"several types become anyOf",
 			`{"type":"object","properties":{"id":{"type":["string","integer","null"],"description":"Id or number."}}}`,
-			`{"type":"object","properties":{"id":{"description":"Id or number.","anyOf":[{"type":"string"},{"type":"integer"}],"nullable":true}}}`,
+			`{"type":"object","properties":{"id":{"description":"Id or number.","anyOf":[{"type":"string"},{"type":"integer"}],"nullable":true}},"propertyOrdering":["id"]}`,
 		},
 		{
 			"enum with null and a title",
 			`{"type":"object","properties":{"size":{"title":"Size","enum":["s","m",null]}}}`,
-			`{"type":"object","properties":{"size":{"type":"string","enum":["s","m"],"description":"Size","nullable":true}}}`,
+			`{"type":"object","properties":{"size":{"type":"string","title":"Size","enum":["s","m"],"nullable":true}},"propertyOrdering":["size"]}`,
 		},
 		{
 			"non-string const and kept formats",
 			`{"type":"object","properties":{"v":{"const":2},"n":{"type":"integer","format":"int64"},"f":{"type":"number","format":"decimal"}}}`,
-			`{"type":"object","properties":{"v":{"type":"integer","description":"Constraints: must be 2."},"n":{"type":"integer","format":"int64"},"f":{"type":"number","description":"Constraints: must be a valid decimal."}}}`,
+			`{"type":"object","properties":{"v":{"type":"integer","description":"Constraints: must be 2."},"n":{"type":"integer","format":"int64"},"f":{"type":"number","description":"Constraints: must be a valid decimal."}},"propertyOrdering":["v","n","f"]}`,
+		},
+		{
+			"keywords Gemini's Schema has are kept",
+			`{"type":"object","title":"Order","properties":{"code":{"type":"string","title":"Code","pattern":"^[A-Z]{3}$","minLength":3,"maxLength":3,"format":"email","default":"ABC","examples":["XYZ"]},"n":{"type":"integer","minimum":1,"maximum":9,"exclusiveMaximum":10,"multipleOf":2},"tags":{"type":"array","items":{"type":"string"},"minItems":1,"maxItems":5,"uniqueItems":true},"meta":{"type":"object","properties":{"b":{"type":"boolean"},"a":{"type":"boolean"}},"minProperties":1,"maxProperties":2,"additionalProperties":false}},"required":["code"]}`,
+			`{"type":"object","title":"Order","properties":{"code":{"type":"string","title":"Code","pattern":"^[A-Z]{3}$","minLength":"3","maxLength":"3","default":"ABC","example":"XYZ","format":"email"},"n":{"type":"integer","minimum":1,"maximum":9,"description":"Constraints: must be less than 10; must be a multiple of 2."},"tags":{"type":"array","items":{"type":"string"},"minItems":"1","maxItems":"5","description":"Constraints: must not repeat items."},"meta":{"type":"object","properties":{"b":{"type":"boolean"},"a":{"type":"boolean"}},"minProperties":"1","maxProperties":"2","propertyOrdering":["b","a"]}},"required":["code"],"propertyOrdering":["code","n","tags","meta"]}`,
 		},
 	}
 	for _, tt := range tests {
