@@ -35,6 +35,21 @@ var exportShapes = []struct {
 		return out, "", errList(err)
 	}},
 	{"mcp", func(_ string, raw json.RawMessage) (json.RawMessage, string, []error) { return MCP(raw), "", nil }},
+	{"elevenlabs", voiceShape(ElevenLabs)},
+	{"vapi", voiceShape(Vapi)},
+	{"retell", voiceShape(Retell)},
+}
+
+// voiceShape adapts a voice platform's export, which always converts.
+func voiceShape(export func(json.RawMessage) (json.RawMessage, string, []*NotConvertibleError)) func(string, json.RawMessage) (json.RawMessage, string, []error) {
+	return func(_ string, raw json.RawMessage) (json.RawMessage, string, []error) {
+		out, note, unconverted := export(raw)
+		var errs []error
+		for _, u := range unconverted {
+			errs = append(errs, u)
+		}
+		return out, note, errs
+	}
 }
 
 // schemaShape adapts an export that converts a schema or fails.
@@ -148,6 +163,31 @@ func checkExported(t *testing.T, shape string, out json.RawMessage) {
 			t.Errorf("not a Gemini Schema: %v", err)
 		}
 		return // not JSON Schema: counts are strings
+	case "elevenlabs":
+		for _, problem := range checkElevenLabsBody(out) {
+			t.Errorf("not an ElevenLabs body schema: %s", problem)
+		}
+		return // not JSON Schema: constant_value, required_constraints
+	case "vapi":
+		var p vapiParametersShape
+		if err := decodeStrictly(out, &p); err != nil {
+			t.Errorf("not Vapi parameters: %v", err)
+		}
+		for _, problem := range p.check() {
+			t.Errorf("not Vapi parameters: %s", problem)
+		}
+	case "retell":
+		var p struct {
+			Type       string          `json:"type"`
+			Properties json.RawMessage `json:"properties"`
+			Required   []string        `json:"required"`
+		}
+		if err := decodeStrictly(out, &p); err != nil || p.Type != "object" || p.Properties == nil {
+			t.Errorf("not Retell parameters (%v): %s", err, out)
+		}
+		if bytes.Contains(out, []byte(`"$ref"`)) || bytes.Contains(out, []byte(`"$defs"`)) {
+			t.Errorf("Retell parameters keep a reference or definitions: %s", out)
+		}
 	}
 	if _, err := Compile(out); err != nil {
 		t.Errorf("exported %s schema does not compile: %v", shape, err)
