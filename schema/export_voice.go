@@ -275,7 +275,11 @@ func commonScalarType(list []*jsonObject) (string, bool) {
 
 // pickType decides the one type the platform is told.
 func (c *voiceConverter) pickType(in *jsonObject, path string) string {
-	types, _ := typeNames(in.values["type"])
+	types, ok := typeNames(in.values["type"])
+	if !ok && in.has("type") {
+		c.lost(notConvertible(path+".type", "must be a type name or a list of type names"))
+		types = nil
+	}
 	types = slices.DeleteFunc(types, func(t string) bool { return t == "null" })
 	if len(types) == 0 {
 		var values []any
