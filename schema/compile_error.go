@@ -18,12 +18,18 @@ type CompileError struct {
 	Path string `json:"path"`
 	// Message says what is wrong there, in a sentence a person can act on.
 	Message string `json:"message"`
+	// Err is the kind of problem, when it has one callers may test for
+	// with errors.Is: [ErrSchemaTooDeep] or [ErrSchemaTooLarge].
+	Err error `json:"-"`
 }
 
 // Error implements error: "input_schema.properties.age.type: must be ...".
 func (e *CompileError) Error() string {
 	return e.Path + ": " + e.Message
 }
+
+// Unwrap returns Err.
+func (e *CompileError) Unwrap() error { return e.Err }
 
 // compileError translates an error from the compiler into a *CompileError
 // that names the offending location of doc.

@@ -13,5 +13,13 @@
 // Schemas use JSON Schema draft 2020-12 unless they declare another draft with
 // $schema. Formats (date, date-time, email, uri, uuid, ...) are asserted, not
 // merely annotated. References are resolved only inside the schema itself:
-// nothing is ever loaded from the network or the file system.
+// nothing is ever loaded from the network or the file system. A schema may be
+// at most [MaxSchemaBytes] long and nest at most [MaxSchemaDepth] levels; both
+// are checked on the text before anything else reads it.
+//
+// The same schema is exported in each shape a model API or voice platform
+// takes (see export.go): as declared for Anthropic and MCP, converted for
+// OpenAI's and Anthropic's strict modes and for Gemini, and reduced to the
+// subsets of ElevenLabs, Vapi and Retell. Arguments are always validated
+// against the schema as declared.
 package schema

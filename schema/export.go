@@ -14,39 +14,56 @@ import (
 //
 //   - [Anthropic]: the input_schema of a Messages API tool.
 //   - [MCP]: the inputSchema of a Model Context Protocol tool.
-//   - [OpenAIStrict]: the parameters of an OpenAI function with strict: true.
+//   - [OpenAIStrict]: the parameters of an OpenAI function with strict: true,
+//     and [OpenAIResponsesTool], a whole function tool of the Responses API.
+//   - [AnthropicStrict]: the input_schema of an Anthropic tool with strict:
+//     true, and [AnthropicStrictTool], the whole tool.
 //   - [Gemini]: the parameters of a Gemini function declaration.
+//   - [ElevenLabs], [Vapi] and [Retell]: the parameters of a voice
+//     platform's tool, in the platform's own subset of JSON Schema.
 //
 // The gateway always validates arguments against the original schema, so an
 // exported shape may be looser than the original (a constraint the provider
 // cannot express is described in words instead), but never stricter in a way
 // that would keep a model from sending valid arguments. Where that cannot be
-// done the conversion fails with a [*NotConvertibleError].
+// done the conversion fails with a [*NotConvertibleError]. The voice
+// platforms' conversions never fail, because an export must always be
+// accepted by the platform: they return what the subset cannot express as a
+// list of such errors instead.
 
 // Export targets named in a [NotConvertibleError].
 const (
-	TargetOpenAIStrict = "OpenAI strict mode"
-	TargetGemini       = "Gemini"
+	TargetOpenAIStrict    = "OpenAI strict mode"
+	TargetAnthropicStrict = "Anthropic strict tool use"
+	TargetGemini          = "Gemini"
+	TargetElevenLabs      = "ElevenLabs"
+	TargetVapi            = "Vapi"
+	TargetRetell          = "Retell"
 )
 
 // NotConvertibleError reports that a schema cannot be exported for a provider
 // without changing what arguments it accepts. The tool can still be offered
 // in another shape (for OpenAI, without strict mode).
 type NotConvertibleError struct {
-	// Target is the shape that was asked for: [TargetOpenAIStrict] or
-	// [TargetGemini].
+	// Target is the shape that was asked for: one of the Target constants.
 	Target string `json:"target"`
 	// Path is where in the schema the problem is, dot style, as in
 	// [CompileError]: input_schema.properties.tags.additionalProperties.
 	Path string `json:"path"`
 	// Reason says what cannot be expressed and what to change.
 	Reason string `json:"reason"`
+	// Err is the kind of problem, when it has one callers may test for
+	// with errors.Is: [ErrSchemaTooDeep] or [ErrSchemaTooLarge].
+	Err error `json:"-"`
 }
 
 // Error implements error.
 func (e *NotConvertibleError) Error() string {
 	return fmt.Sprintf("cannot convert to %s: %s: %s", e.Target, e.Path, e.Reason)
 }
+
+// Unwrap returns Err.
+func (e *NotConvertibleError) Unwrap() error { return e.Err }
 
 // Anthropic returns the schema as the input_schema of an Anthropic tool: the
 // JSON Schema as declared, with "type": "object" at its root (an absent schema
@@ -67,8 +84,8 @@ func MCP(raw json.RawMessage) json.RawMessage {
 }
 
 func asRootObject(raw json.RawMessage, dropSchema bool) json.RawMessage {
-	v, err := decodeSchema(raw)
-	if err != nil {
+	v, nce := decodeSchema(raw)
+	if nce != nil {
 		return slices.Clone(raw)
 	}
 	root, ok := v.(*jsonObject)
@@ -85,15 +102,19 @@ func asRootObject(raw json.RawMessage, dropSchema bool) json.RawMessage {
 }
 
 // decodeSchema decodes a schema for export; an absent schema (empty, null or
-// {}) is {"type":"object"}, as in [Compile].
-func decodeSchema(raw json.RawMessage) (any, error) {
+// {}) is {"type":"object"}, as in [Compile]. A schema over [MaxSchemaBytes] or
+// [MaxSchemaDepth] is refused before it is decoded.
+func decodeSchema(raw json.RawMessage) (any, *NotConvertibleError) {
+	if ce := checkLimits(raw); ce != nil {
+		return nil, &NotConvertibleError{Path: ce.Path, Reason: ce.Message, Err: ce.Err}
+	}
 	switch string(bytes.TrimSpace(raw)) {
 	case "", "null":
 		raw = emptyObject
 	}
 	v, err := decodeOrdered(raw)
 	if err != nil {
-		return nil, err
+		return nil, notConvertible(RootPath, "is not valid JSON: %v", err)
 	}
 	if obj, ok := v.(*jsonObject); ok && len(obj.keys) == 0 {
 		obj.set("type", "object")

@@ -7,32 +7,42 @@ import (
 	"strings"
 )
 
-// geminiFormats are the formats Gemini accepts, by type.
-var geminiFormats = map[string][]string{
-	"string":  {"enum", "date-time"},
+// geminiNumberFormats are the formats Gemini gives a meaning to for numbers,
+// by type. A string may have any format (Gemini's Schema says "any value is
+// allowed"); other numeric formats are described.
+var geminiNumberFormats = map[string][]string{
 	"integer": {"int32", "int64"},
 	"number":  {"float", "double"},
 }
 
+// geminiCounts are the keywords Gemini's Schema types as int64, which its
+// JSON form (and @google/genai's Schema type) writes as a string: "minItems":
+// "1".
+var geminiCounts = []string{"minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties"}
+
 // Gemini converts a tool's argument schema to the parameters of a Gemini
-// function declaration, which take a subset of the OpenAPI 3.0 schema object
-// rather than JSON Schema.
+// function declaration, which take Gemini's Schema (the Schema type of
+// @google/genai): a subset of the OpenAPI 3.0 schema object rather than JSON
+// Schema.
 //
 // The conversion:
 //
-//   - keeps type (lower case), description, properties, required, items,
-//     minItems, maxItems, minimum, maximum, anyOf, string enums and the
-//     formats Gemini knows (date-time for strings, int32 and int64 for
-//     integers, float and double for numbers);
+//   - keeps type (lower case), description, title, properties, required,
+//     items, anyOf, string enums, default, pattern, minimum, maximum,
+//     minItems, maxItems, minLength, maxLength, minProperties and
+//     maxProperties (the counts written as strings, as Gemini's int64 fields
+//     are), a single example, string formats, and the numeric formats Gemini
+//     knows (int32 and int64 for integers, float and double for numbers);
+//   - adds propertyOrdering to each object with properties, listing them in
+//     the order the schema declares them;
 //   - writes "type": ["string", "null"] as "type": "string", "nullable": true,
 //     and a type list of several types as an anyOf of each;
 //   - writes a string const as a one-value enum; turns oneOf into anyOf;
 //     merges allOf into its parent; inlines local $refs and drops $defs;
-//   - uses title as the description where there is none;
-//   - removes every other keyword (pattern, minLength, other formats,
-//     exclusive bounds, multipleOf, enums of numbers, default, examples...)
-//     and says what it meant in the description: "Constraints: must match the
-//     pattern ^[0-9]+$."
+//   - removes every other keyword (exclusive bounds, multipleOf,
+//     uniqueItems, enums of numbers, other numeric formats, ...) and says
+//     what it meant in the description: "Constraints: must be a multiple of
+//     5."
 //
 // Optional properties stay optional: Gemini has required.
 //
@@ -54,7 +64,7 @@ func Gemini(raw json.RawMessage) (json.RawMessage, error) {
 func gemini(raw json.RawMessage) (*jsonObject, *NotConvertibleError) {
 	v, err := decodeSchema(raw)
 	if err != nil {
-		return nil, notConvertible(RootPath, "is not valid JSON: %v", err)
+		return nil, err
 	}
 	root, ok := v.(*jsonObject)
 	if !ok {
@@ -216,11 +226,27 @@ func (g *geminiConverter) convert(in *jsonObject, path string, following []strin
 			}
 		case "prefixItems":
 			return nil, nil, notConvertible(p, "describes a tuple; Gemini needs one schema for all items")
-		case "minItems", "maxItems", "minimum", "maximum":
+		case "minimum", "maximum":
 			if _, ok := v.(json.Number); ok {
 				out.set(k, v)
 			}
-		case "enum", "const", "format", "title":
+		case "minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties":
+			if count, ok := nonNegativeInt(v); ok {
+				out.set(k, strconv.Itoa(count))
+			}
+		case "title", "pattern":
+			if _, ok := v.(string); ok {
+				out.set(k, v)
+			}
+		case "default":
+			out.set(k, v)
+		case "examples":
+			if list, ok := v.([]any); ok && len(list) == 1 {
+				out.set("example", list[0])
+				continue
+			}
+			noteDropped(in, k, v, n)
+		case "enum", "const", "format":
 			// Need the type: handled below.
 		case "anyOf", "oneOf":
 			if lists, ok := requiredOnlyBranches(v); ok {
@@ -296,14 +322,11 @@ func (g *geminiConverter) convert(in *jsonObject, path string, following []strin
 		}
 	}
 	if f, ok := in.str("format"); ok {
-		if len(types) == 1 && slices.Contains(geminiFormats[types[0]], f) {
+		if len(types) == 1 && (types[0] == "string" || slices.Contains(geminiNumberFormats[types[0]], f)) {
 			out.set("format", f)
 		} else {
 			noteDropped(in, "format", f, n)
 		}
-	}
-	if title, ok := in.str("title"); ok && title != "" && !out.has("description") {
-		out.set("description", title)
 	}
 
 	switch {
@@ -319,7 +342,7 @@ func (g *geminiConverter) convert(in *jsonObject, path string, following []strin
 		out.setFirst("type", types[0])
 	default:
 		// Gemini takes one type per schema: offer each as an alternative.
-		if out.has("anyOf") || !out.only("type", "description") {
+		if out.has("anyOf") || !out.only("type", "description", "title", "default") {
 			return nil, nil, notConvertible(path+".type", "lists several types beside other keywords; Gemini takes one type per schema: use anyOf with one schema per type")
 		}
 		alts := make([]any, len(types))
@@ -352,6 +375,13 @@ func (g *geminiConverter) convert(in *jsonObject, path string, following []strin
 		}
 		if len(required) == 0 {
 			out.del("required")
+		}
+		if hasProps && len(props.keys) > 0 {
+			order := make([]any, len(props.keys))
+			for i, name := range props.keys {
+				order[i] = name
+			}
+			out.set("propertyOrdering", order)
 		}
 	}
 	if slices.Contains(types, "array") && !out.has("items") {

@@ -14,6 +14,7 @@ func FuzzCompile(f *testing.F) {
 	f.Add(`{"type":"object","properties":{"x":{"$ref":"http://169.254.169.254/"}}}`)
 	f.Add(`{"type":"object","anyOf":[{"type":3}]}`)
 	f.Add(`[]`)
+	f.Add(nestedSchema(MaxSchemaDepth + 1))
 	f.Fuzz(func(t *testing.T, raw string) {
 		s, err := Compile(json.RawMessage(raw))
 		if err != nil {

@@ -39,10 +39,15 @@ type Schema struct {
 // An absent schema (empty, null or {}) means "any object" and is compiled as
 // {"type":"object"}. Any other schema must have "type": "object" at its root,
 // because tool arguments are always a JSON object. The default draft is
-// 2020-12; formats are asserted; $ref may only point inside the schema.
+// 2020-12; formats are asserted; $ref may only point inside the schema. A
+// schema longer than [MaxSchemaBytes] or nested deeper than [MaxSchemaDepth]
+// is refused before it is compiled.
 //
 // Every error is a [*CompileError] naming the location of the problem.
 func Compile(raw json.RawMessage) (*Schema, error) {
+	if err := checkLimits(raw); err != nil {
+		return nil, err
+	}
 	raw, err := normalize(raw)
 	if err != nil {
 		return nil, err

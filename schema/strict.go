@@ -5,11 +5,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-)
 
-// strictFormats are the string formats OpenAI strict mode accepts. Others,
-// such as uri, are described in words.
-var strictFormats = []string{"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"}
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+)
 
 // OpenAIStrict converts a tool's argument schema to the parameters of an
 // OpenAI function declared with "strict": true (Structured Outputs), where the
@@ -22,7 +20,9 @@ var strictFormats = []string{"date-time", "time", "date", "duration", "email", "
 //     is listed in required;
 //   - makes each property that was optional nullable instead: "type":
 //     ["string", "null"], null added to an enum, or {"type": "null"} added as
-//     an anyOf alternative for a $ref, a const or an anyOf;
+//     an anyOf alternative for a $ref, a const or an anyOf (a property that
+//     already takes null is only made required; [Schema.StripOptionalNulls]
+//     then keeps its null, which the original schema accepts);
 //   - keeps type, properties, items, enum, const, anyOf, $ref into $defs
 //     (or definitions), description, title, pattern, the formats strict mode
 //     knows (date-time, time, date, duration, email, hostname, ipv4, ipv6,
@@ -48,22 +48,28 @@ var strictFormats = []string{"date-time", "time", "date", "duration", "email", "
 // schema, patternProperties, a nested object without declared properties), an
 // array without items, a value of any type, a tuple, a reference outside
 // $defs or outside the schema, an allOf whose parts disagree, or a schema over
-// strict mode's limits (more than 100 properties, objects nested more than 5
-// deep, more than 500 enum values, more than 15,000 characters of names and
+// strict mode's limits (more than 5,000 properties, objects nested more than
+// 10 deep, more than 1,000 enum values, more than 120,000 characters of names
+// and values, more than 15,000 characters in a string enum of more than 250
 // values). The result always passes [ValidateOpenAIStrict].
 func OpenAIStrict(raw json.RawMessage) (converted json.RawMessage, descriptionNote string, err error) {
-	out, note, cerr := openAIStrict(raw)
+	return convertStrict(raw, openAIDialect)
+}
+
+// convertStrict converts a schema for a provider's strict mode.
+func convertStrict(raw json.RawMessage, d *strictDialect) (json.RawMessage, string, error) {
+	out, note, cerr := strictSchema(raw, d)
 	if cerr != nil {
-		cerr.Target = TargetOpenAIStrict
+		cerr.Target = d.target
 		return nil, "", cerr
 	}
 	return encodeJSON(out), note, nil
 }
 
-func openAIStrict(raw json.RawMessage) (*jsonObject, string, *NotConvertibleError) {
+func strictSchema(raw json.RawMessage, d *strictDialect) (*jsonObject, string, *NotConvertibleError) {
 	v, err := decodeSchema(raw)
 	if err != nil {
-		return nil, "", notConvertible(RootPath, "is not valid JSON: %v", err)
+		return nil, "", err
 	}
 	root, ok := v.(*jsonObject)
 	if !ok {
@@ -72,12 +78,12 @@ func openAIStrict(raw json.RawMessage) (*jsonObject, string, *NotConvertibleErro
 	if typ, _ := root.str("type"); typ != "object" {
 		return nil, "", notConvertible(RootPath+".type", `must be "object": tool arguments are always a JSON object`)
 	}
-	c := strictConverter{root: root}
+	c := strictConverter{root: root, d: d}
 	out, n, cerr := c.convert(root, RootPath)
 	if cerr != nil {
 		return nil, "", cerr
 	}
-	if problems := checkStrict(out); len(problems) > 0 {
+	if problems := checkStrict(out, d); len(problems) > 0 {
 		return nil, "", notConvertible(problems[0].path, "%s", problems[0].message)
 	}
 	return out, n.rootText(), nil
@@ -86,6 +92,7 @@ func openAIStrict(raw json.RawMessage) (*jsonObject, string, *NotConvertibleErro
 // strictConverter converts one schema for strict mode.
 type strictConverter struct {
 	root *jsonObject // the original schema, which references resolve against
+	d    *strictDialect
 }
 
 // schema converts the schema of a property, an item, an anyOf branch or a
@@ -112,9 +119,10 @@ func (c *strictConverter) schema(v any, path string, optional bool) (*jsonObject
 		out.set("anyOf", []any{ref})
 	}
 	if optional {
-		if acceptsNull(out) {
-			return nil, notConvertible(path, "is optional and also takes null; strict mode can only let a property be left out by sending null, so leaving it out and sending null could not be told apart: make it required, or not nullable")
-		}
+		// Strict mode says "optional" as "required, and may be null". A
+		// property that already takes null is only made required: the
+		// model sends null both to leave it out and to mean null, and
+		// the null is passed on (the original schema accepts it).
 		out = nullable(out)
 	}
 	return out, nil
@@ -156,7 +164,8 @@ func (c *strictConverter) convert(in *jsonObject, path string) (*jsonObject, *no
 			}
 			outProps := newObject()
 			for _, name := range props.keys {
-				child, err := c.schema(props.values[name], joinPath(p, name), !slices.Contains(required, name))
+				optional := c.d.allRequired && !slices.Contains(required, name)
+				child, err := c.schema(props.values[name], joinPath(p, name), optional)
 				if err != nil {
 					return nil, nil, err
 				}
@@ -188,15 +197,54 @@ func (c *strictConverter) convert(in *jsonObject, path string) (*jsonObject, *no
 			}
 		case "prefixItems":
 			return nil, nil, notConvertible(p, "describes a tuple; strict mode needs one schema for all items")
-		case "enum", "const", "pattern", "minItems", "maxItems":
-			out.set(k, v)
+		case "enum":
+			if values, _ := v.([]any); !c.d.primitiveValues || !slices.ContainsFunc(values, notPrimitive) {
+				out.set(k, v)
+				continue
+			}
+			noteDropped(in, k, v, n)
+		case "const":
+			if isPrimitive(v) || !c.d.primitiveValues {
+				out.set(k, v)
+				continue
+			}
+			noteDropped(in, k, v, n)
+		case "pattern":
+			if s, ok := v.(string); ok && c.d.keepPattern(s) {
+				out.set(k, v)
+				continue
+			}
+			noteDropped(in, k, v, n)
+		case "minItems":
+			count, ok := nonNegativeInt(v)
+			if c.d.maxMinItems < 0 || (ok && count <= c.d.maxMinItems) {
+				out.set(k, v)
+				continue
+			}
+			if ok {
+				// Keep what the grammar can say, and say the rest.
+				out.set(k, json.Number(strconv.Itoa(c.d.maxMinItems)))
+				n.constraint(describe(&kind.MinItems{Want: count}))
+			}
+		case "maxItems":
+			if c.d.maxItems {
+				out.set(k, v)
+				continue
+			}
+			if count, ok := nonNegativeInt(v); ok {
+				n.constraint(describe(&kind.MaxItems{Want: count}))
+			}
 		case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf":
 			if _, ok := v.(json.Number); !ok {
 				return nil, nil, notConvertible(p, "must be a number (draft-04 boolean bounds cannot be exported)")
 			}
-			out.set(k, v)
+			if c.d.numberBounds {
+				out.set(k, v)
+				continue
+			}
+			noteDropped(in, k, v, n)
 		case "format":
-			if s, ok := v.(string); ok && slices.Contains(strictFormats, s) {
+			if s, ok := v.(string); ok && slices.Contains(c.d.formats, s) {
 				out.set(k, v)
 				continue
 			}
@@ -256,15 +304,15 @@ func (c *strictConverter) convert(in *jsonObject, path string) (*jsonObject, *no
 			noteDropped(in, k, v, n)
 		}
 	}
-	if err := finishStrict(out, in, path, required); err != nil {
+	if err := c.finish(out, in, path, required); err != nil {
 		return nil, nil, err
 	}
 	return out, n, nil
 }
 
-// finishStrict closes objects and checks that the converted schema still
-// says what kind of value it takes.
-func finishStrict(out, in *jsonObject, path string, required []string) *NotConvertibleError {
+// finish closes objects and checks that the converted schema still says
+// what kind of value it takes.
+func (c *strictConverter) finish(out, in *jsonObject, path string, required []string) *NotConvertibleError {
 	types, hasType := typeNames(out.values["type"])
 	isObject := hasType && slices.Contains(types, "object")
 	if out.has("properties") && !isObject {
@@ -287,11 +335,23 @@ func finishStrict(out, in *jsonObject, path string, required []string) *NotConve
 				return notConvertible(path+".required", "lists %s, which is not declared under properties; declare it so strict mode can allow it", name)
 			}
 		}
-		names := make([]any, len(props.keys))
-		for i, name := range props.keys {
-			names[i] = name
+		var names []any
+		if c.d.allRequired {
+			for _, name := range props.keys {
+				names = append(names, name)
+			}
+		} else {
+			for _, name := range required {
+				if !containsValue(names, name) {
+					names = append(names, name)
+				}
+			}
 		}
-		out.set("required", names)
+		if names != nil || c.d.allRequired {
+			out.set("required", append([]any{}, names...))
+		} else {
+			out.del("required")
+		}
 		out.set("additionalProperties", false)
 	}
 	if hasType && slices.Contains(types, "array") && !out.has("items") {

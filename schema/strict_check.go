@@ -6,38 +6,58 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
-// Strict mode's documented limits. OpenAI has raised some of them for newer
-// models (5,000 properties, 10 levels); these are the original, lower values,
-// so a schema within them works with every model that has strict mode.
+// Strict mode's documented limits (OpenAI's Structured Outputs guide): in
+// all, at most 5,000 object properties, 10 levels of nested objects, 1,000
+// enum values and 120,000 characters of property names, definition names,
+// enum values and const values; and a string enum of more than 250 values may
+// have at most 15,000 characters of values.
 const (
-	strictMaxProperties   = 100
-	strictMaxDepth        = 5
-	strictMaxEnumValues   = 500
-	strictMaxStringLength = 15000
+	strictMaxProperties     = 5000
+	strictMaxDepth          = 10
+	strictMaxEnumValues     = 1000
+	strictMaxStringLength   = 120000
+	strictLargeEnumValues   = 250
+	strictMaxLargeEnumChars = 15000
 )
 
-// strictKeywords are the keywords strict mode accepts in a schema.
-var strictKeywords = []string{
-	"type", "description", "title",
-	"properties", "required", "additionalProperties",
-	"items", "minItems", "maxItems",
-	"enum", "const", "anyOf", "$ref", "$defs", "definitions",
-	"pattern", "format",
-	"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+// openAILimits checks strict mode's documented limits.
+func openAILimits(c *strictChecker) {
+	if c.properties > strictMaxProperties {
+		c.add(RootPath, fmt.Sprintf("has %d properties in all; strict mode allows at most %d", c.properties, strictMaxProperties))
+	}
+	if c.deepest > strictMaxDepth {
+		c.add(RootPath, fmt.Sprintf("nests objects %d levels deep; strict mode allows at most %d", c.deepest, strictMaxDepth))
+	}
+	if c.enumValues > strictMaxEnumValues {
+		c.add(RootPath, fmt.Sprintf("has %d enum values in all; strict mode allows at most %d", c.enumValues, strictMaxEnumValues))
+	}
+	if c.stringLen > strictMaxStringLength {
+		c.add(RootPath, fmt.Sprintf("has %d characters of property names, definition names, enum values and const values in all; strict mode allows at most %d", c.stringLen, strictMaxStringLength))
+	}
+	for _, e := range c.stringEnums {
+		if e.values > strictLargeEnumValues && e.chars > strictMaxLargeEnumChars {
+			c.add(e.path, fmt.Sprintf("has %d string values of %d characters in all; strict mode allows at most %d characters in an enum of more than %d strings", e.values, e.chars, strictMaxLargeEnumChars, strictLargeEnumValues))
+		}
+	}
 }
 
-// StrictModeError lists the ways a schema breaks the rules of OpenAI strict
-// mode, as found by [ValidateOpenAIStrict].
+// StrictModeError lists the ways a schema breaks the rules of a provider's
+// strict mode, as found by [ValidateOpenAIStrict] or
+// [ValidateAnthropicStrict].
 type StrictModeError struct {
+	// Target is the strict mode: [TargetOpenAIStrict] or
+	// [TargetAnthropicStrict].
+	Target string
 	// Problems are "path: what is wrong", in the order found.
 	Problems []string
 }
 
 // Error implements error.
 func (e *StrictModeError) Error() string {
-	return "not valid for OpenAI strict mode: " + strings.Join(e.Problems, "; ")
+	return "not valid for " + e.Target + ": " + strings.Join(e.Problems, "; ")
 }
 
 // ValidateOpenAIStrict checks that a schema keeps the rules of OpenAI strict
@@ -49,15 +69,22 @@ func (e *StrictModeError) Error() string {
 // nesting, enum values and total string length hold. It returns nil or a
 // [*StrictModeError].
 func ValidateOpenAIStrict(raw json.RawMessage) error {
+	return validateStrict(raw, openAIDialect)
+}
+
+func validateStrict(raw json.RawMessage, d *strictDialect) error {
+	if ce := checkLimits(raw); ce != nil {
+		return &StrictModeError{Target: d.target, Problems: []string{ce.Error()}}
+	}
 	v, err := decodeOrdered(raw)
 	if err != nil {
-		return &StrictModeError{Problems: []string{RootPath + ": is not valid JSON: " + err.Error()}}
+		return &StrictModeError{Target: d.target, Problems: []string{RootPath + ": is not valid JSON: " + err.Error()}}
 	}
-	problems := checkStrict(v)
+	problems := checkStrict(v, d)
 	if len(problems) == 0 {
 		return nil
 	}
-	e := &StrictModeError{}
+	e := &StrictModeError{Target: d.target}
 	for _, p := range problems {
 		e.Problems = append(e.Problems, p.path+": "+p.message)
 	}
@@ -68,29 +95,48 @@ type strictProblem struct {
 	path, message string
 }
 
-// strictChecker walks a schema for [ValidateOpenAIStrict].
+// strictChecker walks a schema for [ValidateOpenAIStrict] and
+// [ValidateAnthropicStrict].
 type strictChecker struct {
-	root       *jsonObject
-	problems   []strictProblem
-	properties int
-	enumValues int
-	stringLen  int
-	deepest    int
-	refDepth   map[string]int // the depth under each reference followed
+	d           *strictDialect
+	root        *jsonObject
+	problems    []strictProblem
+	properties  int
+	optional    int // properties not listed in required
+	unions      int // schemas with anyOf or a list of types
+	enumValues  int
+	stringLen   int
+	stringEnums []stringEnum
+	deepest     int
+	refDepth    map[string]int // the depth under each reference followed
 }
 
-func checkStrict(v any) []strictProblem {
+// stringEnum is the size of one enum's string values.
+type stringEnum struct {
+	path          string
+	values, chars int
+}
+
+func checkStrict(v any, d *strictDialect) []strictProblem {
 	root, ok := v.(*jsonObject)
 	if !ok {
 		return []strictProblem{{RootPath, "must be a schema object"}}
 	}
-	c := &strictChecker{root: root, refDepth: make(map[string]int)}
+	c := &strictChecker{d: d, root: root, refDepth: make(map[string]int)}
 	if typ, _ := root.str("type"); typ != "object" {
 		c.add(RootPath+".type", `must be "object"`)
 	}
 	if root.has("anyOf") {
 		c.add(RootPath+".anyOf", "is not allowed at the root")
 	}
+	c.walk(root)
+	c.deepest = c.depthOf(root, RootPath, []string{"#"})
+	d.limits(c)
+	return c.problems
+}
+
+// walk checks the root schema and each definition, counting as it goes.
+func (c *strictChecker) walk(root *jsonObject) {
 	c.schema(root, RootPath, true)
 	for _, k := range []string{"$defs", "definitions"} {
 		defs, ok := root.values[k].(*jsonObject)
@@ -101,24 +147,10 @@ func checkStrict(v any) []strictProblem {
 			continue
 		}
 		for _, name := range defs.keys {
-			c.stringLen += len(name)
+			c.stringLen += textLength(name)
 			c.schema(defs.values[name], joinPath(RootPath+"."+k, name), false)
 		}
 	}
-	c.deepest = c.depthOf(root, []string{"#"})
-	if c.properties > strictMaxProperties {
-		c.add(RootPath, fmt.Sprintf("has %d properties in all; strict mode allows at most %d", c.properties, strictMaxProperties))
-	}
-	if c.deepest > strictMaxDepth {
-		c.add(RootPath, fmt.Sprintf("nests objects %d levels deep; strict mode allows at most %d", c.deepest, strictMaxDepth))
-	}
-	if c.enumValues > strictMaxEnumValues {
-		c.add(RootPath, fmt.Sprintf("has %d enum values in all; strict mode allows at most %d", c.enumValues, strictMaxEnumValues))
-	}
-	if c.stringLen > strictMaxStringLength {
-		c.add(RootPath, fmt.Sprintf("has %d characters of property names, definition names, enum and const values; strict mode allows at most %d", c.stringLen, strictMaxStringLength))
-	}
-	return c.problems
 }
 
 func (c *strictChecker) add(path, message string) {
@@ -134,7 +166,7 @@ func (c *strictChecker) schema(v any, path string, isRoot bool) {
 		return
 	}
 	for _, k := range s.keys {
-		if !slices.Contains(strictKeywords, k) {
+		if !slices.Contains(c.d.keywords, k) {
 			c.add(path+"."+k, "is not supported in strict mode")
 		}
 		if (k == "$defs" || k == "definitions") && !isRoot {
@@ -183,20 +215,35 @@ func (c *strictChecker) schema(v any, path string, isRoot bool) {
 			c.add(path+".enum", "must be a non-empty list")
 		}
 		c.enumValues += len(values)
+		e := stringEnum{path: path + ".enum"}
 		for _, value := range values {
-			if str, ok := value.(string); ok {
-				c.stringLen += len(str)
+			n := valueLength(value)
+			c.stringLen += n
+			if _, isString := value.(string); isString {
+				e.values++
+				e.chars += n
+			}
+			if c.d.primitiveValues && !isPrimitive(value) {
+				c.add(path+".enum", "must list only strings, numbers, booleans and null")
 			}
 		}
+		c.stringEnums = append(c.stringEnums, e)
 	}
 	if v, ok := s.get("const"); ok {
-		if str, ok := v.(string); ok {
-			c.stringLen += len(str)
+		c.stringLen += valueLength(v)
+		if c.d.primitiveValues && !isPrimitive(v) {
+			c.add(path+".const", "must be a string, a number, a boolean or null")
 		}
 	}
+	if p, ok := s.str("pattern"); ok && !c.d.keepPattern(p) {
+		c.add(path+".pattern", "uses a backreference, lookaround or word boundary, which strict mode cannot sample")
+	}
+	if s.has("anyOf") || len(types) > 1 {
+		c.unions++
+	}
 	if f, ok := s.get("format"); ok {
-		if str, _ := f.(string); !slices.Contains(strictFormats, str) {
-			c.add(path+".format", fmt.Sprintf("must be one of %s", strings.Join(strictFormats, ", ")))
+		if str, _ := f.(string); !slices.Contains(c.d.formats, str) {
+			c.add(path+".format", fmt.Sprintf("must be one of %s", strings.Join(c.d.formats, ", ")))
 		}
 	}
 	for _, k := range []string{"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"} {
@@ -208,8 +255,12 @@ func (c *strictChecker) schema(v any, path string, isRoot bool) {
 	}
 	for _, k := range []string{"minItems", "maxItems"} {
 		if v, ok := s.get(k); ok {
-			if _, isCount := nonNegativeInt(v); !isCount {
+			count, isCount := nonNegativeInt(v)
+			if !isCount {
 				c.add(path+"."+k, "must be a non-negative integer")
+			}
+			if k == "minItems" && c.d.maxMinItems >= 0 && count > c.d.maxMinItems {
+				c.add(path+"."+k, fmt.Sprintf("must be at most %d", c.d.maxMinItems))
 			}
 		}
 	}
@@ -230,15 +281,18 @@ func (c *strictChecker) schema(v any, path string, isRoot bool) {
 			c.add(path+".additionalProperties", "must be false")
 		}
 		required, ok := stringList(s.values["required"])
-		if !ok {
+		if !ok && (c.d.allRequired || s.has("required")) {
 			c.add(path+".required", "must list every property")
 		}
 		if hasProps {
 			for _, name := range props.keys {
 				c.properties++
-				c.stringLen += len(name)
-				if ok && !slices.Contains(required, name) {
-					c.add(joinPath(path+".properties", name), "is not listed in required; strict mode needs every property required (make it nullable to let it be left out)")
+				c.stringLen += textLength(name)
+				if !slices.Contains(required, name) {
+					c.optional++
+					if ok && c.d.allRequired {
+						c.add(joinPath(path+".properties", name), "is not listed in required; strict mode needs every property required (make it nullable to let it be left out)")
+					}
 				}
 				c.schema(props.values[name], joinPath(path+".properties", name), false)
 			}
@@ -260,6 +314,19 @@ func (c *strictChecker) schema(v any, path string, isRoot bool) {
 	}
 }
 
+// textLength counts the characters of a name or a string value, as the
+// limits on strict mode's schemas do.
+func textLength(s string) int { return utf8.RuneCountInString(s) }
+
+// valueLength counts the characters of an enum or const value: a string's
+// characters, or the JSON text of any other value.
+func valueLength(v any) int {
+	if s, ok := v.(string); ok {
+		return textLength(s)
+	}
+	return textLength(valueText(v))
+}
+
 // ref checks a reference: the root or a member of $defs or definitions.
 func (c *strictChecker) ref(v any, path string) {
 	ref, _ := v.(string)
@@ -279,15 +346,19 @@ func (c *strictChecker) ref(v any, path string) {
 
 // depthOf returns how many levels of objects nest in a schema, following
 // references; a reference back into one being followed (a recursive schema)
-// adds nothing. Each reference's depth is computed once, so a schema that
-// refers to the same definition many times is walked in linear time.
-func (c *strictChecker) depthOf(v any, following []string) int {
+// adds nothing, and is a problem where the dialect takes no recursion. Each
+// reference's depth is computed once, so a schema that refers to the same
+// definition many times is walked in linear time. path is where v is.
+func (c *strictChecker) depthOf(v any, path string, following []string) int {
 	s, ok := v.(*jsonObject)
 	if !ok {
 		return 0
 	}
 	if ref, ok := s.str("$ref"); ok {
 		if slices.Contains(following, ref) {
+			if !c.d.recursive {
+				c.add(path+".$ref", "refers to "+strconv.Quote(ref)+" from inside it; strict mode cannot describe recursive schemas")
+			}
 			return 0
 		}
 		if d, ok := c.refDepth[ref]; ok {
@@ -297,20 +368,24 @@ func (c *strictChecker) depthOf(v any, following []string) int {
 		if err != nil {
 			return 0
 		}
-		d := c.depthOf(target, append(following, ref))
+		targetPath := RootPath
+		if tokens := pointerTokens(strings.TrimPrefix(ref, "#")); len(tokens) == 2 {
+			targetPath = joinPath(RootPath+"."+tokens[0], tokens[1])
+		}
+		d := c.depthOf(target, targetPath, append(following, ref))
 		c.refDepth[ref] = d
 		return d
 	}
 	inner := 0
 	if props, ok := s.values["properties"].(*jsonObject); ok {
 		for _, name := range props.keys {
-			inner = max(inner, c.depthOf(props.values[name], following))
+			inner = max(inner, c.depthOf(props.values[name], joinPath(path+".properties", name), following))
 		}
 	}
-	inner = max(inner, c.depthOf(s.values["items"], following))
+	inner = max(inner, c.depthOf(s.values["items"], path+".items", following))
 	if branches, ok := s.values["anyOf"].([]any); ok {
-		for _, b := range branches {
-			inner = max(inner, c.depthOf(b, following))
+		for i, b := range branches {
+			inner = max(inner, c.depthOf(b, path+".anyOf["+strconv.Itoa(i)+"]", following))
 		}
 	}
 	if types, _ := typeNames(s.values["type"]); slices.Contains(types, "object") {

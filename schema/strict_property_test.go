@@ -556,3 +556,44 @@ func TestOpenAIStrictProperties(t *testing.T) {
 	}
 	t.Logf("%d of %d generated schemas converted", converted, cases)
 }
+
+// TestAnthropicStrictProperties checks AnthropicStrict on the same generated
+// schemas: every converted schema keeps strict tool use's rules and accepts
+// every valid example as it is (optional properties stay optional there).
+// Invalid examples are not checked: strict tool use keeps fewer constraints
+// (no bounds, no maxItems), which the gateway still enforces.
+func TestAnthropicStrictProperties(t *testing.T) {
+	const cases = 300
+	sg := &schemaGen{r: rand.New(rand.NewPCG(20240531, 2))}
+	converted := 0
+	for i := range cases {
+		root, schemaMap := sg.root()
+		raw := marshalArgs(t, schemaMap)
+		out, _, err := AnthropicStrict(raw)
+		if err != nil {
+			var nce *NotConvertibleError
+			if !errors.As(err, &nce) {
+				t.Fatalf("case %d: AnthropicStrict error %T %v, want *NotConvertibleError", i, err, err)
+			}
+			continue
+		}
+		converted++
+		if err := ValidateAnthropicStrict(out); err != nil {
+			t.Fatalf("case %d: ValidateAnthropicStrict(AnthropicStrict(schema)) = %v\nschema: %s\nconverted: %s", i, err, raw, out)
+		}
+		strict, err := Compile(out)
+		if err != nil {
+			t.Fatalf("case %d: converted schema does not compile: %v\n%s", i, err, out)
+		}
+		for range 4 {
+			args := marshalArgs(t, root.valid(sg.r))
+			if r, _, _ := strict.ValidateJSON(args); !r.OK() {
+				t.Errorf("case %d: converted schema refuses valid arguments %s: %v\nschema: %s\nconverted: %s", i, args, r, raw, out)
+			}
+		}
+	}
+	if converted < cases/2 {
+		t.Errorf("only %d of %d generated schemas converted", converted, cases)
+	}
+	t.Logf("%d of %d generated schemas converted", converted, cases)
+}

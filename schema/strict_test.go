@@ -58,12 +58,13 @@ func TestOpenAIStrictRefuses(t *testing.T) {
 		{"remote ref", `{"type":"object","properties":{"x":{"$ref":"https://example.com/x.json"}}}`, "input_schema.properties.x.$ref", "outside this schema"},
 		{"ref outside $defs", `{"type":"object","properties":{"a":{"type":"string"},"b":{"$ref":"#/properties/a"}}}`, "input_schema.properties.b.$ref", "#/$defs/name"},
 		{"root anyOf of shapes", `{"type":"object","anyOf":[{"properties":{"a":{"type":"string"}}},{"properties":{"b":{"type":"string"}}}]}`, "input_schema.anyOf", "one object at the root"},
-		{"optional and nullable", `{"type":"object","properties":{"nick":{"type":["string","null"]}}}`, "input_schema.properties.nick", "could not be told apart"},
-		{"optional nullable anyOf", `{"type":"object","properties":{"v":{"anyOf":[{"type":"string"},{"type":"null"}]}}}`, "input_schema.properties.v", "could not be told apart"},
 		{"required but undeclared", `{"type":"object","properties":{"a":{"type":"string"}},"required":["a","b"]}`, "input_schema.required", "lists b"},
 		{"allOf that disagrees", `{"type":"object","properties":{"n":{"allOf":[{"type":"string"},{"type":"integer"}]}}}`, "input_schema.properties.n.allOf[1].type", "disagrees"},
-		{"too deep", deepSchema(6), "input_schema", "nests objects 6 levels deep"},
-		{"too many properties", wideSchema(101), "input_schema", "has 101 properties"},
+		{"too deep", deepSchema(11), "input_schema", "nests objects 11 levels deep; strict mode allows at most 10"},
+		{"too many properties", wideSchema(5001), "input_schema", "has 5001 properties in all; strict mode allows at most 5000"},
+		{"too many enum values", enumSchema(1, 1001, 4), "input_schema", "has 1001 enum values in all; strict mode allows at most 1000"},
+		{"too many characters", charsSchema(120001), "input_schema", "has 120001 characters of property names, definition names, enum values and const values in all; strict mode allows at most 120000"},
+		{"large string enum too long", enumSchema(1, 251, 60), "input_schema.properties.e0.enum", "has 251 string values of 15060 characters in all; strict mode allows at most 15000 characters in an enum of more than 250 strings"},
 		{"too deep through references", doublingSchema(40), "input_schema", "nests objects 41 levels deep"},
 		{"recursive allOf", `{"type":"object","allOf":[{"$ref":"#"},{"$ref":"#"}]}`, "input_schema" + strings.Repeat(".allOf[0]", 17), "too deeply to merge"},
 		{"invalid JSON", `{"type":`, "input_schema", "not valid JSON"},
@@ -82,8 +83,43 @@ func TestOpenAIStrictRefuses(t *testing.T) {
 	}
 }
 
+// enumSchema has props required string properties, e0, e1..., each with an
+// enum of count values of length characters.
+func enumSchema(props, count, length int) string {
+	list := make([]string, props)
+	names := make([]string, props)
+	for p := range list {
+		names[p] = fmt.Sprintf(`"e%d"`, p)
+		values := make([]string, count)
+		for i := range values {
+			values[i] = fmt.Sprintf(`"%0*d"`, length, i)
+		}
+		list[p] = fmt.Sprintf(`"e%d":{"type":"string","enum":[%s]}`, p, strings.Join(values, ","))
+	}
+	return `{"type":"object","properties":{` + strings.Join(list, ",") + `},"required":[` + strings.Join(names, ",") + `]}`
+}
+
+// charsSchema has exactly chars characters of property names and enum
+// values, in enums of at most 250 values: eight properties with 125 values
+// of 119 characters, and one more property whose name makes up the rest.
+func charsSchema(chars int) string {
+	const used = 8*2 + 8*125*119 // e0..e7 and their values
+	name := strings.Repeat("x", chars-used)
+	s := enumSchema(8, 125, 119)
+	s = strings.Replace(s, `},"required":[`, `,"`+name+`":{"type":"string"}},"required":["`+name+`",`, 1)
+	return s
+}
+
 func TestOpenAIStrictLimitsAreInclusive(t *testing.T) {
-	for name, schema := range map[string]string{"5 levels": deepSchema(5), "100 properties": wideSchema(100)} {
+	for name, schema := range map[string]string{
+		"10 levels":                     deepSchema(10),
+		"5000 properties":               wideSchema(5000),
+		"1000 enum values":              enumSchema(4, 250, 4),
+		"120000 characters":             charsSchema(120000),
+		"enum of 251 strings, 15000":    enumSchema(1, 251, 59),
+		"enum of 250 long strings":      enumSchema(1, 250, 100),
+		"optional property taking null": `{"type":"object","properties":{"nick":{"type":["string","null"]}}}`,
+	} {
 		if _, _, err := OpenAIStrict(json.RawMessage(schema)); err != nil {
 			t.Errorf("%s: OpenAIStrict: %v", name, err)
 		}
@@ -111,6 +147,11 @@ func TestOpenAIStrictConverts(t *testing.T) {
 			name:   "optional const and enum without type",
 			schema: `{"type":"object","properties":{"kind":{"const":"lead"},"size":{"enum":[1,2,3]}}}`,
 			want:   `{"type":"object","properties":{"kind":{"anyOf":[{"type":"string","const":"lead"},{"type":"null"}]},"size":{"type":["integer","null"],"enum":[1,2,3,null]}},"required":["kind","size"],"additionalProperties":false}`,
+		},
+		{
+			name:   "optional property that takes null is made required",
+			schema: `{"type":"object","properties":{"nick":{"type":["string","null"]},"v":{"anyOf":[{"type":"string"},{"type":"null"}]},"e":{"enum":["a",null]}}}`,
+			want:   `{"type":"object","properties":{"nick":{"type":["string","null"]},"v":{"anyOf":[{"type":"string"},{"type":"null"}]},"e":{"enum":["a",null]}},"required":["nick","v","e"],"additionalProperties":false}`,
 		},
 		{
 			name:   "required property that takes null stays as it is",
@@ -231,17 +272,22 @@ func TestGeminiConverts(t *testing.T) {
 		{
 			"several types become anyOf",
 			`{"type":"object","properties":{"id":{"type":["string","integer","null"],"description":"Id or number."}}}`,
-			`{"type":"object","properties":{"id":{"description":"Id or number.","anyOf":[{"type":"string"},{"type":"integer"}],"nullable":true}}}`,
+			`{"type":"object","properties":{"id":{"description":"Id or number.","anyOf":[{"type":"string"},{"type":"integer"}],"nullable":true}},"propertyOrdering":["id"]}`,
 		},
 		{
 			"enum with null and a title",
 			`{"type":"object","properties":{"size":{"title":"Size","enum":["s","m",null]}}}`,
-			`{"type":"object","properties":{"size":{"type":"string","enum":["s","m"],"description":"Size","nullable":true}}}`,
+			`{"type":"object","properties":{"size":{"type":"string","title":"Size","enum":["s","m"],"nullable":true}},"propertyOrdering":["size"]}`,
 		},
 		{
 			"non-string const and kept formats",
 			`{"type":"object","properties":{"v":{"const":2},"n":{"type":"integer","format":"int64"},"f":{"type":"number","format":"decimal"}}}`,
-			`{"type":"object","properties":{"v":{"type":"integer","description":"Constraints: must be 2."},"n":{"type":"integer","format":"int64"},"f":{"type":"number","description":"Constraints: must be a valid decimal."}}}`,
+			`{"type":"object","properties":{"v":{"type":"integer","description":"Constraints: must be 2."},"n":{"type":"integer","format":"int64"},"f":{"type":"number","description":"Constraints: must be a valid decimal."}},"propertyOrdering":["v","n","f"]}`,
+		},
+		{
+			"keywords Gemini's Schema has are kept",
+			`{"type":"object","title":"Order","properties":{"code":{"type":"string","title":"Code","pattern":"^[A-Z]{3}$","minLength":3,"maxLength":3,"format":"email","default":"ABC","examples":["XYZ"]},"n":{"type":"integer","minimum":1,"maximum":9,"exclusiveMaximum":10,"multipleOf":2},"tags":{"type":"array","items":{"type":"string"},"minItems":1,"maxItems":5,"uniqueItems":true},"meta":{"type":"object","properties":{"b":{"type":"boolean"},"a":{"type":"boolean"}},"minProperties":1,"maxProperties":2,"additionalProperties":false}},"required":["code"]}`,
+			`{"type":"object","title":"Order","properties":{"code":{"type":"string","title":"Code","pattern":"^[A-Z]{3}$","minLength":"3","maxLength":"3","default":"ABC","example":"XYZ","format":"email"},"n":{"type":"integer","minimum":1,"maximum":9,"description":"Constraints: must be less than 10; must be a multiple of 2."},"tags":{"type":"array","items":{"type":"string"},"minItems":"1","maxItems":"5","description":"Constraints: must not repeat items."},"meta":{"type":"object","properties":{"b":{"type":"boolean"},"a":{"type":"boolean"}},"minProperties":"1","maxProperties":"2","propertyOrdering":["b","a"]}},"required":["code"],"propertyOrdering":["code","n","tags","meta"]}`,
 		},
 	}
 	for _, tt := range tests {
