@@ -362,6 +362,14 @@ func testRetell(t *testing.T, e *voiceEnv) {
 			t.Errorf("replayed signature to %s: %d, want 401", target, r.status)
 		}
 	}
+	// The digest decodes in any case: the same signature with its hex
+	// upper-cased (or mixed) is the same request, refused too.
+	stamp, digest, _ := strings.Cut(once["X-Retell-Signature"], ",d=")
+	for _, d := range []string{strings.ToUpper(digest), strings.ToUpper(digest[:8]) + digest[8:]} {
+		if r := e.post(path+"?tool=get_order", body, map[string]string{"X-Retell-Signature": stamp + ",d=" + d}); r.status != 401 {
+			t.Errorf("replayed signature with its digest in another case: %d, want 401", r.status)
+		}
+	}
 	if e.up.hits.Load() != hits {
 		t.Errorf("a replayed request reached the upstream")
 	}

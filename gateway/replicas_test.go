@@ -2,6 +2,8 @@ package gateway_test
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -96,4 +98,72 @@ func TestChangesReachOtherReplicas(t *testing.T) {
 	took = waitChange(t, onB, changes.Keys, time.Second)
 	b.must(401, "GET", "/v1/tools", key, nil)
 	t.Logf("key revocation reached the other replica in %s", took)
+}
+
+// TestRetellSignatureOnceAcrossReplicas: a signed Retell request accepted
+// by one replica is refused by the other (the replay guard is in the
+// store), so a request replayed to another replica never runs twice.
+func TestRetellSignatureOnceAcrossReplicas(t *testing.T) {
+	a, b := twoReplicas(t)
+	v := newVoiceEnv(t, a)
+	body := fixture(t, "retell_custom_function.json")
+	sig := map[string]string{"X-Retell-Signature": signRetell(body, retellAPIKey, time.Now())}
+	path := "/v1/adapters/retell/" + v.agentID
+	if r := a.post(path, body, sig); r.status != 200 {
+		t.Fatalf("first delivery: %d %s", r.status, r.raw)
+	}
+	hits := v.up.hits.Load()
+	if r := b.post(path, body, sig); r.status != 401 {
+		t.Errorf("the same signed request to the other replica: %d %s, want 401", r.status, r.raw)
+	}
+	if v.up.hits.Load() != hits {
+		t.Error("the replayed request reached the upstream")
+	}
+}
+
+// TestIdempotencyKeyAcrossReplicas: one Idempotency-Key sent to two
+// replicas at once runs the tool once. The call that claimed the key is
+// held at the upstream until the other has answered; that one answers 409
+// idempotency_in_progress, and once the first is done, the same key
+// answers its run everywhere.
+func TestIdempotencyKeyAcrossReplicas(t *testing.T) {
+	a, b := twoReplicas(t)
+	entered, proceed := make(chan struct{}), make(chan struct{})
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) bool {
+		entered <- struct{}{}
+		<-proceed
+		return false
+	})
+	a.publishTool(map[string]any{"name": "book", "description": "Book.", "method": "POST", "url": up.URL + "/book",
+		"input_schema": map[string]any{"type": "object"}})
+	_, key := a.agentWithKey("bot", "book")
+	call := func(e *env, idem string) *response {
+		return e.doWithHeader("POST", "/v1/tools/book/call", key, map[string]any{"arguments": map[string]any{}}, "Idempotency-Key", idem)
+	}
+	const rounds = 5
+	for i := range rounds {
+		idem := fmt.Sprintf("booking-%d", i)
+		answers := make(chan *response, 2)
+		for _, e := range []*env{a, b} {
+			go func() { answers <- call(e, idem) }()
+		}
+		<-entered // one call holds the key and reached the upstream
+		loser := <-answers
+		if loser.status != 409 || loser.str("error.type") != "idempotency_in_progress" {
+			t.Errorf("round %d: the concurrent call answered %d %s, want 409 idempotency_in_progress", i, loser.status, loser.raw)
+		}
+		proceed <- struct{}{}
+		winner := <-answers
+		if winner.status != 200 {
+			t.Fatalf("round %d: the call holding the key: %d %s", i, winner.status, winner.raw)
+		}
+		for _, e := range []*env{a, b} {
+			if again := call(e, idem); again.status != 200 || again.str("run_id") != winner.str("run_id") {
+				t.Errorf("round %d: the key sent again answered %d run %s, want the first run %s", i, again.status, again.str("run_id"), winner.str("run_id"))
+			}
+		}
+	}
+	if got := up.hits.Load(); got != rounds {
+		t.Errorf("upstream received %d requests for %d keys sent to two replicas at once, want %d", got, rounds, rounds)
+	}
 }

@@ -96,8 +96,14 @@ func (iv *Invoker) Call(ctx context.Context, req *Request) (*tools.Result, error
 	} else {
 		res, err = iv.run(ctx, call)
 	}
-	if key != "" && (err != nil || !sentAnything(res)) {
-		iv.releaseKey(ctx, call, key)
+	if key != "" {
+		if err != nil || !sentAnything(res) {
+			iv.releaseKey(ctx, call, key)
+		} else if ferr := iv.engine.Recorder().Flush(ctx); ferr != nil {
+			// The run is written before the answer, so the key sent to
+			// any replica finds it; the call itself already happened.
+			iv.log.WarnContext(ctx, "writing the run of an idempotent call", "run_id", res.RunID, "err", ferr)
+		}
 	}
 	return res, err
 }

@@ -1,12 +1,9 @@
 package voice
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"strings"
-	"sync"
-	"time"
 )
 
 // secretMatches compares a presented secret with the configured one in
@@ -26,34 +23,4 @@ func bearerToken(header string) string {
 		return ""
 	}
 	return strings.TrimSpace(token)
-}
-
-// memoryGuard is a ReplayGuard of this process.
-type memoryGuard struct {
-	mu   sync.Mutex
-	seen map[string]time.Time // key → when it may be forgotten
-}
-
-// memoryGuardMax bounds the remembered keys; expired ones are pruned when
-// it is reached.
-const memoryGuardMax = 100000
-
-func (g *memoryGuard) First(_ context.Context, key string, now, until time.Time) (bool, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.seen == nil {
-		g.seen = map[string]time.Time{}
-	}
-	if t, ok := g.seen[key]; ok && now.Before(t) {
-		return false, nil
-	}
-	if len(g.seen) >= memoryGuardMax {
-		for k, t := range g.seen {
-			if !now.Before(t) {
-				delete(g.seen, k)
-			}
-		}
-	}
-	g.seen[key] = until
-	return true, nil
 }

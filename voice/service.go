@@ -31,12 +31,12 @@ const maxAgentIDBytes = 64
 // maxConcurrentCalls bounds how many of one request's calls run at once.
 const maxConcurrentCalls = 8
 
-// ReplayGuard remembers signed requests, so that each is accepted once.
+// ReplayGuard remembers signed requests, so that each is accepted once by
+// every replica (store.GuardStore implements it).
 type ReplayGuard interface {
-	// First reports whether key is seen for the first time at now (or was
-	// last seen long enough ago to be forgotten); it is remembered until
-	// until.
-	First(ctx context.Context, key string, now, until time.Time) (bool, error)
+	// ReplayFirst reports whether key is seen for the first time at now (or
+	// its earlier record expired); it is remembered until until.
+	ReplayFirst(ctx context.Context, key string, now, until time.Time) (bool, error)
 }
 
 // Config holds the parts of a Service.
@@ -45,7 +45,7 @@ type Config struct {
 	Box     *secrets.Box
 	Invoker *invoke.Invoker
 	Catalog *tools.Catalog
-	// Guard remembers signed requests. Defaults to one in this process.
+	// Guard remembers signed requests. Defaults to Store.
 	Guard  ReplayGuard
 	Logger *slog.Logger
 }
@@ -68,7 +68,7 @@ func NewService(cfg Config) (*Service, error) {
 	s := &Service{store: cfg.Store, box: cfg.Box, invoker: cfg.Invoker, catalog: cfg.Catalog, guard: cfg.Guard,
 		log: cmp.Or(cfg.Logger, slog.Default())}
 	if s.guard == nil {
-		s.guard = &memoryGuard{}
+		s.guard = cfg.Store
 	}
 	return s, nil
 }
@@ -91,7 +91,7 @@ func (s *Service) Handle(ctx context.Context, platform, agentID string, req *Req
 		return nil, ErrUnauthorized
 	}
 	if replayKey != "" {
-		first, err := s.guard.First(ctx, p.Name()+"\x00"+agent.ID+"\x00"+replayKey, req.Now, req.Now.Add(replayWindow))
+		first, err := s.guard.ReplayFirst(ctx, p.Name()+"/"+agent.ID+"/"+replayKey, req.Now, req.Now.Add(replayWindow))
 		if err != nil {
 			return nil, err
 		}
