@@ -6,6 +6,12 @@
 // transaction that completes its job, so a crash never leaves a finished run
 // unrecorded; a job whose worker died is rescued and run again
 // (at-least-once: the upstream sees the same Idempotency-Key, the run ID, on
-// every attempt). When a run ends, an optional signed callback is delivered
-// by a job of its own.
+// every attempt). Each attempt is on the run's record before its request is
+// sent, so an attempt cut short by a crash or a shutdown stays listed (as
+// interrupted) and counts against the tool's attempts. When a run ends, an
+// optional signed callback is delivered by a job of its own.
+//
+// The queue lives in the store's own database: the store hands out its
+// handle and writes runs inside the queue's transactions through the
+// interfaces this package declares (SQLiteStore, PgxStore).
 package background

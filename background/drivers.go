@@ -5,16 +5,50 @@ import (
 	"database/sql"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
-	"github.com/toolgate/toolgate/store/postgres"
-	"github.com/toolgate/toolgate/store/sqlite"
+	"github.com/toolgate/toolgate/store"
 )
 
-// sqliteOps share the SQLite store's write connection with River, so a run
-// and its job commit together.
-func sqliteOps(st *sqlite.Store) txOps[*riversqlite.Driver, *sql.Tx] {
+// The queue keeps its jobs in the store's own database, so that a run and
+// the job that executes it commit together. A store offers that by handing
+// out its database handle and writing runs inside a transaction the queue
+// began: one optional interface per kind of transaction, found on
+// Config.Store by type assertion (river's riverdriver pattern). The store
+// drivers satisfy them without knowing this package.
+
+// RunTxWriter writes runs inside an open transaction of type TTx.
+type RunTxWriter[TTx any] interface {
+	// RunInsertTx inserts run; a duplicate ID is store.ErrConflict.
+	RunInsertTx(ctx context.Context, tx TTx, run *store.Run) error
+	// RunUpdateTx replaces every column of the workspace's run but its ID,
+	// workspace and creation time; a missing run is store.ErrNotFound.
+	RunUpdateTx(ctx context.Context, tx TTx, run *store.Run) error
+}
+
+// SQLiteStore is a store kept in a SQLite file through database/sql. River
+// (riversqlite) keeps its tables in the same file and writes through DB, so
+// that its writes queue with the store's.
+type SQLiteStore interface {
+	// DB returns the store's write handle: transactions begun on it take
+	// the write lock up front.
+	DB() *sql.DB
+	RunTxWriter[*sql.Tx]
+}
+
+// PgxStore is a store on PostgreSQL through a pgx pool, which River
+// (riverpgxv5) shares.
+type PgxStore interface {
+	// Pool returns the store's connection pool.
+	Pool() *pgxpool.Pool
+	RunTxWriter[pgx.Tx]
+}
+
+// sqliteOps share a SQLite store's write handle with River, so a run and its
+// job commit together.
+func sqliteOps(st SQLiteStore) txOps[*riversqlite.Driver, *sql.Tx] {
 	db := st.DB()
 	return txOps[*riversqlite.Driver, *sql.Tx]{
 		driver:    riversqlite.New(db),
@@ -26,8 +60,8 @@ func sqliteOps(st *sqlite.Store) txOps[*riversqlite.Driver, *sql.Tx] {
 	}
 }
 
-// postgresOps share the PostgreSQL store's pool with River.
-func postgresOps(st *postgres.Store) txOps[*riverpgxv5.Driver, pgx.Tx] {
+// pgxOps share a PostgreSQL store's pool with River.
+func pgxOps(st PgxStore) txOps[*riverpgxv5.Driver, pgx.Tx] {
 	pool := st.Pool()
 	return txOps[*riverpgxv5.Driver, pgx.Tx]{
 		driver:    riverpgxv5.New(pool),

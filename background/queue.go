@@ -16,8 +16,6 @@ import (
 	"github.com/toolgate/toolgate/invoke"
 	"github.com/toolgate/toolgate/secrets"
 	"github.com/toolgate/toolgate/store"
-	"github.com/toolgate/toolgate/store/postgres"
-	"github.com/toolgate/toolgate/store/sqlite"
 	"github.com/toolgate/toolgate/tools"
 )
 
@@ -36,8 +34,8 @@ const (
 
 // Config holds the pieces of a Queue.
 type Config struct {
-	// Store is the run store: a *sqlite.Store or a *postgres.Store, whose
-	// database also holds the queue.
+	// Store is the run store. Its database also holds the queue, so it
+	// must also be a SQLiteStore or a PgxStore.
 	Store store.Store
 	// Client delivers callbacks through the egress guard.
 	Client *egress.Client
@@ -111,12 +109,12 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	var impl queueImpl
 	var err error
 	switch st := cfg.Store.(type) {
-	case *sqlite.Store:
+	case SQLiteStore:
 		impl, err = newQueue(ctx, &cfg, sqliteOps(st))
-	case *postgres.Store:
-		impl, err = newQueue(ctx, &cfg, postgresOps(st))
+	case PgxStore:
+		impl, err = newQueue(ctx, &cfg, pgxOps(st))
 	default:
-		return nil, fmt.Errorf("background: unsupported store %T", cfg.Store)
+		return nil, fmt.Errorf("background: the store %T cannot hold the queue: it is neither a background.SQLiteStore nor a background.PgxStore", cfg.Store)
 	}
 	if err != nil {
 		return nil, err
@@ -144,7 +142,7 @@ func (q *Queue) Start(ctx context.Context, runner Runner) error {
 // then cancels them; a cancelled job is handed back to be run again.
 func (q *Queue) Stop(ctx context.Context) error { return q.impl.stop(ctx) }
 
-// txOps are the transactional operations of one store kind.
+// txOps are the transactional operations of one kind of store.
 type txOps[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	driver    TDriver
 	begin     func(ctx context.Context) (TTx, error)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -59,23 +60,29 @@ func (w *runWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[RunAr
 	if run.Status == store.RunStatusSucceeded || run.Status == store.RunStatusFailed {
 		return w.finish(ctx, job, nil) // delivered again after it ended
 	}
-	var prior []tools.Attempt
-	if len(run.Attempts) > 0 {
-		_ = json.Unmarshal(run.Attempts, &prior)
-	}
+	prior := priorAttempts(run.Attempts)
+	attempt := len(prior) + 1
+	// The attempt is on record before anything is sent: if this worker
+	// dies mid-attempt, the job that is rescued finds it and numbers its
+	// own attempt after it.
+	started := startedAttempt(attempt, cfg.Now())
 	running := *run
 	running.Status = store.RunStatusRunning
+	running.Attempts = attemptsJSON(append(slices.Clip(prior), started))
 	if err := cfg.Store.RunInsertBatch(ctx, []*store.Run{&running}); err != nil {
 		return err
 	}
-	attempt := len(prior) + 1
 	out, err := w.q.runner.RunAttempt(ctx, run, attempt, prior)
 	if err != nil {
 		return err
 	}
 	res, record := out.Result, out.Record
-	if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
-		// Shutting down mid-attempt: hand the job back untouched.
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// Shutting down mid-attempt (River cancels the job's context, with
+		// its own cause; a job timeout would be DeadlineExceeded): record
+		// the attempt as interrupted and hand the job back, to run again
+		// when a worker starts.
+		w.handBack(ctx, &running, prior, started)
 		return river.JobSnooze(0)
 	}
 	if tools.Retryable(res.Outcome, res.StatusCode) && attempt < out.MaxAttempts {
@@ -90,6 +97,23 @@ func (w *runWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[RunAr
 		return river.JobSnooze(Backoff(cfg.BackoffBase, attempt, res.RetryAfter, cfg.Jitter))
 	}
 	return w.finish(ctx, job, record)
+}
+
+// handBack stores a run whose attempt started was cut short by shutdown as
+// queued again, with that attempt interrupted. It is best effort: if it
+// fails, the next attempt finds the attempt still running and marks it
+// interrupted then.
+func (w *runWorker[TDriver, TTx]) handBack(ctx context.Context, running *store.Run, prior []tools.Attempt, started tools.Attempt) {
+	cfg := w.q.cfg
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handBackTimeout)
+	defer cancel()
+	interrupted(&started, cfg.Now())
+	queued := *running
+	queued.Status = store.RunStatusQueued
+	queued.Attempts = attemptsJSON(append(slices.Clip(prior), started))
+	if err := cfg.Store.RunInsertBatch(ctx, []*store.Run{&queued}); err != nil {
+		cfg.Logger.Warn("recording an interrupted attempt", "run_id", running.ID, "error", err)
+	}
 }
 
 // finish completes the job, writing the run's final record (when given) and

@@ -199,8 +199,10 @@ func TestCrashLosesNoRun(t *testing.T) {
 		}
 	}
 	mu.Unlock()
-	// Exactly one record per run, all succeeded, none left running.
+	// Exactly one record per run, all succeeded, none left running; each
+	// lists every attempt the upstream saw.
 	var succeeded, total int
+	attempts := map[string][]map[string]any{}
 	cursor := ""
 	for range 100 {
 		st, page := g.api(t, "GET", "/v1/admin/runs?limit=500&cursor="+cursor, adminKey, nil)
@@ -208,9 +210,14 @@ func TestCrashLosesNoRun(t *testing.T) {
 			t.Fatalf("list runs: %d", st)
 		}
 		for _, it := range page["items"].([]any) {
+			run := it.(map[string]any)
 			total++
-			if it.(map[string]any)["status"] == "succeeded" {
+			if run["status"] == "succeeded" {
 				succeeded++
+			}
+			list, _ := run["attempts"].([]any)
+			for _, a := range list {
+				attempts[run["id"].(string)] = append(attempts[run["id"].(string)], a.(map[string]any))
 			}
 		}
 		if cursor, _ = page["next_cursor"].(string); cursor == "" {
@@ -220,13 +227,35 @@ func TestCrashLosesNoRun(t *testing.T) {
 	if total != calls || succeeded != calls {
 		t.Errorf("runs recorded: %d (%d succeeded), want %d succeeded exactly once each", total, succeeded, calls)
 	}
-	retried := 0
+	retried, interrupted := 0, 0
 	mu.Lock()
-	for _, n := range seen {
-		if n > 1 {
+	for _, id := range runIDs {
+		if seen[id] > 1 {
 			retried++
+		}
+		list := attempts[id]
+		// A run's attempts may outnumber the upstream's requests (a worker
+		// can die after recording an attempt and before sending it), never
+		// the other way round.
+		if len(list) < seen[id] {
+			t.Errorf("run %s: upstream saw %d requests, the record lists %d attempts: %v", id, seen[id], len(list), list)
+			continue
+		}
+		for i, a := range list {
+			if n, _ := a["attempt"].(float64); int(n) != i+1 {
+				t.Errorf("run %s: attempt %d is numbered %v: %v", id, i+1, a["attempt"], list)
+			}
+			outcome := a["outcome"]
+			switch {
+			case i == len(list)-1 && outcome != "success":
+				t.Errorf("run %s: last attempt has outcome %v, want success: %v", id, outcome, list)
+			case i < len(list)-1 && (outcome == "running" || outcome == "success"):
+				t.Errorf("run %s: earlier attempt %d has outcome %v: %v", id, i+1, outcome, list)
+			case outcome == "interrupted":
+				interrupted++
+			}
 		}
 	}
 	mu.Unlock()
-	t.Logf("%d runs were attempted more than once (at-least-once across the crash)", retried)
+	t.Logf("%d runs were attempted more than once (at-least-once across the crash); %d interrupted attempts recorded", retried, interrupted)
 }

@@ -2,23 +2,23 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/internal/codec"
 )
 
 const agentColumns = `id, workspace_id, name, instructions, tools, model, adapters, created_at, updated_at`
 
 // AgentInsert inserts a. A duplicate ID or name is store.ErrConflict.
 func (s *Store) AgentInsert(ctx context.Context, a *store.Agent) error {
-	tools, err := agentToolsArg(a.Tools)
+	tools, err := codec.AgentToolsArg(a.Tools)
 	if err != nil {
 		return fmt.Errorf("inserting agent %s: %w", a.ID, err)
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO agents (`+agentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		a.ID, a.WorkspaceID, a.Name, a.Instructions, tools, rawArg(a.Model), a.Adapters, a.CreatedAt, a.UpdatedAt)
+		a.ID, a.WorkspaceID, a.Name, a.Instructions, tools, codec.RawArg(a.Model), a.Adapters, a.CreatedAt, a.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("inserting agent %s: %w", a.ID, mapErr(err))
 	}
@@ -51,7 +51,8 @@ func (s *Store) AgentList(ctx context.Context, workspaceID string, p store.ListP
 	if err != nil {
 		return nil, fmt.Errorf("listing agents: %w", err)
 	}
-	list, err := collect(rows, scanAgent)
+	defer rows.Close()
+	list, err := codec.Collect(rows, scanAgent)
 	if err != nil {
 		return nil, fmt.Errorf("listing agents: %w", err)
 	}
@@ -61,14 +62,14 @@ func (s *Store) AgentList(ctx context.Context, workspaceID string, p store.ListP
 // AgentUpdate replaces the name, instructions, tools, model, adapters and
 // update time of the agent.
 func (s *Store) AgentUpdate(ctx context.Context, a *store.Agent) error {
-	tools, err := agentToolsArg(a.Tools)
+	tools, err := codec.AgentToolsArg(a.Tools)
 	if err != nil {
 		return fmt.Errorf("updating agent %s: %w", a.ID, err)
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE agents
 		SET name = $1, instructions = $2, tools = $3, model = $4, adapters = $5, updated_at = $6
 		WHERE workspace_id = $7 AND id = $8`,
-		a.Name, a.Instructions, tools, rawArg(a.Model), a.Adapters, a.UpdatedAt, a.WorkspaceID, a.ID)
+		a.Name, a.Instructions, tools, codec.RawArg(a.Model), a.Adapters, a.UpdatedAt, a.WorkspaceID, a.ID)
 	if err == nil {
 		err = affectedOne(tag)
 	}
@@ -90,27 +91,19 @@ func (s *Store) AgentDelete(ctx context.Context, workspaceID, id string) error {
 	return nil
 }
 
-// agentToolsArg encodes an agent's tools as JSON TEXT; a nil slice is NULL.
-func agentToolsArg(tools []store.AgentTool) (any, error) {
-	if tools == nil {
-		return nil, nil
-	}
-	return marshalText(tools)
-}
-
-func scanAgent(row pgx.Row) (*store.Agent, error) {
+func scanAgent(row codec.Scanner) (*store.Agent, error) {
 	var (
 		a            store.Agent
-		tools, model *string
+		tools, model []byte
 	)
 	if err := row.Scan(&a.ID, &a.WorkspaceID, &a.Name, &a.Instructions, &tools, &model, &a.Adapters,
 		&a.CreatedAt, &a.UpdatedAt); err != nil {
 		return nil, err
 	}
-	if err := decodeJSON("tools", tools, &a.Tools); err != nil {
+	if err := codec.DecodeJSON("tools", tools, &a.Tools); err != nil {
 		return nil, err
 	}
-	a.Model = rawFrom(model)
+	a.Model = json.RawMessage(model)
 	a.CreatedAt = a.CreatedAt.UTC()
 	a.UpdatedAt = a.UpdatedAt.UTC()
 	return &a, nil

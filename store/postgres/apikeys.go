@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/internal/codec"
 )
 
 const apiKeyColumns = `id, workspace_id, name, role, agent_id, prefix, hash, created_at, revoked_at`
@@ -42,7 +41,8 @@ func (s *Store) APIKeyList(ctx context.Context, workspaceID string, p store.List
 	if err != nil {
 		return nil, fmt.Errorf("listing api keys: %w", err)
 	}
-	list, err := collect(rows, scanAPIKey)
+	defer rows.Close()
+	list, err := codec.Collect(rows, scanAPIKey)
 	if err != nil {
 		return nil, fmt.Errorf("listing api keys: %w", err)
 	}
@@ -72,7 +72,7 @@ func (s *Store) APIKeyCount(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func scanAPIKey(row pgx.Row) (*store.APIKey, error) {
+func scanAPIKey(row codec.Scanner) (*store.APIKey, error) {
 	var key store.APIKey
 	if err := row.Scan(&key.ID, &key.WorkspaceID, &key.Name, &key.Role, &key.AgentID, &key.Prefix, &key.Hash,
 		&key.CreatedAt, &key.RevokedAt); err != nil {

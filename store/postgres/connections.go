@@ -2,24 +2,24 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/internal/codec"
 )
 
 const connectionColumns = `id, workspace_id, name, base_url, headers, config, auth, secrets, created_at, updated_at`
 
 // ConnectionInsert inserts c. A duplicate ID or name is store.ErrConflict.
 func (s *Store) ConnectionInsert(ctx context.Context, c *store.Connection) error {
-	headers, err := headersArg(c.Headers)
+	headers, err := codec.HeadersArg(c.Headers)
 	if err != nil {
 		return fmt.Errorf("inserting connection %s: %w", c.ID, err)
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO connections (`+connectionColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		c.ID, c.WorkspaceID, c.Name, c.BaseURL, headers, rawArg(c.Config), rawArg(c.Auth), c.Secrets,
+		c.ID, c.WorkspaceID, c.Name, c.BaseURL, headers, codec.RawArg(c.Config), codec.RawArg(c.Auth), c.Secrets,
 		c.CreatedAt, c.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("inserting connection %s: %w", c.ID, mapErr(err))
@@ -54,7 +54,8 @@ func (s *Store) ConnectionList(ctx context.Context, workspaceID string, p store.
 	if err != nil {
 		return nil, fmt.Errorf("listing connections: %w", err)
 	}
-	list, err := collect(rows, scanConnection)
+	defer rows.Close()
+	list, err := codec.Collect(rows, scanConnection)
 	if err != nil {
 		return nil, fmt.Errorf("listing connections: %w", err)
 	}
@@ -64,14 +65,14 @@ func (s *Store) ConnectionList(ctx context.Context, workspaceID string, p store.
 // ConnectionUpdate replaces the name, base URL, headers, config, auth,
 // secrets and update time of the connection.
 func (s *Store) ConnectionUpdate(ctx context.Context, c *store.Connection) error {
-	headers, err := headersArg(c.Headers)
+	headers, err := codec.HeadersArg(c.Headers)
 	if err != nil {
 		return fmt.Errorf("updating connection %s: %w", c.ID, err)
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE connections
 		SET name = $1, base_url = $2, headers = $3, config = $4, auth = $5, secrets = $6, updated_at = $7
 		WHERE workspace_id = $8 AND id = $9`,
-		c.Name, c.BaseURL, headers, rawArg(c.Config), rawArg(c.Auth), c.Secrets, c.UpdatedAt, c.WorkspaceID, c.ID)
+		c.Name, c.BaseURL, headers, codec.RawArg(c.Config), codec.RawArg(c.Auth), c.Secrets, c.UpdatedAt, c.WorkspaceID, c.ID)
 	if err == nil {
 		err = affectedOne(tag)
 	}
@@ -93,28 +94,20 @@ func (s *Store) ConnectionDelete(ctx context.Context, workspaceID, id string) er
 	return nil
 }
 
-// headersArg encodes headers as JSON TEXT; a nil map is NULL.
-func headersArg(headers map[string]string) (any, error) {
-	if headers == nil {
-		return nil, nil
-	}
-	return marshalText(headers)
-}
-
-func scanConnection(row pgx.Row) (*store.Connection, error) {
+func scanConnection(row codec.Scanner) (*store.Connection, error) {
 	var (
 		c                     store.Connection
-		headers, config, auth *string
+		headers, config, auth []byte
 	)
 	if err := row.Scan(&c.ID, &c.WorkspaceID, &c.Name, &c.BaseURL, &headers, &config, &auth, &c.Secrets,
 		&c.CreatedAt, &c.UpdatedAt); err != nil {
 		return nil, err
 	}
-	if err := decodeJSON("headers", headers, &c.Headers); err != nil {
+	if err := codec.DecodeJSON("headers", headers, &c.Headers); err != nil {
 		return nil, err
 	}
-	c.Config = rawFrom(config)
-	c.Auth = rawFrom(auth)
+	c.Config = json.RawMessage(config)
+	c.Auth = json.RawMessage(auth)
 	c.CreatedAt = c.CreatedAt.UTC()
 	c.UpdatedAt = c.UpdatedAt.UTC()
 	return &c, nil

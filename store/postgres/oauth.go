@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/internal/codec"
 )
 
 const oauthTokenColumns = `workspace_id, connection_id, access_token, refresh_token, token_type, expiry, scopes,
@@ -176,7 +177,7 @@ func putToken(ctx context.Context, tx pgx.Tx, t *store.OAuthToken) (*store.OAuth
 	return stored, nil
 }
 
-func scanOAuthToken(row pgx.Row) (*store.OAuthToken, error) {
+func scanOAuthToken(row codec.Scanner) (*store.OAuthToken, error) {
 	var t store.OAuthToken
 	if err := row.Scan(&t.WorkspaceID, &t.ConnectionID, &t.AccessToken, &t.RefreshToken, &t.TokenType, &t.Expiry,
 		&t.Scopes, &t.Status, &t.LastError, &t.LastRefreshedAt, &t.Version, &t.UpdatedAt); err != nil {
@@ -220,7 +221,7 @@ func (s *Store) OAuthStateConsume(ctx context.Context, stateHash string, now tim
 	return st, nil
 }
 
-func scanOAuthState(row pgx.Row) (*store.OAuthState, error) {
+func scanOAuthState(row codec.Scanner) (*store.OAuthState, error) {
 	var st store.OAuthState
 	if err := row.Scan(&st.StateHash, &st.WorkspaceID, &st.ConnectionID, &st.CodeVerifier, &st.RedirectURL,
 		&st.CreatedAt, &st.ExpiresAt); err != nil {

@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"github.com/toolgate/toolgate/store/testdb"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/store/postgres"
 	"github.com/toolgate/toolgate/store/storetest"
+	"github.com/toolgate/toolgate/store/testdb"
 )
 
 // openReplicas opens n stores on one fresh schema, as n replicas sharing a

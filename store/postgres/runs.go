@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/internal/codec"
 )
 
 const runColumns = `id, workspace_id, tool_id, tool_name, tool_version, agent_id, conversation_id, status, outcome,
@@ -67,8 +69,8 @@ func (s *Store) RunInsertBatch(ctx context.Context, runs []*store.Run) error {
 func runArgs(r *store.Run) []any {
 	return []any{
 		r.ID, r.WorkspaceID, r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
-		r.StatusCode, r.Error, r.DurationMS, rawArg(r.Context), rawArg(r.Arguments), rawArg(r.Request),
-		rawArg(r.Response), rawArg(r.Result), r.Truncated, rawArg(r.Timings), rawArg(r.Attempts),
+		r.StatusCode, r.Error, r.DurationMS, codec.RawArg(r.Context), codec.RawArg(r.Arguments), codec.RawArg(r.Request),
+		codec.RawArg(r.Response), codec.RawArg(r.Result), r.Truncated, codec.RawArg(r.Timings), codec.RawArg(r.Attempts),
 		r.IdempotencyKey, r.ReplayOf, r.CreatedAt, r.FinishedAt,
 	}
 }
@@ -96,8 +98,8 @@ func (s *Store) RunUpdateTx(ctx context.Context, tx pgx.Tx, r *store.Run) error 
 		idempotency_key = $19, replay_of = $20, finished_at = $21
 		WHERE workspace_id = $22 AND id = $23`,
 		r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
-		r.StatusCode, r.Error, r.DurationMS, rawArg(r.Context), rawArg(r.Arguments), rawArg(r.Request),
-		rawArg(r.Response), rawArg(r.Result), r.Truncated, rawArg(r.Timings), rawArg(r.Attempts),
+		r.StatusCode, r.Error, r.DurationMS, codec.RawArg(r.Context), codec.RawArg(r.Arguments), codec.RawArg(r.Request),
+		codec.RawArg(r.Response), codec.RawArg(r.Result), r.Truncated, codec.RawArg(r.Timings), codec.RawArg(r.Attempts),
 		r.IdempotencyKey, r.ReplayOf, r.FinishedAt, r.WorkspaceID, r.ID)
 	if err == nil {
 		err = affectedOne(tag)
@@ -180,7 +182,8 @@ func (s *Store) RunList(ctx context.Context, workspaceID string, p store.RunList
 	if err != nil {
 		return nil, fmt.Errorf("listing runs: %w", err)
 	}
-	list, err := collect(rows, scanRun)
+	defer rows.Close()
+	list, err := codec.Collect(rows, scanRun)
 	if err != nil {
 		return nil, fmt.Errorf("listing runs: %w", err)
 	}
@@ -196,24 +199,24 @@ func (s *Store) RunDeleteBefore(ctx context.Context, t time.Time) (int, error) {
 	return int(tag.RowsAffected()), nil
 }
 
-func scanRun(row pgx.Row) (*store.Run, error) {
+func scanRun(row codec.Scanner) (*store.Run, error) {
 	var (
 		r                                   store.Run
-		ctxJSON, arguments, request         *string
-		response, result, timings, attempts *string
+		ctxJSON, arguments, request         []byte
+		response, result, timings, attempts []byte
 	)
 	if err := row.Scan(&r.ID, &r.WorkspaceID, &r.ToolID, &r.ToolName, &r.ToolVersion, &r.AgentID, &r.ConversationID,
 		&r.Status, &r.Outcome, &r.StatusCode, &r.Error, &r.DurationMS, &ctxJSON, &arguments, &request, &response,
 		&result, &r.Truncated, &timings, &attempts, &r.IdempotencyKey, &r.ReplayOf, &r.CreatedAt, &r.FinishedAt); err != nil {
 		return nil, err
 	}
-	r.Context = rawFrom(ctxJSON)
-	r.Arguments = rawFrom(arguments)
-	r.Request = rawFrom(request)
-	r.Response = rawFrom(response)
-	r.Result = rawFrom(result)
-	r.Timings = rawFrom(timings)
-	r.Attempts = rawFrom(attempts)
+	r.Context = json.RawMessage(ctxJSON)
+	r.Arguments = json.RawMessage(arguments)
+	r.Request = json.RawMessage(request)
+	r.Response = json.RawMessage(response)
+	r.Result = json.RawMessage(result)
+	r.Timings = json.RawMessage(timings)
+	r.Attempts = json.RawMessage(attempts)
 	r.CreatedAt = r.CreatedAt.UTC()
 	r.FinishedAt = utcPtr(r.FinishedAt)
 	return &r, nil

@@ -3,12 +3,14 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/internal/codec"
 )
 
 const toolColumns = `id, workspace_id, name, definition, status, version, created_at, updated_at, published_at`
@@ -19,7 +21,7 @@ const toolVersionColumns = `tool_id, workspace_id, version, name, definition, pu
 // A duplicate ID or name is store.ErrConflict.
 func (s *Store) ToolInsert(ctx context.Context, t *store.Tool) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO tools (`+toolColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		t.ID, t.WorkspaceID, t.Name, rawArg(t.Definition), cmp.Or(t.Status, store.ToolStatusDraft), t.Version,
+		t.ID, t.WorkspaceID, t.Name, codec.RawArg(t.Definition), cmp.Or(t.Status, store.ToolStatusDraft), t.Version,
 		t.CreatedAt, t.UpdatedAt, t.PublishedAt)
 	if err != nil {
 		return fmt.Errorf("inserting tool %s: %w", t.ID, mapErr(err))
@@ -54,7 +56,8 @@ func (s *Store) ToolList(ctx context.Context, workspaceID string, p store.ListPa
 	if err != nil {
 		return nil, fmt.Errorf("listing tools: %w", err)
 	}
-	list, err := collect(rows, scanTool)
+	defer rows.Close()
+	list, err := codec.Collect(rows, scanTool)
 	if err != nil {
 		return nil, fmt.Errorf("listing tools: %w", err)
 	}
@@ -64,7 +67,7 @@ func (s *Store) ToolList(ctx context.Context, workspaceID string, p store.ListPa
 // ToolUpdate replaces the draft: name, definition and update time.
 func (s *Store) ToolUpdate(ctx context.Context, t *store.Tool) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE tools SET name = $1, definition = $2, updated_at = $3
-		WHERE workspace_id = $4 AND id = $5`, t.Name, rawArg(t.Definition), t.UpdatedAt, t.WorkspaceID, t.ID)
+		WHERE workspace_id = $4 AND id = $5`, t.Name, codec.RawArg(t.Definition), t.UpdatedAt, t.WorkspaceID, t.ID)
 	if err == nil {
 		err = affectedOne(tag)
 	}
@@ -108,7 +111,7 @@ func (s *Store) ToolPublish(ctx context.Context, workspaceID, id string, at time
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO tool_versions (`+toolVersionColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-			v.ToolID, v.WorkspaceID, v.Version, v.Name, rawArg(v.Definition), v.PublishedAt)
+			v.ToolID, v.WorkspaceID, v.Version, v.Name, codec.RawArg(v.Definition), v.PublishedAt)
 		return err
 	})
 	if err != nil {
@@ -135,38 +138,39 @@ func (s *Store) ToolVersionList(ctx context.Context, workspaceID, toolID string)
 	if err != nil {
 		return nil, fmt.Errorf("listing versions of tool %s: %w", toolID, err)
 	}
-	list, err := collect(rows, scanToolVersion)
+	defer rows.Close()
+	list, err := codec.Collect(rows, scanToolVersion)
 	if err != nil {
 		return nil, fmt.Errorf("listing versions of tool %s: %w", toolID, err)
 	}
 	return list, nil
 }
 
-func scanTool(row pgx.Row) (*store.Tool, error) {
+func scanTool(row codec.Scanner) (*store.Tool, error) {
 	var (
 		t          store.Tool
-		definition *string
+		definition []byte
 	)
 	if err := row.Scan(&t.ID, &t.WorkspaceID, &t.Name, &definition, &t.Status, &t.Version,
 		&t.CreatedAt, &t.UpdatedAt, &t.PublishedAt); err != nil {
 		return nil, err
 	}
-	t.Definition = rawFrom(definition)
+	t.Definition = json.RawMessage(definition)
 	t.CreatedAt = t.CreatedAt.UTC()
 	t.UpdatedAt = t.UpdatedAt.UTC()
 	t.PublishedAt = utcPtr(t.PublishedAt)
 	return &t, nil
 }
 
-func scanToolVersion(row pgx.Row) (*store.ToolVersion, error) {
+func scanToolVersion(row codec.Scanner) (*store.ToolVersion, error) {
 	var (
 		v          store.ToolVersion
-		definition *string
+		definition []byte
 	)
 	if err := row.Scan(&v.ToolID, &v.WorkspaceID, &v.Version, &v.Name, &definition, &v.PublishedAt); err != nil {
 		return nil, err
 	}
-	v.Definition = rawFrom(definition)
+	v.Definition = json.RawMessage(definition)
 	v.PublishedAt = v.PublishedAt.UTC()
 	return &v, nil
 }

@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/internal/codec"
 )
 
 const workspaceColumns = `id, name, signing_secret, created_at`
@@ -45,14 +44,15 @@ func (s *Store) WorkspaceList(ctx context.Context) ([]*store.Workspace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing workspaces: %w", err)
 	}
-	list, err := collect(rows, scanWorkspace)
+	defer rows.Close()
+	list, err := codec.Collect(rows, scanWorkspace)
 	if err != nil {
 		return nil, fmt.Errorf("listing workspaces: %w", err)
 	}
 	return list, nil
 }
 
-func scanWorkspace(row pgx.Row) (*store.Workspace, error) {
+func scanWorkspace(row codec.Scanner) (*store.Workspace, error) {
 	var ws store.Workspace
 	if err := row.Scan(&ws.ID, &ws.Name, &ws.SigningSecret, &ws.CreatedAt); err != nil {
 		return nil, err

@@ -6,18 +6,19 @@ import (
 	"fmt"
 
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/internal/codec"
 )
 
 const agentColumns = `id, workspace_id, name, instructions, tools, model, adapters, created_at, updated_at`
 
 // AgentInsert inserts a. A duplicate ID or name is store.ErrConflict.
 func (s *Store) AgentInsert(ctx context.Context, a *store.Agent) error {
-	tools, err := agentToolsArg(a.Tools)
+	tools, err := codec.AgentToolsArg(a.Tools)
 	if err != nil {
 		return fmt.Errorf("inserting agent %s: %w", a.ID, err)
 	}
 	_, err = s.write.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.WorkspaceID, a.Name, a.Instructions, tools, rawArg(a.Model), bytesArg(a.Adapters),
+		a.ID, a.WorkspaceID, a.Name, a.Instructions, tools, codec.RawArg(a.Model), bytesArg(a.Adapters),
 		micros(a.CreatedAt), micros(a.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("inserting agent %s: %w", a.ID, mapErr(err))
@@ -51,7 +52,8 @@ func (s *Store) AgentList(ctx context.Context, workspaceID string, p store.ListP
 	if err != nil {
 		return nil, fmt.Errorf("listing agents: %w", err)
 	}
-	list, err := collect(rows, scanAgent)
+	defer rows.Close()
+	list, err := codec.Collect(rows, scanAgent)
 	if err != nil {
 		return nil, fmt.Errorf("listing agents: %w", err)
 	}
@@ -61,14 +63,14 @@ func (s *Store) AgentList(ctx context.Context, workspaceID string, p store.ListP
 // AgentUpdate replaces the name, instructions, tools, model, adapters and
 // update time of the agent.
 func (s *Store) AgentUpdate(ctx context.Context, a *store.Agent) error {
-	tools, err := agentToolsArg(a.Tools)
+	tools, err := codec.AgentToolsArg(a.Tools)
 	if err != nil {
 		return fmt.Errorf("updating agent %s: %w", a.ID, err)
 	}
 	res, err := s.write.ExecContext(ctx, `UPDATE agents
 		SET name = ?, instructions = ?, tools = ?, model = ?, adapters = ?, updated_at = ?
 		WHERE workspace_id = ? AND id = ?`,
-		a.Name, a.Instructions, tools, rawArg(a.Model), bytesArg(a.Adapters), micros(a.UpdatedAt), a.WorkspaceID, a.ID)
+		a.Name, a.Instructions, tools, codec.RawArg(a.Model), bytesArg(a.Adapters), micros(a.UpdatedAt), a.WorkspaceID, a.ID)
 	if err == nil {
 		err = affectedOne(res)
 	}
@@ -90,15 +92,7 @@ func (s *Store) AgentDelete(ctx context.Context, workspaceID, id string) error {
 	return nil
 }
 
-// agentToolsArg encodes an agent's tools as JSON TEXT; a nil slice is NULL.
-func agentToolsArg(tools []store.AgentTool) (any, error) {
-	if tools == nil {
-		return nil, nil
-	}
-	return marshalText(tools)
-}
-
-func scanAgent(row rowScanner) (*store.Agent, error) {
+func scanAgent(row codec.Scanner) (*store.Agent, error) {
 	var (
 		a                    store.Agent
 		tools, model         []byte
@@ -108,7 +102,7 @@ func scanAgent(row rowScanner) (*store.Agent, error) {
 		&createdAt, &updatedAt); err != nil {
 		return nil, err
 	}
-	if err := decodeJSON("tools", tools, &a.Tools); err != nil {
+	if err := codec.DecodeJSON("tools", tools, &a.Tools); err != nil {
 		return nil, err
 	}
 	a.Model = json.RawMessage(model)

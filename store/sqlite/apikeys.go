@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/internal/codec"
 )
 
 const apiKeyColumns = `id, workspace_id, name, role, agent_id, prefix, hash, created_at, revoked_at`
@@ -43,7 +44,8 @@ func (s *Store) APIKeyList(ctx context.Context, workspaceID string, p store.List
 	if err != nil {
 		return nil, fmt.Errorf("listing api keys: %w", err)
 	}
-	list, err := collect(rows, scanAPIKey)
+	defer rows.Close()
+	list, err := codec.Collect(rows, scanAPIKey)
 	if err != nil {
 		return nil, fmt.Errorf("listing api keys: %w", err)
 	}
@@ -73,7 +75,7 @@ func (s *Store) APIKeyCount(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func scanAPIKey(row rowScanner) (*store.APIKey, error) {
+func scanAPIKey(row codec.Scanner) (*store.APIKey, error) {
 	var (
 		key       store.APIKey
 		createdAt int64

@@ -6,18 +6,19 @@ import (
 	"fmt"
 
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/internal/codec"
 )
 
 const connectionColumns = `id, workspace_id, name, base_url, headers, config, auth, secrets, created_at, updated_at`
 
 // ConnectionInsert inserts c. A duplicate ID or name is store.ErrConflict.
 func (s *Store) ConnectionInsert(ctx context.Context, c *store.Connection) error {
-	headers, err := headersArg(c.Headers)
+	headers, err := codec.HeadersArg(c.Headers)
 	if err != nil {
 		return fmt.Errorf("inserting connection %s: %w", c.ID, err)
 	}
 	_, err = s.write.ExecContext(ctx, `INSERT INTO connections (`+connectionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.WorkspaceID, c.Name, c.BaseURL, headers, rawArg(c.Config), rawArg(c.Auth), bytesArg(c.Secrets),
+		c.ID, c.WorkspaceID, c.Name, c.BaseURL, headers, codec.RawArg(c.Config), codec.RawArg(c.Auth), bytesArg(c.Secrets),
 		micros(c.CreatedAt), micros(c.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("inserting connection %s: %w", c.ID, mapErr(err))
@@ -52,7 +53,8 @@ func (s *Store) ConnectionList(ctx context.Context, workspaceID string, p store.
 	if err != nil {
 		return nil, fmt.Errorf("listing connections: %w", err)
 	}
-	list, err := collect(rows, scanConnection)
+	defer rows.Close()
+	list, err := codec.Collect(rows, scanConnection)
 	if err != nil {
 		return nil, fmt.Errorf("listing connections: %w", err)
 	}
@@ -62,14 +64,14 @@ func (s *Store) ConnectionList(ctx context.Context, workspaceID string, p store.
 // ConnectionUpdate replaces the name, base URL, headers, config, auth,
 // secrets and update time of the connection.
 func (s *Store) ConnectionUpdate(ctx context.Context, c *store.Connection) error {
-	headers, err := headersArg(c.Headers)
+	headers, err := codec.HeadersArg(c.Headers)
 	if err != nil {
 		return fmt.Errorf("updating connection %s: %w", c.ID, err)
 	}
 	res, err := s.write.ExecContext(ctx, `UPDATE connections
 		SET name = ?, base_url = ?, headers = ?, config = ?, auth = ?, secrets = ?, updated_at = ?
 		WHERE workspace_id = ? AND id = ?`,
-		c.Name, c.BaseURL, headers, rawArg(c.Config), rawArg(c.Auth), bytesArg(c.Secrets), micros(c.UpdatedAt),
+		c.Name, c.BaseURL, headers, codec.RawArg(c.Config), codec.RawArg(c.Auth), bytesArg(c.Secrets), micros(c.UpdatedAt),
 		c.WorkspaceID, c.ID)
 	if err == nil {
 		err = affectedOne(res)
@@ -92,15 +94,7 @@ func (s *Store) ConnectionDelete(ctx context.Context, workspaceID, id string) er
 	return nil
 }
 
-// headersArg encodes headers as JSON TEXT; a nil map is NULL.
-func headersArg(headers map[string]string) (any, error) {
-	if headers == nil {
-		return nil, nil
-	}
-	return marshalText(headers)
-}
-
-func scanConnection(row rowScanner) (*store.Connection, error) {
+func scanConnection(row codec.Scanner) (*store.Connection, error) {
 	var (
 		c                    store.Connection
 		headers, config      []byte
@@ -111,7 +105,7 @@ func scanConnection(row rowScanner) (*store.Connection, error) {
 		&createdAt, &updatedAt); err != nil {
 		return nil, err
 	}
-	if err := decodeJSON("headers", headers, &c.Headers); err != nil {
+	if err := codec.DecodeJSON("headers", headers, &c.Headers); err != nil {
 		return nil, err
 	}
 	c.Config = json.RawMessage(config)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/internal/codec"
 )
 
 const oauthTokenColumns = `workspace_id, connection_id, access_token, refresh_token, token_type, expiry, scopes,
@@ -148,7 +149,7 @@ func (s *Store) putToken(ctx context.Context, t *store.OAuthToken) (*store.OAuth
 	return stored, nil
 }
 
-func scanOAuthToken(row rowScanner) (*store.OAuthToken, error) {
+func scanOAuthToken(row codec.Scanner) (*store.OAuthToken, error) {
 	var (
 		t                       store.OAuthToken
 		expiry, lastRefreshedAt sql.NullInt64
@@ -204,7 +205,7 @@ func (s *Store) OAuthStateConsume(ctx context.Context, stateHash string, now tim
 	return st, nil
 }
 
-func scanOAuthState(row rowScanner) (*store.OAuthState, error) {
+func scanOAuthState(row codec.Scanner) (*store.OAuthState, error) {
 	var (
 		st                   store.OAuthState
 		createdAt, expiresAt int64

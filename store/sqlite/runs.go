@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/internal/codec"
 )
 
 const runColumns = `id, workspace_id, tool_id, tool_name, tool_version, agent_id, conversation_id, status, outcome,
@@ -66,8 +67,8 @@ func (s *Store) RunInsertBatch(ctx context.Context, runs []*store.Run) error {
 func runArgs(r *store.Run) []any {
 	return []any{
 		r.ID, r.WorkspaceID, r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
-		r.StatusCode, r.Error, r.DurationMS, rawArg(r.Context), rawArg(r.Arguments), rawArg(r.Request),
-		rawArg(r.Response), rawArg(r.Result), boolInt(r.Truncated), rawArg(r.Timings), rawArg(r.Attempts),
+		r.StatusCode, r.Error, r.DurationMS, codec.RawArg(r.Context), codec.RawArg(r.Arguments), codec.RawArg(r.Request),
+		codec.RawArg(r.Response), codec.RawArg(r.Result), boolInt(r.Truncated), codec.RawArg(r.Timings), codec.RawArg(r.Attempts),
 		r.IdempotencyKey, r.ReplayOf, micros(r.CreatedAt), microsPtr(r.FinishedAt),
 	}
 }
@@ -95,8 +96,8 @@ func (s *Store) RunUpdateTx(ctx context.Context, tx *sql.Tx, r *store.Run) error
 		result = ?, truncated = ?, timings = ?, attempts = ?, idempotency_key = ?, replay_of = ?, finished_at = ?
 		WHERE workspace_id = ? AND id = ?`,
 		r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
-		r.StatusCode, r.Error, r.DurationMS, rawArg(r.Context), rawArg(r.Arguments), rawArg(r.Request),
-		rawArg(r.Response), rawArg(r.Result), boolInt(r.Truncated), rawArg(r.Timings), rawArg(r.Attempts),
+		r.StatusCode, r.Error, r.DurationMS, codec.RawArg(r.Context), codec.RawArg(r.Arguments), codec.RawArg(r.Request),
+		codec.RawArg(r.Response), codec.RawArg(r.Result), boolInt(r.Truncated), codec.RawArg(r.Timings), codec.RawArg(r.Attempts),
 		r.IdempotencyKey, r.ReplayOf, microsPtr(r.FinishedAt), r.WorkspaceID, r.ID)
 	if err == nil {
 		err = affectedOne(res)
@@ -179,7 +180,8 @@ func (s *Store) RunList(ctx context.Context, workspaceID string, p store.RunList
 	if err != nil {
 		return nil, fmt.Errorf("listing runs: %w", err)
 	}
-	list, err := collect(rows, scanRun)
+	defer rows.Close()
+	list, err := codec.Collect(rows, scanRun)
 	if err != nil {
 		return nil, fmt.Errorf("listing runs: %w", err)
 	}
@@ -199,7 +201,7 @@ func (s *Store) RunDeleteBefore(ctx context.Context, t time.Time) (int, error) {
 	return int(n), nil
 }
 
-func scanRun(row rowScanner) (*store.Run, error) {
+func scanRun(row codec.Scanner) (*store.Run, error) {
 	var (
 		r                                   store.Run
 		ctxJSON, arguments, request         []byte

@@ -1,7 +1,11 @@
 package sqlite_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -70,18 +74,75 @@ func TestReopenKeepsDataAndMigrationsAreIdempotent(t *testing.T) {
 	}
 }
 
+// TestConcurrentOpen opens one new file from several goroutines at once:
+// every Open must succeed (none may fail with SQLITE_BUSY while the file is
+// switched to WAL mode).
 func TestConcurrentOpen(t *testing.T) {
+	if err := openConcurrently(t.Context(), filepath.Join(t.TempDir(), "toolgate.db"), 8); err != nil {
+		t.Fatalf("concurrent Open: %v", err)
+	}
+}
+
+// TestConcurrentOpenProcesses opens one new file from several processes at
+// once, each opening it from several goroutines.
+func TestConcurrentOpenProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
 	path := filepath.Join(t.TempDir(), "toolgate.db")
-	const openers = 4
+	const processes = 4
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for i := range processes {
+		cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestOpenHelperProcess$", "-test.count=1")
+		cmd.Env = append(os.Environ(), envOpenHelperPath+"="+path)
+		wg.Go(func() {
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("process %d: %v\n%s", i, err, out))
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("concurrent Open from %d processes: %v", processes, err)
+	}
+}
+
+// envOpenHelperPath names the file TestOpenHelperProcess opens.
+const envOpenHelperPath = "TOOLGATE_SQLITE_OPEN_HELPER_PATH"
+
+// TestOpenHelperProcess is the child of TestConcurrentOpenProcesses; run
+// directly, it does nothing.
+func TestOpenHelperProcess(t *testing.T) {
+	path := os.Getenv(envOpenHelperPath)
+	if path == "" {
+		t.Skip("helper process of TestConcurrentOpenProcesses")
+	}
+	if err := openConcurrently(t.Context(), path, 4); err != nil {
+		t.Fatalf("concurrent Open: %v", err)
+	}
+}
+
+// openConcurrently opens the store at path from n goroutines at once and
+// closes every store it opened.
+func openConcurrently(ctx context.Context, path string, n int) error {
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
+		start  = make(chan struct{})
 		stores []*sqlite.Store
 		errs   []error
 	)
-	for range openers {
+	for range n {
 		wg.Go(func() {
-			s, err := sqlite.Open(t.Context(), path)
+			<-start
+			s, err := sqlite.Open(ctx, path)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -91,15 +152,14 @@ func TestConcurrentOpen(t *testing.T) {
 			stores = append(stores, s)
 		})
 	}
+	close(start)
 	wg.Wait()
 	for _, s := range stores {
 		if err := s.Close(); err != nil {
-			t.Errorf("Close: %v", err)
+			errs = append(errs, fmt.Errorf("Close: %w", err))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		t.Fatalf("concurrent Open: %v", err)
-	}
+	return errors.Join(errs...)
 }
 
 func TestOpenRefusesNonFilePaths(t *testing.T) {

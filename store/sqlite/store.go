@@ -46,7 +46,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	write, err := sql.Open("sqlite", dsn(path, url.Values{
 		"_pragma": {
 			fmt.Sprintf("busy_timeout(%d)", BusyTimeoutDefault),
-			"journal_mode(WAL)",
 			"synchronous(NORMAL)",
 			"foreign_keys(1)",
 		},
@@ -63,6 +62,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	write.SetConnMaxIdleTime(0)
 
 	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("opening sqlite database %s: %w", path, err)
+	}
+	if err := enableWAL(ctx, write); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("opening sqlite database %s: %w", path, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/internal/codec"
 )
 
 const toolColumns = `id, workspace_id, name, definition, status, version, created_at, updated_at, published_at`
@@ -17,7 +18,7 @@ const toolColumns = `id, workspace_id, name, definition, status, version, create
 // A duplicate ID or name is store.ErrConflict.
 func (s *Store) ToolInsert(ctx context.Context, t *store.Tool) error {
 	_, err := s.write.ExecContext(ctx, `INSERT INTO tools (`+toolColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.WorkspaceID, t.Name, rawArg(t.Definition), cmp.Or(t.Status, store.ToolStatusDraft), t.Version,
+		t.ID, t.WorkspaceID, t.Name, codec.RawArg(t.Definition), cmp.Or(t.Status, store.ToolStatusDraft), t.Version,
 		micros(t.CreatedAt), micros(t.UpdatedAt), microsPtr(t.PublishedAt))
 	if err != nil {
 		return fmt.Errorf("inserting tool %s: %w", t.ID, mapErr(err))
@@ -52,7 +53,8 @@ func (s *Store) ToolList(ctx context.Context, workspaceID string, p store.ListPa
 	if err != nil {
 		return nil, fmt.Errorf("listing tools: %w", err)
 	}
-	list, err := collect(rows, scanTool)
+	defer rows.Close()
+	list, err := codec.Collect(rows, scanTool)
 	if err != nil {
 		return nil, fmt.Errorf("listing tools: %w", err)
 	}
@@ -63,7 +65,7 @@ func (s *Store) ToolList(ctx context.Context, workspaceID string, p store.ListPa
 func (s *Store) ToolUpdate(ctx context.Context, t *store.Tool) error {
 	res, err := s.write.ExecContext(ctx, `UPDATE tools SET name = ?, definition = ?, updated_at = ?
 		WHERE workspace_id = ? AND id = ?`,
-		t.Name, rawArg(t.Definition), micros(t.UpdatedAt), t.WorkspaceID, t.ID)
+		t.Name, codec.RawArg(t.Definition), micros(t.UpdatedAt), t.WorkspaceID, t.ID)
 	if err == nil {
 		err = affectedOne(res)
 	}
@@ -104,7 +106,7 @@ func (s *Store) ToolPublish(ctx context.Context, workspaceID, id string, at time
 		v.Definition = json.RawMessage(definition)
 		v.Version++
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tool_versions (tool_id, workspace_id, version, name, definition, published_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, id, workspaceID, v.Version, v.Name, rawArg(v.Definition), micros(at)); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?)`, id, workspaceID, v.Version, v.Name, codec.RawArg(v.Definition), micros(at)); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE tools SET status = ?, version = ?, published_at = ?
@@ -135,14 +137,15 @@ func (s *Store) ToolVersionList(ctx context.Context, workspaceID, toolID string)
 	if err != nil {
 		return nil, fmt.Errorf("listing versions of tool %s: %w", toolID, err)
 	}
-	list, err := collect(rows, scanToolVersion)
+	defer rows.Close()
+	list, err := codec.Collect(rows, scanToolVersion)
 	if err != nil {
 		return nil, fmt.Errorf("listing versions of tool %s: %w", toolID, err)
 	}
 	return list, nil
 }
 
-func scanTool(row rowScanner) (*store.Tool, error) {
+func scanTool(row codec.Scanner) (*store.Tool, error) {
 	var (
 		t                    store.Tool
 		definition           []byte
@@ -160,7 +163,7 @@ func scanTool(row rowScanner) (*store.Tool, error) {
 	return &t, nil
 }
 
-func scanToolVersion(row rowScanner) (*store.ToolVersion, error) {
+func scanToolVersion(row codec.Scanner) (*store.ToolVersion, error) {
 	var (
 		v           store.ToolVersion
 		definition  []byte

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/store/internal/codec"
 )
 
 const workspaceColumns = `id, name, signing_secret, created_at`
@@ -43,14 +44,15 @@ func (s *Store) WorkspaceList(ctx context.Context) ([]*store.Workspace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing workspaces: %w", err)
 	}
-	list, err := collect(rows, scanWorkspace)
+	defer rows.Close()
+	list, err := codec.Collect(rows, scanWorkspace)
 	if err != nil {
 		return nil, fmt.Errorf("listing workspaces: %w", err)
 	}
 	return list, nil
 }
 
-func scanWorkspace(row rowScanner) (*store.Workspace, error) {
+func scanWorkspace(row codec.Scanner) (*store.Workspace, error) {
 	var (
 		ws        store.Workspace
 		createdAt int64

@@ -10,8 +10,10 @@ import (
 )
 
 // Run runs the whole suite against stores made by newStore. newStore must
-// return a new, empty store for each call (each subtest gets its own) and
-// close it in t.Cleanup.
+// return a new, empty store for each call and close it in t.Cleanup: each
+// subtest gets its own (a file, a schema or a database), so that the
+// subtests run in parallel, as river's riverdrivertest does. newStore is
+// called from parallel subtests.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -43,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			tt.run(t, newStore(t))
 		})
 	}
