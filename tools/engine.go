@@ -270,6 +270,9 @@ func (e *Engine) begin(c *Call, m mode) *callState {
 	if c.Conn != nil {
 		st.redactor = c.Conn.redactor
 	}
+	if len(c.Tool.literalSecrets) > 0 {
+		st.redactor = st.redactor.With(c.Tool.literalSecrets...)
+	}
 	st.result = Result{RunID: st.runID, Tool: c.Tool.Name, Version: c.Tool.Version}
 	return st
 }
@@ -344,16 +347,16 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 	case modeDryRun:
 		if c.Conn != nil && c.Conn.Auth.IsOAuth2() {
 			req.Header.Set("Authorization", "Bearer "+redact.Placeholder)
-		} else if outcome, msg := e.authorize(ctx, st, false); outcome != "" {
-			e.fail(st, outcome, msg)
+		} else if outcome, msg, modelMsg := e.authorize(ctx, st, false); outcome != "" {
+			e.failFor(st, outcome, modelMsg, msg)
 			return
 		}
 		st.result.Outcome = "dry_run"
 		st.result.Request = e.recordedRequest(st)
 		return
 	}
-	if outcome, msg := e.authorize(ctx, st, false); outcome != "" {
-		e.fail(st, outcome, msg)
+	if outcome, msg, modelMsg := e.authorize(ctx, st, false); outcome != "" {
+		e.failFor(st, outcome, modelMsg, msg)
 		return
 	}
 
@@ -361,8 +364,8 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 	e.send(ctx, st)
 	if st.resp != nil && st.resp.StatusCode == http.StatusUnauthorized && c.Conn != nil && c.Conn.Auth.IsOAuth2() {
 		// One refresh and one retry.
-		if outcome, msg := e.authorize(ctx, st, true); outcome != "" {
-			e.fail(st, outcome, msg)
+		if outcome, msg, modelMsg := e.authorize(ctx, st, true); outcome != "" {
+			e.failFor(st, outcome, modelMsg, msg)
 			return
 		}
 		e.send(ctx, st)
@@ -469,12 +472,13 @@ func (e *Engine) identify(st *callState) {
 // validHeaderValue reports whether v can be sent as a header value.
 func validHeaderValue(v string) bool { return httpguts.ValidHeaderFieldValue(v) }
 
-// authorize injects the connection's credential. It returns an outcome and
-// message when the credential is missing or unusable.
-func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool) (string, string) {
+// authorize injects the connection's credential. When the credential is
+// missing or unusable it returns the outcome and the messages for admins
+// (the run record) and for the model.
+func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool) (outcome, detail, modelDetail string) {
 	conn := st.call.Conn
 	if conn == nil {
-		return "", ""
+		return "", "", ""
 	}
 	h := st.req.Header
 	secret := func(name string) (string, bool) {
@@ -486,13 +490,13 @@ func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool
 	case AuthBearer:
 		tok, ok := secret(SecretToken)
 		if !ok {
-			return OutcomeAuthError, "connection " + conn.Name + " has no token set"
+			return refusal(OutcomeAuthError, "connection " + conn.Name + " has no token set")
 		}
 		h.Set("Authorization", "Bearer "+tok)
 	case AuthAPIKey:
 		key, ok := secret(SecretAPIKey)
 		if !ok {
-			return OutcomeAuthError, "connection " + conn.Name + " has no api_key set"
+			return refusal(OutcomeAuthError, "connection " + conn.Name + " has no api_key set")
 		}
 		if conn.Auth.In == "query" {
 			st.req.URL = addQuery(st.req.URL, conn.Auth.Name, key)
@@ -502,14 +506,14 @@ func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool
 	case AuthBasic:
 		pw, ok := secret(SecretPassword)
 		if !ok {
-			return OutcomeAuthError, "connection " + conn.Name + " has no password set"
+			return refusal(OutcomeAuthError, "connection " + conn.Name + " has no password set")
 		}
 		r := http.Request{Header: http.Header{}}
 		r.SetBasicAuth(conn.Auth.Username, pw)
 		h.Set("Authorization", r.Header.Get("Authorization"))
 	case AuthOAuth2ClientCredentials, AuthOAuth2AuthorizationCode:
 		if e.tokens == nil {
-			return OutcomeAuthError, "connection " + conn.Name + " uses OAuth2, which this gateway is not configured for"
+			return refusal(OutcomeAuthError, "connection " + conn.Name + " uses OAuth2, which this gateway is not configured for")
 		}
 		// Token endpoint retries stay within the tool's timeout.
 		tctx, cancel := context.WithTimeout(ctx, time.Duration(st.call.Tool.Def.EffectiveTimeoutMS())*time.Millisecond)
@@ -522,20 +526,22 @@ func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool
 		if err != nil {
 			switch {
 			case errors.Is(err, ErrNeedsReauth):
-				return OutcomeAuthError, "connection " + conn.Name + " needs to be re-authorized by an admin"
+				return refusal(OutcomeAuthError, "connection " + conn.Name + " needs to be re-authorized by an admin")
 			case errors.Is(err, egress.ErrBlocked):
 				// Where the token endpoint resolved is not the model's business.
-				return OutcomeAuthError, "the token endpoint of connection " + conn.Name + " was refused by the egress guard"
+				return refusal(OutcomeAuthError, "the token endpoint of connection " + conn.Name + " was refused by the egress guard")
 			}
-			return OutcomeAuthError, "getting an access token for connection " + conn.Name + ": " + st.redactor.String(err.Error())
+			// The token endpoint's error (which may name internal
+			// addresses) is for admins: the run record keeps it.
+			return OutcomeAuthError, tokenFailure + conn.Name + ": " + st.redactor.String(err.Error()), tokenFailure + conn.Name
 		}
 		st.oauthToken = tok
 		st.redactor = st.redactor.With(tok)
 		h.Set("Authorization", "Bearer "+tok)
 	default:
-		return OutcomeConfigError, "connection " + conn.Name + " has unknown auth type " + conn.Auth.Type
+		return refusal(OutcomeConfigError, "connection " + conn.Name + " has unknown auth type " + conn.Auth.Type)
 	}
-	return "", ""
+	return "", "", ""
 }
 
 // invalid ends the call with invalid_arguments and the model-readable error.
@@ -558,15 +564,23 @@ func (e *Engine) invalid(st *callState, missing []string, issues []schema.Issue)
 }
 
 // fail ends the call with a failure outcome other than invalid_arguments.
-// The model is not told where a blocked destination resolved (that would
-// disclose internal addresses); the run record keeps it for admins.
+// The model is not told where a blocked or unreachable destination resolved
+// nor what a transport error said (either would disclose internal
+// addresses): it reads a plain sentence, and the run record keeps the
+// detail for admins.
 func (e *Engine) fail(st *callState, outcome, detail string) {
-	st.result.Outcome = outcome
-	st.result.Result = json.RawMessage("null")
 	modelDetail := detail
-	if outcome == OutcomeBlocked {
+	if outcome == OutcomeBlocked || outcome == OutcomeNetworkError {
 		modelDetail = ""
 	}
+	e.failFor(st, outcome, modelDetail, detail)
+}
+
+// failFor ends the call with a failure outcome, telling the model
+// modelDetail and recording detail for admins.
+func (e *Engine) failFor(st *callState, outcome, modelDetail, detail string) {
+	st.result.Outcome = outcome
+	st.result.Result = json.RawMessage("null")
 	st.result.Error = &CallError{Type: outcome, Message: prompts.UpstreamFailure(prompts.FailureData{
 		Tool: st.call.Tool.Name, Outcome: outcome, Detail: modelDetail})}
 	st.errText = detail
@@ -577,3 +591,9 @@ func msSince(now, start time.Time) float64 {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// tokenFailure starts the message of an OAuth token that could not be had.
+const tokenFailure = "getting an access token failed for connection "
+
+// refusal is an outcome whose message both admins and the model read.
+func refusal(outcome, msg string) (string, string, string) { return outcome, msg, msg }

@@ -23,6 +23,9 @@ type Prepared struct {
 	// origin.
 	secretHeaders []string
 	secretBody    bool
+	// literalSecrets are credentials written literally into the tool's
+	// headers or query: redacted like a connection's secrets.
+	literalSecrets []string
 }
 
 // Prepare parses and compiles def. A definition that does not prepare
@@ -43,6 +46,7 @@ func Prepare(toolID string, version int, def *Definition) (*Prepared, error) {
 		}
 	}
 	p.secretBody = usesSecret(string(def.Body))
+	p.literalSecrets, _ = literalCredentials(def)
 	return p, nil
 }
 

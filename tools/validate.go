@@ -104,6 +104,11 @@ func (v *validator) check(conn *Connection) {
 	for _, name := range slices.Sorted(maps.Keys(d.Headers)) {
 		v.errs = append(v.errs, ValidateHeader("headers", name, d.Headers[name])...)
 	}
+	if _, fields := literalCredentials(d); len(fields) > 0 {
+		for _, f := range fields {
+			v.warn(f, "holds a literal credential: it is redacted like a secret, but belongs in a connection's secrets ({{secret.name}}), where it is sealed and write-only")
+		}
+	}
 
 	sch, err := schema.Compile(d.InputSchema)
 	if err != nil {
