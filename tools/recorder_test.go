@@ -424,3 +424,26 @@ func TestRecorderStoresRefusedDetailsAsSummary(t *testing.T) {
 		t.Errorf("dropped runs = %v, want 0", got)
 	}
 }
+
+// TestRunWithNULIsStored: a NUL in the caller's conversation ID (which
+// PostgreSQL refuses in text) does not cost the run.
+func TestRunWithNULIsStored(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
+		ctx := context.Background()
+		st := &failingStore{Store: newStore(t)}
+		withWorkspace(t, st)
+		h := newHarness(t, st, tools.RecorderConfig{})
+		res := h.engine.Run(ctx, &tools.Call{WorkspaceID: st.workspaceID, AgentID: "agent_1", Tool: h.tool,
+			Arguments: json.RawMessage(`{"text": "x"}`), Context: map[string]any{"conversation_id": "a\x00b"}})
+		if err := h.rec.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		run, err := st.RunGet(ctx, st.workspaceID, res.RunID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run.ConversationID != "a\uFFFDb" || run.Request == nil {
+			t.Errorf("stored conversation %q, request %s; want a\uFFFDb and the whole run", run.ConversationID, run.Request)
+		}
+	})
+}
