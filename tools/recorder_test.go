@@ -397,6 +397,7 @@ func TestRecorderStoresRefusedDetailsAsSummary(t *testing.T) {
 			Outcome: tools.OutcomeSuccess, StatusCode: 200, CreatedAt: now, Response: json.RawMessage(response)}
 	}
 	good, bad, good2 := run(`{"body":"fine"}`), run("{\"body\":\"a\x00b\"}"), run(`{"body":"fine too"}`)
+	bad.ConversationID = "c\x00" // the summary keeps it, cleaned
 	for _, r := range []*store.Run{good, bad, good2} {
 		h.rec.Record(r)
 	}
@@ -414,7 +415,7 @@ func TestRecorderStoresRefusedDetailsAsSummary(t *testing.T) {
 		t.Fatalf("the refused run was not stored: %v", err)
 	}
 	if got.Response != nil || got.Outcome != tools.OutcomeSuccess || got.StatusCode != 200 ||
-		!strings.Contains(got.Error, "could not store this run's details") {
+		got.ConversationID != "c\uFFFD" || !strings.Contains(got.Error, "could not store this run's details") {
 		t.Errorf("refused run stored as %+v; want its summary and a note", got)
 	}
 	if got := h.metric(t, "toolgate_run_recorder_details_refused_total"); got != 1 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -374,7 +375,7 @@ func strippedRun(run *store.Run, cause error) *store.Run {
 // storableText is s as every store takes it: valid UTF-8 without NUL
 // (which PostgreSQL refuses), at most max bytes.
 func storableText(s string, max int) string {
-	s = validUTF8(s)
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 	if len(s) <= max {
 		return s
 	}
