@@ -448,3 +448,52 @@ func TestRunWithNULIsStored(t *testing.T) {
 		}
 	})
 }
+
+// TestRecorderPendingByIdempotencyKey: while the store refuses writes, a
+// run with an idempotency key is found among the pending runs, with the
+// store's matching rules; once written, it is the store's to find.
+func TestRecorderPendingByIdempotencyKey(t *testing.T) {
+	ctx := context.Background()
+	st := fullDiskSQLite(t)
+	h := newHarness(t, st, tools.RecorderConfig{})
+	st.fail(t)
+	base := time.Now().UTC().Truncate(time.Millisecond)
+	run := func(agentID, key string, created time.Time) *store.Run {
+		return &store.Run{ID: store.NewIDAt(created), WorkspaceID: st.workspaceID, AgentID: agentID, ToolName: "note",
+			Status: store.RunStatusSucceeded, IdempotencyKey: key, CreatedAt: created}
+	}
+	older, newer := run("agent_1", "k1", base), run("agent_1", "k1", base.Add(time.Second))
+	other := run("agent_2", "k2", base)
+	for _, r := range []*store.Run{newer, older, other} {
+		h.rec.Record(r)
+	}
+	for _, tc := range []struct {
+		name             string
+		workspace, agent string
+		key              string
+		since            time.Time
+		want             *store.Run
+	}{
+		{"newest match", st.workspaceID, "agent_1", "k1", base.Add(-time.Hour), newer},
+		{"since excludes the newer", st.workspaceID, "agent_1", "k1", base.Add(2 * time.Second), nil},
+		{"another agent's key", st.workspaceID, "agent_1", "k2", base.Add(-time.Hour), nil},
+		{"another workspace", "ws_other", "agent_2", "k2", base.Add(-time.Hour), nil},
+		{"empty key", st.workspaceID, "agent_1", "", base.Add(-time.Hour), nil},
+		{"the other agent", st.workspaceID, "agent_2", "k2", base.Add(-time.Hour), other},
+	} {
+		got, ok := h.rec.PendingByIdempotencyKey(tc.workspace, tc.agent, tc.key, tc.since)
+		if ok != (tc.want != nil) || got != tc.want {
+			t.Errorf("%s: got %v, %v; want %v", tc.name, got, ok, tc.want)
+		}
+	}
+	st.heal(t)
+	if err := h.rec.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := h.rec.PendingByIdempotencyKey(st.workspaceID, "agent_1", "k1", base.Add(-time.Hour)); ok {
+		t.Errorf("after the write: got %v, want it only in the store", got)
+	}
+	if got, err := st.RunGetByIdempotencyKey(ctx, st.workspaceID, "agent_1", "k1", base.Add(-time.Hour)); err != nil || got.ID != newer.ID {
+		t.Errorf("store lookup = %v, %v; want %s", got, err, newer.ID)
+	}
+}
