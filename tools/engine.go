@@ -211,9 +211,20 @@ type callState struct {
 	errText    string
 }
 
+// Admit reports whether a call may start: ErrRunHistoryUnavailable while
+// its run could not be recorded (see Recorder.Admit). Callers check it
+// before a call, so that a refused call is a request error (503) that
+// reaches nothing upstream.
+func (e *Engine) Admit() error { return e.recorder.Admit() }
+
 // Run executes a call and records it. It never returns a Go error: every
-// failure is an outcome in the result.
+// failure is an outcome in the result. A call Admit would refuse is not
+// started: its outcome is OutcomeRunHistoryUnavailable, nothing is sent and
+// no run is recorded.
 func (e *Engine) Run(ctx context.Context, c *Call) *Result {
+	if !c.DryRun && e.recorder.Admit() != nil {
+		return unavailableResult(c)
+	}
 	res, run := e.Execute(ctx, c)
 	e.recorder.Record(run)
 	return res

@@ -34,13 +34,16 @@ func ResultFromRun(r *store.Run) *Result {
 }
 
 // HTTPStatus is the status the call endpoint answers a result with: 202 for
-// a queued or running background run, 422 for invalid arguments, else 200.
+// a queued or running background run, 422 for invalid arguments, 503 for a
+// call refused because its run could not be recorded, else 200.
 func (r *Result) HTTPStatus() int {
 	switch {
 	case r.Status == store.RunStatusQueued || r.Status == store.RunStatusRunning:
 		return http.StatusAccepted
 	case r.Outcome == OutcomeInvalidArguments:
 		return http.StatusUnprocessableEntity
+	case r.Outcome == OutcomeRunHistoryUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusOK
 }
