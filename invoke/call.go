@@ -46,6 +46,9 @@ func (iv *Invoker) Call(ctx context.Context, req *Request) (*tools.Result, error
 	if !ValidIdempotencyKey(req.IdempotencyKey) {
 		return nil, problem.BadRequestf("", "Idempotency-Key must be at most 255 printable ASCII characters")
 	}
+	if err := iv.admit(); err != nil {
+		return nil, err
+	}
 	prepared, err := iv.catalog.AgentTool(ctx, req.WorkspaceID, req.AgentID, req.Tool)
 	if err != nil {
 		if errors.Is(err, tools.ErrToolNotFound) || errors.Is(err, store.ErrNotFound) {
@@ -192,4 +195,14 @@ func ValidIdempotencyKey(k string) bool {
 		}
 	}
 	return true
+}
+
+// admit refuses a call before anything is sent while its run could not be
+// recorded (the run history is full of runs the store has not taken).
+func (iv *Invoker) admit() error {
+	if err := iv.engine.Admit(); err != nil {
+		return &problem.Error{Kind: problem.Unavailable, Type: "run_history_unavailable",
+			Message: "the gateway cannot record runs right now (its database is not taking writes), so it runs no tool; retry shortly", Err: err}
+	}
+	return nil
 }

@@ -43,6 +43,9 @@ func (iv *Invoker) AgentRun(ctx context.Context, workspaceID, agentID, runID str
 // with args, when given), as a new run linked to the old. A run of a draft
 // (version 0) replays the tool's current draft.
 func (iv *Invoker) Replay(ctx context.Context, workspaceID, runID string, args json.RawMessage) (*tools.Result, error) {
+	if err := iv.admit(); err != nil {
+		return nil, err
+	}
 	old, err := iv.LoadRun(ctx, workspaceID, runID)
 	if err != nil {
 		return nil, err
@@ -91,6 +94,9 @@ func (iv *Invoker) TestDraft(ctx context.Context, req *TestRequest) (*tools.Resu
 	call := &tools.Call{WorkspaceID: req.WorkspaceID, Tool: prepared, Arguments: req.Arguments,
 		Context: CallerContext(req.Context, "")}
 	if !req.DryRun {
+		if err := iv.admit(); err != nil {
+			return nil, err
+		}
 		return iv.run(ctx, call)
 	}
 	refused, err := iv.attachConnection(ctx, call)

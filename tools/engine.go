@@ -222,7 +222,7 @@ func (e *Engine) Admit() error { return e.recorder.Admit() }
 // started: its outcome is OutcomeRunHistoryUnavailable, nothing is sent and
 // no run is recorded.
 func (e *Engine) Run(ctx context.Context, c *Call) *Result {
-	if !c.DryRun && e.recorder.Admit() != nil {
+	if e.recorder.Admit() != nil {
 		return unavailableResult(c)
 	}
 	res, run := e.Execute(ctx, c)
@@ -501,13 +501,13 @@ func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool
 	case AuthBearer:
 		tok, ok := secret(SecretToken)
 		if !ok {
-			return refusal(OutcomeAuthError, "connection " + conn.Name + " has no token set")
+			return refusal(OutcomeAuthError, "connection "+conn.Name+" has no token set")
 		}
 		h.Set("Authorization", "Bearer "+tok)
 	case AuthAPIKey:
 		key, ok := secret(SecretAPIKey)
 		if !ok {
-			return refusal(OutcomeAuthError, "connection " + conn.Name + " has no api_key set")
+			return refusal(OutcomeAuthError, "connection "+conn.Name+" has no api_key set")
 		}
 		if conn.Auth.In == "query" {
 			st.req.URL = addQuery(st.req.URL, conn.Auth.Name, key)
@@ -517,14 +517,14 @@ func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool
 	case AuthBasic:
 		pw, ok := secret(SecretPassword)
 		if !ok {
-			return refusal(OutcomeAuthError, "connection " + conn.Name + " has no password set")
+			return refusal(OutcomeAuthError, "connection "+conn.Name+" has no password set")
 		}
 		r := http.Request{Header: http.Header{}}
 		r.SetBasicAuth(conn.Auth.Username, pw)
 		h.Set("Authorization", r.Header.Get("Authorization"))
 	case AuthOAuth2ClientCredentials, AuthOAuth2AuthorizationCode:
 		if e.tokens == nil {
-			return refusal(OutcomeAuthError, "connection " + conn.Name + " uses OAuth2, which this gateway is not configured for")
+			return refusal(OutcomeAuthError, "connection "+conn.Name+" uses OAuth2, which this gateway is not configured for")
 		}
 		// Token endpoint retries stay within the tool's timeout.
 		tctx, cancel := context.WithTimeout(ctx, time.Duration(st.call.Tool.Def.EffectiveTimeoutMS())*time.Millisecond)
@@ -537,10 +537,10 @@ func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool
 		if err != nil {
 			switch {
 			case errors.Is(err, ErrNeedsReauth):
-				return refusal(OutcomeAuthError, "connection " + conn.Name + " needs to be re-authorized by an admin")
+				return refusal(OutcomeAuthError, "connection "+conn.Name+" needs to be re-authorized by an admin")
 			case errors.Is(err, egress.ErrBlocked):
 				// Where the token endpoint resolved is not the model's business.
-				return refusal(OutcomeAuthError, "the token endpoint of connection " + conn.Name + " was refused by the egress guard")
+				return refusal(OutcomeAuthError, "the token endpoint of connection "+conn.Name+" was refused by the egress guard")
 			}
 			// The token endpoint's error (which may name internal
 			// addresses) is for admins: the run record keeps it.
@@ -550,7 +550,7 @@ func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool
 		st.redactor = st.redactor.With(tok)
 		h.Set("Authorization", "Bearer "+tok)
 	default:
-		return refusal(OutcomeConfigError, "connection " + conn.Name + " has unknown auth type " + conn.Auth.Type)
+		return refusal(OutcomeConfigError, "connection "+conn.Name+" has unknown auth type "+conn.Auth.Type)
 	}
 	return "", "", ""
 }
