@@ -278,8 +278,8 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 			e.invalid(st, nil, []schema.Issue{{Path: strings.TrimPrefix(re.Placeholder, "args."), Message: re.Reason}})
 			return
 		}
-		if errors.As(err, &re) && strings.HasPrefix(re.Placeholder, "secret.") {
-			e.fail(st, OutcomeAuthError, "the connection's secret "+strings.TrimPrefix(re.Placeholder, "secret.")+" is not set")
+		if errors.As(err, &re) && re.Kind == KindMissingSecret {
+			e.fail(st, OutcomeAuthError, "the connection's secret "+strings.TrimPrefix(re.Placeholder, RootSecret+".")+" is not set")
 			return
 		}
 		e.fail(st, OutcomeConfigError, err.Error())

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Roots a placeholder may start with.
@@ -273,32 +272,78 @@ func (t *Template) single() *Placeholder {
 // Execute renders the template as plain text: each placeholder's value is
 // formatted (see Scope.Lookup) and inserted without escaping. A missing value
 // is a *RenderError naming the placeholder.
-func (t *Template) Execute(s *Scope) (string, error) {
-	if ph := t.single(); ph != nil {
-		v, ok := s.Lookup(ph)
-		if !ok {
-			return "", missingError("", ph)
-		}
-		return valueText("", ph, v)
-	}
-	var b strings.Builder
-	for _, p := range t.parts {
+func (t *Template) Execute(s *Scope) (string, error) { return t.text("", s, nil) }
+
+// expand is the one loop that renders a template: it walks parts (all of
+// t.parts, or the ones of one URL component) in order and hands emit each
+// literal as written, with ph nil, and each placeholder's value as text (see
+// valueText), with its placeholder. emit encodes both for where they land.
+// A placeholder without a value stops the walk with a *RenderError for
+// field, as does an error from emit.
+func (t *Template) expand(parts []tmplPart, field string, s *Scope, emit func(text string, ph *Placeholder) error) error {
+	for _, p := range parts {
 		if !p.isPh {
-			b.WriteString(p.lit)
+			if err := emit(p.lit, nil); err != nil {
+				return err
+			}
 			continue
 		}
 		ph := &t.placeholders[p.ph]
 		v, ok := s.Lookup(ph)
 		if !ok {
-			return "", missingError("", ph)
+			return missingError(field, ph)
 		}
-		txt, err := valueText("", ph, v)
+		txt, err := valueText(field, ph, v)
 		if err != nil {
-			return "", err
+			return err
 		}
-		b.WriteString(txt)
+		if err := emit(txt, ph); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// text renders the template as plain text for field. check, when not nil,
+// vets each value's text (a header value must not hold a line break).
+func (t *Template) text(field string, s *Scope, check func(text string, ph *Placeholder) error) (string, error) {
+	single := t.single() != nil
+	var out string // the value's text when single: used as it is, no copy
+	var b strings.Builder
+	err := t.expand(t.parts, field, s, func(text string, ph *Placeholder) error {
+		if ph != nil && check != nil {
+			if err := check(text, ph); err != nil {
+				return err
+			}
+		}
+		if single {
+			out = text
+		} else {
+			b.WriteString(text)
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return "", err
+	case single:
+		return out, nil
 	}
 	return b.String(), nil
+}
+
+// skeleton returns the template's text with every placeholder replaced by
+// "x", to check that the literal text around them parses.
+func (t *Template) skeleton() string {
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.isPh {
+			b.WriteByte('x')
+		} else {
+			b.WriteString(p.lit)
+		}
+	}
+	return b.String()
 }
 
 // Scope holds the values placeholders are looked up in.
@@ -454,160 +499,4 @@ func formatNumber(n json.Number) string {
 		}
 	}
 	return s
-}
-
-// ----- JSON encoding of values -----
-
-// appendJSONValue appends v as JSON, keeping its type.
-func appendJSONValue(buf []byte, v any) ([]byte, error) {
-	switch v := v.(type) {
-	case string:
-		return appendJSONString(buf, v), nil
-	case bool:
-		return strconv.AppendBool(buf, v), nil
-	case float64:
-		if v != v || v > 1.7976931348623157e308 || v < -1.7976931348623157e308 {
-			return nil, fmt.Errorf("unsupported number %v", v)
-		}
-		return append(buf, formatFloat(v)...), nil
-	case json.Number:
-		if !validJSONNumber(string(v)) {
-			return nil, fmt.Errorf("invalid number %q", string(v))
-		}
-		return append(buf, v...), nil
-	case int:
-		return strconv.AppendInt(buf, int64(v), 10), nil
-	case int64:
-		return strconv.AppendInt(buf, v, 10), nil
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return append(buf, data...), nil
-}
-
-// appendJSONString appends s as a JSON string.
-func appendJSONString(buf []byte, s string) []byte {
-	buf = append(buf, '"')
-	buf = appendJSONChars(buf, s)
-	return append(buf, '"')
-}
-
-// appendJSONChars appends s escaped for the inside of a JSON string: quote,
-// backslash and control characters escaped, U+2028 and U+2029 escaped (as
-// encoding/json does), invalid UTF-8 replaced by U+FFFD. HTML characters are
-// left as they are.
-func appendJSONChars(buf []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		size, esc := jsonChar(s, i)
-		if esc == "" && size > 0 {
-			i += size
-			continue
-		}
-		buf = append(buf, s[start:i]...)
-		if esc == "" { // a control character without a short form
-			c := s[i]
-			buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-			size = 1
-		} else {
-			buf = append(buf, esc...)
-		}
-		i += size
-		start = i
-	}
-	return append(buf, s[start:]...)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// jsonChar describes the character at s[i]: its size in s and, when it must
-// be escaped, its escape. A control character without a short escape has
-// size 0 and esc "" (the caller writes \u00XX, 6 bytes).
-func jsonChar(s string, i int) (size int, esc string) {
-	c := s[i]
-	if c < utf8.RuneSelf {
-		switch {
-		case c == '"':
-			return 1, `\"`
-		case c == '\\':
-			return 1, `\\`
-		case c >= 0x20:
-			return 1, ""
-		case c == '\n':
-			return 1, `\n`
-		case c == '\r':
-			return 1, `\r`
-		case c == '\t':
-			return 1, `\t`
-		}
-		return 0, ""
-	}
-	r, size := utf8.DecodeRuneInString(s[i:])
-	switch {
-	case r == utf8.RuneError && size == 1:
-		return 1, `\ufffd`
-	case r == '\u2028':
-		return size, `\u2028`
-	case r == '\u2029':
-		return size, `\u2029`
-	}
-	return size, ""
-}
-
-// jsonCharLen returns the size of the character at s[i] and the length of
-// its encoding in a JSON string.
-func jsonCharLen(s string, i int) (size, encoded int) {
-	size, esc := jsonChar(s, i)
-	switch {
-	case size == 0:
-		return 1, 6
-	case esc != "":
-		return size, len(esc)
-	}
-	return size, size
-}
-
-// validJSONNumber reports whether s is a JSON number.
-func validJSONNumber(s string) bool {
-	if s == "" {
-		return false
-	}
-	if s[0] == '-' {
-		s = s[1:]
-		if s == "" {
-			return false
-		}
-	}
-	switch {
-	case s[0] == '0':
-		s = s[1:]
-	case '1' <= s[0] && s[0] <= '9':
-		s = s[1:]
-		for s != "" && '0' <= s[0] && s[0] <= '9' {
-			s = s[1:]
-		}
-	default:
-		return false
-	}
-	if len(s) >= 2 && s[0] == '.' && '0' <= s[1] && s[1] <= '9' {
-		s = s[2:]
-		for s != "" && '0' <= s[0] && s[0] <= '9' {
-			s = s[1:]
-		}
-	}
-	if len(s) >= 2 && (s[0] == 'e' || s[0] == 'E') {
-		s = s[1:]
-		if s[0] == '+' || s[0] == '-' {
-			s = s[1:]
-			if s == "" {
-				return false
-			}
-		}
-		for s != "" && '0' <= s[0] && s[0] <= '9' {
-			s = s[1:]
-		}
-	}
-	return s == ""
 }
