@@ -20,9 +20,9 @@ import (
 type ErrorKind int
 
 const (
-	// KindInvalidArguments: the caller's arguments or context produced a
-	// value the request cannot carry (missing, "..", a line break in a
-	// header). The gateway answers invalid_arguments; the model can retry.
+	// KindInvalidArguments: the caller's arguments produced a value the
+	// request cannot carry (missing, "..", a line break in a header). The
+	// gateway answers invalid_arguments; the model can retry.
 	KindInvalidArguments ErrorKind = iota + 1
 	// KindConfig: the tool or its connection is misconfigured (a missing
 	// conn value, a literal URL that does not parse, a secret value a header
@@ -31,9 +31,15 @@ const (
 	// KindMissingSecret: the connection has no value for a {{secret.x}}.
 	// An admin must set it; the engine answers auth_error.
 	KindMissingSecret
+	// KindContext: the call context lacks a value a required
+	// {{context.x}} needs, or holds one the request cannot carry. The
+	// platform calling toolgate must send it; the model cannot. The engine
+	// answers invalid_arguments, with a message saying so.
+	KindContext
 )
 
-// String returns "invalid_arguments", "config" or "missing_secret".
+// String returns "invalid_arguments", "config", "missing_secret" or
+// "context".
 func (k ErrorKind) String() string {
 	switch k {
 	case KindInvalidArguments:
@@ -42,13 +48,16 @@ func (k ErrorKind) String() string {
 		return "config"
 	case KindMissingSecret:
 		return "missing_secret"
+	case KindContext:
+		return "context"
 	}
 	return "ErrorKind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // RenderError is a request that cannot be rendered from its template and
 // scope. Its message is written for the model when Kind is
-// KindInvalidArguments; it never contains a conn or secret value.
+// KindInvalidArguments, for the platform calling toolgate when it is
+// KindContext; it never contains a conn or secret value.
 type RenderError struct {
 	// Field names the definition field: "url", "path", "headers.X-Tenant",
 	// "query.verbose", "body.customer.name", or "base_url".
@@ -78,8 +87,11 @@ func (e *RenderError) Error() string {
 
 // kindOf returns who is responsible for a placeholder's value.
 func kindOf(root string) ErrorKind {
-	if root == RootArgs || root == RootContext || root == RootVariables {
+	switch root {
+	case RootArgs, RootVariables:
 		return KindInvalidArguments
+	case RootContext:
+		return KindContext
 	}
 	return KindConfig
 }
@@ -92,7 +104,7 @@ func missingError(field string, ph *Placeholder) *RenderError {
 	case RootArgs:
 		reason = "a value is required here; provide this argument"
 	case RootContext:
-		reason = "missing value; the caller must send it in the call context"
+		reason = "missing value; the platform calling toolgate must send it in the call context (the model cannot supply it)"
 	case RootConn:
 		reason = "missing value in the connection's config; an admin must set it"
 	case RootVariables:
@@ -144,13 +156,17 @@ type fieldTemplate struct {
 	field   string // "headers.X-Tenant", "query.verbose"
 	t       *Template
 	// optional is the template's only placeholder when it is exactly one
-	// args placeholder: the field is dropped when that value is missing.
+	// args or optional context placeholder: the field is dropped when that
+	// value is missing.
 	optional *Placeholder
 }
 
 // NewRequestTemplate parses every template of def: the URL or path, header
 // and query values, and every string of the body JSON (object keys stay
-// literal). A template that does not parse is a *ParseError naming its field.
+// literal). An optional context placeholder, {{context.x?}}, is accepted as
+// the whole value of a header, a query parameter or a body object field,
+// the fields Render leaves out when the value is absent. A template that
+// does not parse is a *ParseError naming its field.
 func NewRequestTemplate(def *Definition) (*RequestTemplate, error) {
 	return NewRequestTemplateWith(def, ParseOptions{})
 }
@@ -160,7 +176,7 @@ func NewRequestTemplate(def *Definition) (*RequestTemplate, error) {
 // an allowed root are rendered like args values, escaped for where they
 // land, but never dropped when missing.
 func NewRequestTemplateWith(def *Definition, opts ParseOptions) (*RequestTemplate, error) {
-	roots := opts.roots()
+	flags := opts.flags()
 	rt := &RequestTemplate{method: strings.ToUpper(def.EffectiveMethod())}
 	switch rt.method {
 	case http.MethodPost, http.MethodPut, http.MethodPatch:
@@ -174,7 +190,7 @@ func NewRequestTemplateWith(def *Definition, opts ParseOptions) (*RequestTemplat
 		rt.urlMode = true
 		field, src = "url", def.URL
 	}
-	t, err := parseField(field, src, roots)
+	t, err := parseField(field, src, flags, false)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +204,7 @@ func NewRequestTemplateWith(def *Definition, opts ParseOptions) (*RequestTemplat
 		if !httpguts.ValidHeaderFieldName(name) {
 			return nil, &ParseError{Field: field, Offset: -1, Reason: "not a valid HTTP header name"}
 		}
-		t, err := parseField(field, def.Headers[name], roots)
+		t, err := parseField(field, def.Headers[name], flags, true)
 		if err != nil {
 			return nil, err
 		}
@@ -205,7 +221,7 @@ func NewRequestTemplateWith(def *Definition, opts ParseOptions) (*RequestTemplat
 		if name == "" {
 			return nil, &ParseError{Field: field, Offset: -1, Reason: "query parameter name is empty"}
 		}
-		t, err := parseField(field, def.Query[name], roots)
+		t, err := parseField(field, def.Query[name], flags, true)
 		if err != nil {
 			return nil, err
 		}
@@ -217,7 +233,7 @@ func NewRequestTemplateWith(def *Definition, opts ParseOptions) (*RequestTemplat
 	if len(bytes.TrimSpace(def.Body)) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(def.Body))
 		dec.UseNumber()
-		node, err := compileBody(dec, "body", false, roots, &rt.phs)
+		node, err := compileBody(dec, "body", false, flags, &rt.phs)
 		if err != nil {
 			return nil, err
 		}
@@ -229,8 +245,12 @@ func NewRequestTemplateWith(def *Definition, opts ParseOptions) (*RequestTemplat
 	return rt, nil
 }
 
-func parseField(field, src string, roots rootSet) (*Template, error) {
-	t, err := parseTemplate(src, roots)
+// parseField parses the template of one definition field. droppable says
+// the field is left out when the value of its only placeholder is absent
+// (a header, a query parameter, a body object field), so an optional
+// {{context.x?}} may be its whole value.
+func parseField(field, src string, flags parseFlags, droppable bool) (*Template, error) {
+	t, err := parseTemplate(src, flags|allowOptional)
 	if err != nil {
 		var pe *ParseError
 		if errors.As(err, &pe) {
@@ -238,15 +258,26 @@ func parseField(field, src string, roots rootSet) (*Template, error) {
 		}
 		return nil, err
 	}
+	for _, ph := range t.placeholders {
+		if ph.Optional && (!droppable || !t.IsSinglePlaceholder()) {
+			return nil, &ParseError{Field: field, Offset: -1, Expr: ph.Raw + "?", Reason: reasonOptionalNotWhole}
+		}
+	}
 	return t, nil
 }
 
-func newFieldTemplate(name, field string, t *Template) fieldTemplate {
-	ft := fieldTemplate{name: name, field: field, t: t}
-	if ph := t.single(); ph != nil && ph.Root == RootArgs {
-		ft.optional = ph
+// dropsWhenMissing returns the template's only placeholder when the field
+// it fills is left out without a value: an argument (required ones are
+// checked against the schema first) or an optional context value.
+func dropsWhenMissing(t *Template) *Placeholder {
+	if ph := t.single(); ph != nil && (ph.Root == RootArgs || ph.Optional) {
+		return ph
 	}
-	return ft
+	return nil
+}
+
+func newFieldTemplate(name, field string, t *Template) fieldTemplate {
+	return fieldTemplate{name: name, field: field, t: t, optional: dropsWhenMissing(t)}
 }
 
 func sortedKeys(m map[string]string) []string {
@@ -282,10 +313,11 @@ func (rt *RequestTemplate) BodyIsArguments() bool { return rt.hasBody && rt.body
 //     takes the value's JSON type, other strings are interpolated; without a
 //     body template the arguments object is the body ({} when nil).
 //
-// A template that is exactly one args placeholder whose value is missing
-// drops its query parameter, header or body object field; any other missing
-// value is a *RenderError naming the placeholder, as is a value refused
-// above. Render is safe for concurrent use.
+// A template that is exactly one args placeholder, or one optional context
+// placeholder ({{context.x?}}), whose value is missing drops its query
+// parameter, header or body object field; any other missing value is a
+// *RenderError naming the placeholder, as is a value refused above. Render
+// is safe for concurrent use.
 func (rt *RequestTemplate) Render(baseURL string, s *Scope) (*RenderedRequest, error) {
 	u, err := rt.renderURL(baseURL, s)
 	if err != nil {

@@ -24,8 +24,9 @@ type bodyNode struct {
 	field  string // "body.customer.name"
 	fields []bodyField
 	elems  []*bodyNode
-	// optional: a string that is exactly one args placeholder, as an
-	// object's field: the field is dropped when the value is missing.
+	// optional: a string that is exactly one args or optional context
+	// placeholder, as an object's field: the field is dropped when the
+	// value is missing.
 	optional bool
 }
 
@@ -36,7 +37,7 @@ type bodyField struct {
 
 // compileBody reads one JSON value from dec. inObject says the value is an
 // object field's, which may be dropped.
-func compileBody(dec *json.Decoder, field string, inObject bool, roots rootSet, phs *[]Placeholder) (*bodyNode, error) {
+func compileBody(dec *json.Decoder, field string, inObject bool, flags parseFlags, phs *[]Placeholder) (*bodyNode, error) {
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, &ParseError{Field: field, Offset: -1, Reason: "body is not valid JSON: " + err.Error()}
@@ -51,7 +52,7 @@ func compileBody(dec *json.Decoder, field string, inObject bool, roots rootSet, 
 					return nil, &ParseError{Field: field, Offset: -1, Reason: "body is not valid JSON: " + err.Error()}
 				}
 				key := kt.(string)
-				child, err := compileBody(dec, field+"."+key, true, roots, phs)
+				child, err := compileBody(dec, field+"."+key, true, flags, phs)
 				if err != nil {
 					return nil, err
 				}
@@ -66,7 +67,7 @@ func compileBody(dec *json.Decoder, field string, inObject bool, roots rootSet, 
 		}
 		n := &bodyNode{kind: bodyArray, field: field}
 		for dec.More() {
-			child, err := compileBody(dec, field+"["+strconv.Itoa(len(n.elems))+"]", false, roots, phs)
+			child, err := compileBody(dec, field+"["+strconv.Itoa(len(n.elems))+"]", false, flags, phs)
 			if err != nil {
 				return nil, err
 			}
@@ -78,7 +79,7 @@ func compileBody(dec *json.Decoder, field string, inObject bool, roots rootSet, 
 		n.collapse()
 		return n, nil
 	case string:
-		t, err := parseField(field, tok, roots)
+		t, err := parseField(field, tok, flags, inObject)
 		if err != nil {
 			return nil, err
 		}
@@ -86,9 +87,8 @@ func compileBody(dec *json.Decoder, field string, inObject bool, roots rootSet, 
 			return &bodyNode{kind: bodyRaw, raw: appendJSONString(nil, tok)}, nil
 		}
 		*phs = append(*phs, t.placeholders...)
-		ph := t.single()
 		return &bodyNode{kind: bodyTemplate, t: t, field: field,
-			optional: inObject && ph != nil && ph.Root == RootArgs}, nil
+			optional: inObject && dropsWhenMissing(t) != nil}, nil
 	case json.Number:
 		return &bodyNode{kind: bodyRaw, raw: []byte(tok)}, nil
 	case bool:

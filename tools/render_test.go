@@ -144,7 +144,7 @@ func TestRenderPath(t *testing.T) {
 			name:    "missing context",
 			def:     Definition{Path: "/t/{{context.tenant}}"},
 			base:    base,
-			wantErr: &RenderError{Field: "path", Placeholder: "context.tenant", Kind: KindInvalidArguments},
+			wantErr: &RenderError{Field: "path", Placeholder: "context.tenant", Kind: KindContext},
 			wantMsg: "context.tenant (in path): missing value",
 		},
 		{
@@ -311,7 +311,7 @@ func TestRenderQuery(t *testing.T) {
 			name:    "missing context is never dropped",
 			def:     Definition{Path: "/x", Query: map[string]string{"tenant": "{{context.tenant}}"}},
 			base:    base,
-			wantErr: &RenderError{Field: "query.tenant", Placeholder: "context.tenant", Kind: KindInvalidArguments},
+			wantErr: &RenderError{Field: "query.tenant", Placeholder: "context.tenant", Kind: KindContext},
 			wantMsg: "context.tenant (in query.tenant): missing value",
 		},
 		{
@@ -409,7 +409,7 @@ func TestRenderHeaders(t *testing.T) {
 			def:     def,
 			base:    base,
 			scope:   with(func(s *Scope) { s.Context["tenant"] = "t\r" }),
-			wantErr: &RenderError{Field: "headers.X-Tenant", Placeholder: "context.tenant", Kind: KindInvalidArguments},
+			wantErr: &RenderError{Field: "headers.X-Tenant", Placeholder: "context.tenant", Kind: KindContext},
 		},
 		{
 			name:    "LF from secret is a config error",
@@ -423,7 +423,7 @@ func TestRenderHeaders(t *testing.T) {
 			def:     def,
 			base:    base,
 			scope:   with(func(s *Scope) { delete(s.Context, "tenant") }),
-			wantErr: &RenderError{Field: "headers.X-Tenant", Placeholder: "context.tenant", Kind: KindInvalidArguments},
+			wantErr: &RenderError{Field: "headers.X-Tenant", Placeholder: "context.tenant", Kind: KindContext},
 			wantMsg: "context.tenant",
 		},
 		{
@@ -517,7 +517,7 @@ func TestRenderBody(t *testing.T) {
 			def:     post(`{"customer":{"tenant":"{{context.tenant}}"}}`),
 			base:    base,
 			scope:   Scope{Args: args},
-			wantErr: &RenderError{Field: "body.customer.tenant", Placeholder: "context.tenant", Kind: KindInvalidArguments},
+			wantErr: &RenderError{Field: "body.customer.tenant", Placeholder: "context.tenant", Kind: KindContext},
 			wantMsg: "context.tenant (in body.customer.tenant): missing value",
 		},
 		{

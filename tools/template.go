@@ -35,19 +35,25 @@ type ParseOptions struct {
 	AllowRoots []string
 }
 
-// rootSet is the set of roots a parse accepts beyond the four of tools.
-type rootSet uint8
+// parseFlags widen what a parse accepts.
+type parseFlags uint8
 
-const rootVariables rootSet = 1 << iota
+const (
+	// allowVariables accepts RootVariables.
+	allowVariables parseFlags = 1 << iota
+	// allowOptional accepts {{context.x?}}: set for the fields that are
+	// dropped when such a value is absent.
+	allowOptional
+)
 
-func (o ParseOptions) roots() rootSet {
-	var r rootSet
+func (o ParseOptions) flags() parseFlags {
+	var f parseFlags
 	for _, name := range o.AllowRoots {
 		if name == RootVariables {
-			r |= rootVariables
+			f |= allowVariables
 		}
 	}
-	return r
+	return f
 }
 
 // PathElem is one step of a placeholder's path below its root: a property
@@ -69,8 +75,14 @@ type Placeholder struct {
 	// Path is the steps below the root; never empty.
 	Path []PathElem
 	// Raw is the expression as written between the braces, without the
-	// surrounding spaces: "args.items[0].id".
+	// surrounding spaces and without a trailing '?': "args.items[0].id".
 	Raw string
+	// Optional is set for a context placeholder written with a trailing
+	// '?', {{context.tenant?}}: the header, query parameter or body field it
+	// is the whole value of is left out when the context has no such value,
+	// as for an absent optional argument. Without '?', a context value is
+	// required. Only request templates accept it (see NewRequestTemplate).
+	Optional bool
 }
 
 // Name returns the placeholder without its root: "items[0].id" for
@@ -78,8 +90,20 @@ type Placeholder struct {
 // as a model knows it.
 func (p *Placeholder) Name() string { return p.Raw[len(p.Root)+1:] }
 
-// String returns the placeholder as written in a template: "{{args.x}}".
-func (p *Placeholder) String() string { return "{{" + p.Raw + "}}" }
+// String returns the placeholder as written in a template: "{{args.x}}",
+// "{{context.tenant?}}".
+func (p *Placeholder) String() string {
+	if p.Optional {
+		return "{{" + p.Raw + "?}}"
+	}
+	return "{{" + p.Raw + "}}"
+}
+
+// Reasons for refusing an optional placeholder.
+const (
+	reasonOptionalNotContext = "only a context placeholder can be optional ({{context.x?}}); an argument is optional when input_schema does not require it"
+	reasonOptionalNotWhole   = "an optional placeholder ({{context.x?}}) must be the whole value of a header, a query parameter or a body object field, which is left out when the context has no such value; write it without ? here"
+)
 
 // Template is a parsed template: literal text and placeholders. It is parsed
 // once (when a tool is saved or loaded) and rendered many times; it is
@@ -142,10 +166,10 @@ func ParseTemplate(s string) (*Template, error) { return ParseTemplateWith(s, Pa
 // ParseTemplateWith parses s like ParseTemplate, also accepting the roots
 // opts allows.
 func ParseTemplateWith(s string, opts ParseOptions) (*Template, error) {
-	return parseTemplate(s, opts.roots())
+	return parseTemplate(s, opts.flags())
 }
 
-func parseTemplate(s string, roots rootSet) (*Template, error) {
+func parseTemplate(s string, flags parseFlags) (*Template, error) {
 	t := &Template{src: s}
 	i := 0
 	for i < len(s) {
@@ -163,7 +187,7 @@ func parseTemplate(s string, roots rootSet) (*Template, error) {
 		}
 		k += j + 2
 		expr := s[j+2 : k]
-		ph, reason := parsePlaceholder(expr, roots)
+		ph, reason := parsePlaceholder(expr, flags)
 		if reason != "" {
 			return nil, &ParseError{Offset: j, Expr: expr, Reason: reason}
 		}
@@ -178,9 +202,9 @@ func parseTemplate(s string, roots rootSet) (*Template, error) {
 }
 
 // parsePlaceholder parses the text between {{ and }}, accepting the four
-// roots of tools and those in roots. It returns a non-empty reason when the
-// text is not a placeholder.
-func parsePlaceholder(expr string, roots rootSet) (Placeholder, string) {
+// roots of tools and what flags allow. It returns a non-empty reason when
+// the text is not a placeholder.
+func parsePlaceholder(expr string, flags parseFlags) (Placeholder, string) {
 	raw := strings.TrimSpace(expr)
 	if raw == "" {
 		return Placeholder{}, "empty placeholder; write e.g. {{args.name}}"
@@ -189,8 +213,8 @@ func parsePlaceholder(expr string, roots rootSet) (Placeholder, string) {
 	root := raw[:n]
 	switch {
 	case root == RootArgs, root == RootContext, root == RootConn, root == RootSecret:
-	case root == RootVariables && roots&rootVariables != 0:
-	case roots&rootVariables != 0:
+	case root == RootVariables && flags&allowVariables != 0:
+	case flags&allowVariables != 0:
 		return Placeholder{}, fmt.Sprintf("unknown root %q; a placeholder starts with args., context., conn., secret. or variables.", root)
 	default:
 		return Placeholder{}, fmt.Sprintf("unknown root %q; a placeholder starts with args., context., conn. or secret.", root)
@@ -206,6 +230,12 @@ func parsePlaceholder(expr string, roots rootSet) (Placeholder, string) {
 			}
 			ph.Path = append(ph.Path, PathElem{Key: rest[1 : 1+m]})
 			rest = rest[1+m:]
+		case '?':
+			if rest != "?" {
+				return Placeholder{}, fmt.Sprintf("unexpected %q after %q; ? may only end a placeholder: {{context.x?}}", rest[1], raw[:len(raw)-len(rest)+1])
+			}
+			ph.Optional, ph.Raw = true, raw[:len(raw)-1]
+			rest = ""
 		case '[':
 			end := strings.IndexByte(rest, ']')
 			if end < 0 {
@@ -230,6 +260,12 @@ func parsePlaceholder(expr string, roots rootSet) (Placeholder, string) {
 	}
 	if root == RootSecret && len(ph.Path) != 1 {
 		return Placeholder{}, "a secret placeholder takes exactly one name, e.g. {{secret.api_key}}"
+	}
+	switch {
+	case ph.Optional && root != RootContext:
+		return Placeholder{}, reasonOptionalNotContext
+	case ph.Optional && flags&allowOptional == 0:
+		return Placeholder{}, reasonOptionalNotWhole
 	}
 	return ph, ""
 }

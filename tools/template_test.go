@@ -136,7 +136,7 @@ func TestScopeLookup(t *testing.T) {
 		{"variables.nope", nil, false},
 	}
 	for _, tt := range tests {
-		ph, reason := parsePlaceholder(tt.expr, rootVariables)
+		ph, reason := parsePlaceholder(tt.expr, allowVariables)
 		if reason != "" {
 			t.Fatalf("parsePlaceholder(%q): %s", tt.expr, reason)
 		}
@@ -196,7 +196,7 @@ func TestExecute(t *testing.T) {
 	}
 	_, err = tmpl.Execute(&Scope{Args: s.Args})
 	var re *RenderError
-	if !errors.As(err, &re) || re.Placeholder != "context.user" || re.Kind != KindInvalidArguments {
+	if !errors.As(err, &re) || re.Placeholder != "context.user" || re.Kind != KindContext {
 		t.Errorf("Execute without context = %v; want a RenderError naming context.user", err)
 	}
 }
