@@ -194,3 +194,25 @@ func TestEngineContext(t *testing.T) {
 		t.Errorf("error mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestValidateCredentialHeaderFromContext: a credential header cannot come
+// from the caller's context, optional or not.
+func TestValidateCredentialHeaderFromContext(t *testing.T) {
+	tests := []struct{ value, placeholder string }{
+		{"Bearer {{context.token}}", "{{context.token}}"},
+		{"{{context.token}}", "{{context.token}}"},
+		{"{{context.token?}}", "{{context.token?}}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			def := &Definition{Name: "get_order", Description: "Look up an order's status once the caller gave its id.",
+				Connection: "backend", Path: "/orders", Headers: map[string]string{"authorization": tt.value},
+				InputSchema: json.RawMessage(`{"type":"object"}`)}
+			rep := Validate(def, &Connection{Name: "backend"})
+			want := []FieldError{{Path: "headers.authorization", Message: "a credential header cannot come from the caller's " + tt.placeholder}}
+			if diff := cmp.Diff(want, rep.Errors); diff != "" || rep.Valid {
+				t.Errorf("Validate errors mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
