@@ -331,12 +331,16 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 	req, err := c.Tool.Request.Render(base, scope)
 	if err != nil {
 		var re *RenderError
-		if errors.As(err, &re) && re.Kind == KindInvalidArguments {
+		switch {
+		case !errors.As(err, &re):
+		case re.Kind == KindInvalidArguments:
 			e.invalid(st, nil, []schema.Issue{{Path: strings.TrimPrefix(re.Placeholder, "args."), Message: re.Reason}})
 			return
-		}
-		if errors.As(err, &re) && strings.HasPrefix(re.Placeholder, "secret.") {
-			e.fail(st, OutcomeAuthError, "the connection's secret "+strings.TrimPrefix(re.Placeholder, "secret.")+" is not set")
+		case re.Kind == KindContext:
+			e.invalidContext(st, re)
+			return
+		case re.Kind == KindMissingSecret:
+			e.fail(st, OutcomeAuthError, "the connection's secret "+strings.TrimPrefix(re.Placeholder, RootSecret+".")+" is not set")
 			return
 		}
 		e.fail(st, OutcomeConfigError, err.Error())
@@ -570,6 +574,18 @@ func (e *Engine) invalid(st *callState, missing []string, issues []schema.Issue)
 	if st.result.Error.Missing == nil {
 		st.result.Error.Missing = []string{}
 	}
+	st.result.Result = json.RawMessage("null")
+	st.errText = msg
+}
+
+// invalidContext ends the call with invalid_arguments for a context value
+// the request needs: the message is for the platform that sends the
+// context, the hint tells the model not to retry or ask the caller.
+func (e *Engine) invalidContext(st *callState, re *RenderError) {
+	msg, hint := prompts.ContextProblem(prompts.ContextProblemData{Tool: st.call.Tool.Name, Name: re.Placeholder, Problem: re.Reason})
+	st.result.Outcome = OutcomeInvalidArguments
+	st.result.Error = &CallError{Type: OutcomeInvalidArguments, Message: msg,
+		Details: []schema.Issue{{Path: re.Placeholder, Message: re.Reason}}, Missing: []string{}, Hint: hint}
 	st.result.Result = json.RawMessage("null")
 	st.errText = msg
 }

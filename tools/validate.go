@@ -166,17 +166,13 @@ func (v *validator) checkPlaceholders(rt *RequestTemplate, sch *schema.Schema, c
 			}
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(d.Headers)) {
-		if !IsCredentialHeader(name) {
+	for _, h := range rt.headers { // parsed as the request renders them, {{context.x?}} included
+		if !IsCredentialHeader(h.name) {
 			continue
 		}
-		t, err := ParseTemplate(d.Headers[name])
-		if err != nil {
-			continue
-		}
-		for _, ph := range t.Placeholders() {
+		for _, ph := range h.t.placeholders {
 			if ph.Root == RootArgs || ph.Root == RootContext {
-				v.err("headers."+name, "a credential header cannot come from the caller's %s", ph.String())
+				v.err(h.field, "a credential header cannot come from the caller's %s", ph.String())
 			}
 		}
 	}
