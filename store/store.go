@@ -268,6 +268,7 @@ type Store interface {
 
 	OAuthStore
 	SessionStore
+	FlowStore
 	Close() error
 }
 
