@@ -71,7 +71,7 @@ func (e *RenderError) Error() string {
 
 // kindOf returns who is responsible for a placeholder's value.
 func kindOf(root string) ErrorKind {
-	if root == RootArgs || root == RootContext {
+	if root == RootArgs || root == RootContext || root == RootVariables {
 		return KindInvalidArguments
 	}
 	return KindConfig
@@ -87,6 +87,8 @@ func missingError(field string, ph *Placeholder) *RenderError {
 		reason = "missing value; the caller must send it in the call context"
 	case RootConn:
 		reason = "missing value in the connection's config; an admin must set it"
+	case RootVariables:
+		reason = "missing value; no earlier step of the conversation set this variable"
 	default:
 		reason = "missing secret in the connection; an admin must set it"
 	}
@@ -141,6 +143,15 @@ type fieldTemplate struct {
 // and query values, and every string of the body JSON (object keys stay
 // literal). A template that does not parse is a *ParseError naming its field.
 func NewRequestTemplate(def *Definition) (*RequestTemplate, error) {
+	return NewRequestTemplateWith(def, ParseOptions{})
+}
+
+// NewRequestTemplateWith parses def like NewRequestTemplate, also accepting
+// the roots opts allows (conversation flows allow RootVariables). Values of
+// an allowed root are rendered like args values, escaped for where they
+// land, but never dropped when missing.
+func NewRequestTemplateWith(def *Definition, opts ParseOptions) (*RequestTemplate, error) {
+	roots := opts.roots()
 	rt := &RequestTemplate{method: strings.ToUpper(def.EffectiveMethod())}
 	switch rt.method {
 	case http.MethodPost, http.MethodPut, http.MethodPatch:
@@ -154,7 +165,7 @@ func NewRequestTemplate(def *Definition) (*RequestTemplate, error) {
 		rt.urlMode = true
 		field, src = "url", def.URL
 	}
-	t, err := parseField(field, src)
+	t, err := parseField(field, src, roots)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +179,7 @@ func NewRequestTemplate(def *Definition) (*RequestTemplate, error) {
 		if !validHeaderName(name) {
 			return nil, &ParseError{Field: field, Offset: -1, Reason: "not a valid HTTP header name"}
 		}
-		t, err := parseField(field, def.Headers[name])
+		t, err := parseField(field, def.Headers[name], roots)
 		if err != nil {
 			return nil, err
 		}
@@ -185,7 +196,7 @@ func NewRequestTemplate(def *Definition) (*RequestTemplate, error) {
 		if name == "" {
 			return nil, &ParseError{Field: field, Offset: -1, Reason: "query parameter name is empty"}
 		}
-		t, err := parseField(field, def.Query[name])
+		t, err := parseField(field, def.Query[name], roots)
 		if err != nil {
 			return nil, err
 		}
@@ -197,7 +208,7 @@ func NewRequestTemplate(def *Definition) (*RequestTemplate, error) {
 	if len(bytes.TrimSpace(def.Body)) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(def.Body))
 		dec.UseNumber()
-		node, err := compileBody(dec, "body", false, &rt.phs)
+		node, err := compileBody(dec, "body", false, roots, &rt.phs)
 		if err != nil {
 			return nil, err
 		}
@@ -209,8 +220,8 @@ func NewRequestTemplate(def *Definition) (*RequestTemplate, error) {
 	return rt, nil
 }
 
-func parseField(field, src string) (*Template, error) {
-	t, err := ParseTemplate(src)
+func parseField(field, src string, roots rootSet) (*Template, error) {
+	t, err := parseTemplate(src, roots)
 	if err != nil {
 		var pe *ParseError
 		if errors.As(err, &pe) {
@@ -929,7 +940,7 @@ type bodyField struct {
 
 // compileBody reads one JSON value from dec. inObject says the value is an
 // object field's, which may be dropped.
-func compileBody(dec *json.Decoder, field string, inObject bool, phs *[]Placeholder) (*bodyNode, error) {
+func compileBody(dec *json.Decoder, field string, inObject bool, roots rootSet, phs *[]Placeholder) (*bodyNode, error) {
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, &ParseError{Field: field, Offset: -1, Reason: "body is not valid JSON: " + err.Error()}
@@ -944,7 +955,7 @@ func compileBody(dec *json.Decoder, field string, inObject bool, phs *[]Placehol
 					return nil, &ParseError{Field: field, Offset: -1, Reason: "body is not valid JSON: " + err.Error()}
 				}
 				key := kt.(string)
-				child, err := compileBody(dec, field+"."+key, true, phs)
+				child, err := compileBody(dec, field+"."+key, true, roots, phs)
 				if err != nil {
 					return nil, err
 				}
@@ -959,7 +970,7 @@ func compileBody(dec *json.Decoder, field string, inObject bool, phs *[]Placehol
 		}
 		n := &bodyNode{kind: bodyArray, field: field}
 		for dec.More() {
-			child, err := compileBody(dec, field+"["+strconv.Itoa(len(n.elems))+"]", false, phs)
+			child, err := compileBody(dec, field+"["+strconv.Itoa(len(n.elems))+"]", false, roots, phs)
 			if err != nil {
 				return nil, err
 			}
@@ -971,7 +982,7 @@ func compileBody(dec *json.Decoder, field string, inObject bool, phs *[]Placehol
 		n.collapse()
 		return n, nil
 	case string:
-		t, err := parseField(field, tok)
+		t, err := parseField(field, tok, roots)
 		if err != nil {
 			return nil, err
 		}

@@ -17,6 +17,7 @@ import (
 type renderCase struct {
 	name  string
 	def   Definition
+	opts  ParseOptions // how def is parsed; the zero value is a tool's
 	base  string
 	scope Scope
 	want  *RenderedRequest
@@ -30,9 +31,9 @@ func runRenderCases(t *testing.T, tests []renderCase) {
 	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rt, err := NewRequestTemplate(&tt.def)
+			rt, err := NewRequestTemplateWith(&tt.def, tt.opts)
 			if err != nil {
-				t.Fatalf("NewRequestTemplate: %v", err)
+				t.Fatalf("NewRequestTemplateWith: %v", err)
 			}
 			got, err := rt.Render(tt.base, &tt.scope)
 			if tt.wantErr != nil {

@@ -20,7 +20,36 @@ const (
 	RootConn = "conn"
 	// RootSecret names the connection's secrets: {{secret.api_key}}.
 	RootSecret = "secret"
+	// RootVariables names a conversation flow's variables:
+	// {{variables.order.status}}. Only templates parsed with ParseOptions
+	// that allow it may use it; tool definitions do not.
+	RootVariables = "variables"
 )
+
+// ParseOptions widens the template language for callers other than tool
+// definitions. The zero value is the language of tool definitions.
+type ParseOptions struct {
+	// AllowRoots names roots accepted besides args, context, conn and
+	// secret. RootVariables (conversation flows) is the only such root;
+	// other names are ignored. Defaults to none, so {{variables.x}} is an
+	// unknown root.
+	AllowRoots []string
+}
+
+// rootSet is the set of roots a parse accepts beyond the four of tools.
+type rootSet uint8
+
+const rootVariables rootSet = 1 << iota
+
+func (o ParseOptions) roots() rootSet {
+	var r rootSet
+	for _, name := range o.AllowRoots {
+		if name == RootVariables {
+			r |= rootVariables
+		}
+	}
+	return r
+}
 
 // PathElem is one step of a placeholder's path below its root: a property
 // name (.city) or an array index ([0]).
@@ -35,7 +64,8 @@ type PathElem struct {
 
 // Placeholder is one {{root.path}} of a template.
 type Placeholder struct {
-	// Root is RootArgs, RootContext, RootConn or RootSecret.
+	// Root is RootArgs, RootContext, RootConn, RootSecret or, where
+	// allowed, RootVariables.
 	Root string
 	// Path is the steps below the root; never empty.
 	Path []PathElem
@@ -108,7 +138,15 @@ func (e *ParseError) Error() string {
 // .name steps and [index] steps, optionally surrounded by spaces. secret
 // placeholders take exactly one name. Anything else is a *ParseError naming
 // the offending text.
-func ParseTemplate(s string) (*Template, error) {
+func ParseTemplate(s string) (*Template, error) { return ParseTemplateWith(s, ParseOptions{}) }
+
+// ParseTemplateWith parses s like ParseTemplate, also accepting the roots
+// opts allows.
+func ParseTemplateWith(s string, opts ParseOptions) (*Template, error) {
+	return parseTemplate(s, opts.roots())
+}
+
+func parseTemplate(s string, roots rootSet) (*Template, error) {
 	t := &Template{src: s}
 	i := 0
 	for i < len(s) {
@@ -126,7 +164,7 @@ func ParseTemplate(s string) (*Template, error) {
 		}
 		k += j + 2
 		expr := s[j+2 : k]
-		ph, reason := parsePlaceholder(expr)
+		ph, reason := parsePlaceholder(expr, roots)
 		if reason != "" {
 			return nil, &ParseError{Offset: j, Expr: expr, Reason: reason}
 		}
@@ -140,17 +178,21 @@ func ParseTemplate(s string) (*Template, error) {
 	return t, nil
 }
 
-// parsePlaceholder parses the text between {{ and }}. It returns a non-empty
-// reason when the text is not a placeholder.
-func parsePlaceholder(expr string) (Placeholder, string) {
+// parsePlaceholder parses the text between {{ and }}, accepting the four
+// roots of tools and those in roots. It returns a non-empty reason when the
+// text is not a placeholder.
+func parsePlaceholder(expr string, roots rootSet) (Placeholder, string) {
 	raw := strings.TrimSpace(expr)
 	if raw == "" {
 		return Placeholder{}, "empty placeholder; write e.g. {{args.name}}"
 	}
 	n := identLen(raw)
 	root := raw[:n]
-	switch root {
-	case RootArgs, RootContext, RootConn, RootSecret:
+	switch {
+	case root == RootArgs, root == RootContext, root == RootConn, root == RootSecret:
+	case root == RootVariables && roots&rootVariables != 0:
+	case roots&rootVariables != 0:
+		return Placeholder{}, fmt.Sprintf("unknown root %q; a placeholder starts with args., context., conn., secret. or variables.", root)
 	default:
 		return Placeholder{}, fmt.Sprintf("unknown root %q; a placeholder starts with args., context., conn. or secret.", root)
 	}
@@ -269,6 +311,8 @@ type Scope struct {
 	Conn map[string]any
 	// Secret are the connection's decrypted secrets.
 	Secret map[string]string
+	// Variables are a conversation flow's variables (RootVariables).
+	Variables map[string]any
 }
 
 // Lookup returns the value of p in s. Objects are map[string]any (or
@@ -287,6 +331,8 @@ func (s *Scope) Lookup(p *Placeholder) (v any, ok bool) {
 		cur = s.Context
 	case RootConn:
 		cur = s.Conn
+	case RootVariables:
+		cur = s.Variables
 	case RootSecret:
 		sec, ok := s.Secret[p.Path[0].Key]
 		if !ok || sec == "" || len(p.Path) != 1 {
