@@ -52,9 +52,10 @@ const (
 type Store interface {
 	FlowGetByName(ctx context.Context, workspaceID, agentID, name string) (*store.Flow, error)
 	FlowVersionGet(ctx context.Context, workspaceID, flowID string, version int) (*store.FlowVersion, error)
-	FlowSessionInsert(ctx context.Context, s *store.FlowSession) error
+	FlowSessionInsert(ctx context.Context, s *store.FlowSession, steps []json.RawMessage) error
 	FlowSessionGet(ctx context.Context, workspaceID, id string) (*store.FlowSession, error)
-	FlowSessionAdvance(ctx context.Context, workspaceID, id string, fn func(current *store.FlowSession) (*store.FlowSession, error)) (*store.FlowSession, error)
+	FlowSessionAdvance(ctx context.Context, workspaceID, id string, fn func(current *store.FlowSession) (*store.FlowSession, []json.RawMessage, error)) (*store.FlowSession, error)
+	FlowStepList(ctx context.Context, workspaceID, sessionID string, afterSeq int64, limit int) ([]*store.FlowStep, error)
 }
 
 // RunnerConfig holds a Runner's parts.
@@ -133,15 +134,19 @@ func (r *Runner) Start(ctx context.Context, p StartParams) (*Turn, error) {
 		FlowName: prog.info.FlowName, Version: prog.info.Version, State: prog.start,
 		Status: store.FlowSessionWaitingInput, CreatedAt: now,
 	}
-	t := r.newTurn(prog, row, vars, callerCtx, nil)
+	t := r.newTurn(prog, row, vars, callerCtx)
 	t.message = p.Message
+	if p.Message != "" {
+		t.step(Step{Kind: StepInput, Text: p.Message, Note: "the message that started the conversation"})
+	}
 	if err := t.enter(ctx, prog.start); err != nil {
 		return nil, err
 	}
-	if err := t.finish(row); err != nil {
+	steps, err := t.finish(row)
+	if err != nil {
 		return nil, err
 	}
-	if err := r.store.FlowSessionInsert(ctx, row); err != nil {
+	if err := r.store.FlowSessionInsert(ctx, row, steps); err != nil {
 		return nil, fmt.Errorf("saving the new session: %w", err)
 	}
 	return t.result(), nil
@@ -191,12 +196,12 @@ func (r *Runner) Send(ctx context.Context, workspaceID, agentID, sessionID, text
 		return nil, &RequestError{Field: "text", Message: fmt.Sprintf("must be at most %d bytes", MessageMaxBytes)}
 	}
 	var result *Turn
-	_, err := r.store.FlowSessionAdvance(ctx, workspaceID, sessionID, func(cur *store.FlowSession) (*store.FlowSession, error) {
+	_, err := r.store.FlowSessionAdvance(ctx, workspaceID, sessionID, func(cur *store.FlowSession) (*store.FlowSession, []json.RawMessage, error) {
 		if cur.AgentID != agentID {
-			return nil, store.ErrNotFound
+			return nil, nil, store.ErrNotFound
 		}
 		if cur.Status != store.FlowSessionWaitingInput {
-			return nil, ErrSessionClosed
+			return nil, nil, ErrSessionClosed
 		}
 		next := *cur
 		prog, err := r.program(ctx, workspaceID, cur.FlowID, cur.Version)
@@ -211,11 +216,11 @@ func (r *Runner) Send(ctx context.Context, workspaceID, agentID, sessionID, text
 		case errors.As(err, &ce) || errors.As(err, &de):
 			closeStatus, closeReason = store.FlowSessionFailed, err.Error()
 		case err != nil:
-			return nil, err
+			return nil, nil, err
 		}
 		t, err := r.resume(prog, &next)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if closeStatus != "" {
 			t.step(Step{Kind: StepInput, Text: text})
@@ -226,13 +231,14 @@ func (r *Runner) Send(ctx context.Context, workspaceID, agentID, sessionID, text
 			}
 			t.step(Step{Kind: kind, Note: closeReason})
 		} else if err := t.receive(ctx, text); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if err := t.finish(&next); err != nil {
-			return nil, err
+		steps, err := t.finish(&next)
+		if err != nil {
+			return nil, nil, err
 		}
 		result = t.result()
-		return &next, nil
+		return &next, steps, nil
 	})
 	if errors.Is(err, store.ErrConflict) {
 		// The flow was deleted while the turn ran: the session is ended.
@@ -254,19 +260,17 @@ func (r *Runner) resume(prog *Program, row *store.FlowSession) (*turn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decoding the context of session %s: %w", row.ID, err)
 	}
-	var history []Step
-	if len(row.History) > 0 {
-		if err := json.Unmarshal(row.History, &history); err != nil {
-			return nil, fmt.Errorf("decoding the history of session %s: %w", row.ID, err)
-		}
-	}
 	if prog == nil {
 		prog = &Program{info: VersionInfo{FlowID: row.FlowID, FlowName: row.FlowName, Version: row.Version}}
 	}
-	return r.newTurn(prog, row, vars, callerCtx, history), nil
+	return r.newTurn(prog, row, vars, callerCtx), nil
 }
 
-// Session returns the agent's session with its history.
+// HistoryListMax is how many of a session's latest steps Session returns.
+const HistoryListMax = store.ListLimitMax
+
+// Session returns the agent's session with its latest HistoryListMax
+// history steps.
 func (r *Runner) Session(ctx context.Context, workspaceID, agentID, sessionID string) (*Session, error) {
 	row, err := r.store.FlowSessionGet(ctx, workspaceID, sessionID)
 	if err != nil {
@@ -275,7 +279,11 @@ func (r *Runner) Session(ctx context.Context, workspaceID, agentID, sessionID st
 	if row.AgentID != agentID {
 		return nil, fmt.Errorf("getting flow session %s: %w", sessionID, store.ErrNotFound)
 	}
-	return SessionFromRow(row)
+	steps, err := r.store.FlowStepList(ctx, workspaceID, sessionID, max(0, row.Steps-HistoryListMax), HistoryListMax)
+	if err != nil {
+		return nil, err
+	}
+	return SessionFromRow(row, steps)
 }
 
 // program returns the compiled version, compiling it on first use.

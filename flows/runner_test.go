@@ -123,7 +123,7 @@ func TestOrderFlowGETWithSaveToAndNestedAccess(t *testing.T) {
 			kinds = append(kinds, s.Kind+":"+s.State)
 		}
 		wantKinds := []string{
-			"enter:ask_order", "message:ask_order",
+			"input:ask_order", "enter:ask_order", "message:ask_order",
 			"input:ask_order", "note:ask_order", "message:ask_order",
 			"input:ask_order", "enter:fetch_order", "message:fetch_order", "call:fetch_order",
 			"enter:show_status", "message:show_status", "enter:done", "message:done", "end:done",
@@ -131,7 +131,7 @@ func TestOrderFlowGETWithSaveToAndNestedAccess(t *testing.T) {
 		if diff := cmp.Diff(wantKinds, kinds); diff != "" {
 			t.Errorf("history mismatch (-want +got):\n%s", diff)
 		}
-		if call := sess.History[8]; call.RunID != runID || call.StatusCode != 200 || call.Outcome != tools.OutcomeSuccess {
+		if call := sess.History[9]; call.RunID != runID || call.StatusCode != 200 || call.Outcome != tools.OutcomeSuccess {
 			t.Errorf("history call step: %+v", call)
 		}
 		if sess.Status != store.FlowSessionEnded || sess.Context["user_id"] != "+255700000001" {

@@ -27,9 +27,6 @@ const (
 	StepFail = "fail"
 )
 
-// HistoryMaxSteps bounds a session's history; older steps are dropped.
-const HistoryMaxSteps = 500
-
 // Step is one entry of a session's history.
 type Step struct {
 	At    time.Time `json:"at"`
@@ -75,16 +72,19 @@ type Session struct {
 	Reason    string         `json:"reason,omitempty"`
 	Variables map[string]any `json:"variables"`
 	Context   map[string]any `json:"context"`
-	History   []Step         `json:"history"`
-	CreatedAt time.Time      `json:"created_at"`
-	UpdatedAt time.Time      `json:"updated_at"`
+	// History holds the latest steps (at most HistoryListMax of
+	// HistorySteps); store.FlowStepList pages through all of them.
+	History      []Step    `json:"history"`
+	HistorySteps int64     `json:"history_steps"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
-// SessionFromRow decodes a stored session.
-func SessionFromRow(row *store.FlowSession) (*Session, error) {
+// SessionFromRow decodes a stored session and history steps of it.
+func SessionFromRow(row *store.FlowSession, steps []*store.FlowStep) (*Session, error) {
 	s := &Session{SessionID: row.ID, AgentID: row.AgentID, FlowID: row.FlowID, Flow: row.FlowName,
 		Version: row.Version, State: row.State, Status: row.Status, Reason: row.Reason,
-		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, History: []Step{}}
+		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, History: make([]Step, 0, len(steps)), HistorySteps: row.Steps}
 	var err error
 	if s.Variables, err = decodeObject(row.Variables); err != nil {
 		return nil, fmt.Errorf("decoding the variables of session %s: %w", row.ID, err)
@@ -92,10 +92,12 @@ func SessionFromRow(row *store.FlowSession) (*Session, error) {
 	if s.Context, err = decodeObject(row.Context); err != nil {
 		return nil, fmt.Errorf("decoding the context of session %s: %w", row.ID, err)
 	}
-	if len(row.History) > 0 {
-		if err := json.Unmarshal(row.History, &s.History); err != nil {
-			return nil, fmt.Errorf("decoding the history of session %s: %w", row.ID, err)
+	for _, st := range steps {
+		var step Step
+		if err := json.Unmarshal(st.Data, &step); err != nil {
+			return nil, fmt.Errorf("decoding step %d of session %s: %w", st.Seq, row.ID, err)
 		}
+		s.History = append(s.History, step)
 	}
 	return s, nil
 }

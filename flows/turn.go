@@ -29,16 +29,15 @@ type turn struct {
 
 	messages []string
 	runs     []string
-	history  []Step
+	// steps are the history steps of this turn, appended to the stored
+	// history by finish.
+	steps []Step
 	// entered are the states entered this turn, in order.
 	entered []string
 }
 
-func (r *Runner) newTurn(prog *Program, row *store.FlowSession, vars, callerCtx map[string]any, history []Step) *turn {
-	if history == nil {
-		history = []Step{}
-	}
-	return &turn{r: r, prog: prog, row: row, vars: vars, callerCtx: callerCtx, history: history,
+func (r *Runner) newTurn(prog *Program, row *store.FlowSession, vars, callerCtx map[string]any) *turn {
+	return &turn{r: r, prog: prog, row: row, vars: vars, callerCtx: callerCtx,
 		state: row.State, status: row.Status, reason: row.Reason, messages: []string{}, runs: []string{}}
 }
 
@@ -47,7 +46,8 @@ func (t *turn) step(s Step) {
 	if s.State == "" {
 		s.State = t.state
 	}
-	t.history = append(t.history, s)
+	s.Text = clipText(s.Text)
+	t.steps = append(t.steps, s)
 }
 
 func (t *turn) note(format string, args ...any) {
@@ -387,31 +387,28 @@ func contactName(v any) string {
 	return ""
 }
 
-// finish writes the turn's outcome into row, bounding the history and
-// failing the session if its variables grew too large.
-func (t *turn) finish(row *store.FlowSession) error {
+// finish writes the turn's outcome into row, failing the session if its
+// variables grew too large, and returns the turn's history steps.
+func (t *turn) finish(row *store.FlowSession) ([]json.RawMessage, error) {
 	vars, err := json.Marshal(t.vars)
 	if err != nil {
-		return fmt.Errorf("encoding the session's variables: %w", err)
+		return nil, fmt.Errorf("encoding the session's variables: %w", err)
 	}
 	if len(vars) > VariablesMaxBytes && t.status != store.FlowSessionFailed {
 		t.fail(fmt.Sprintf("the session's variables grew to %d bytes, more than the %d allowed", len(vars), VariablesMaxBytes))
 	}
 	callerCtx, err := json.Marshal(t.callerCtx)
 	if err != nil {
-		return fmt.Errorf("encoding the session's context: %w", err)
+		return nil, fmt.Errorf("encoding the session's context: %w", err)
 	}
-	if n := len(t.history); n > HistoryMaxSteps {
-		t.history = t.history[n-HistoryMaxSteps:]
-	}
-	history, err := json.Marshal(t.history)
+	steps, err := encodeSteps(t.steps)
 	if err != nil {
-		return fmt.Errorf("encoding the session's history: %w", err)
+		return nil, err
 	}
 	row.State, row.Status, row.Reason = t.state, t.status, t.reason
-	row.Variables, row.Context, row.History = vars, callerCtx, history
+	row.Variables, row.Context = vars, callerCtx
 	row.UpdatedAt = t.r.now().UTC()
-	return nil
+	return steps, nil
 }
 
 // result is the turn as the API returns it.

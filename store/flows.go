@@ -90,14 +90,24 @@ type FlowSession struct {
 	// Context is the JSON object of the caller context (user_id, channel,
 	// conversation_id).
 	Context json.RawMessage
-	// History is the JSON array of the session's steps: each state entered,
-	// message shown, input received and run made.
-	History json.RawMessage
+	// Steps counts the session's history steps (FlowStepList reads them).
+	Steps int64
 	// RowVersion increases with every write; FlowSessionUpdate refuses a
 	// write based on an older one.
 	RowVersion int64
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+}
+
+// FlowStep is one entry of a session's history: a state entered, a message
+// shown, an input received, a run made. Steps are appended, never changed.
+type FlowStep struct {
+	WorkspaceID string
+	SessionID   string
+	// Seq numbers the session's steps from 1, in order.
+	Seq int64
+	// Data is the step's JSON object (flows.Step).
+	Data json.RawMessage
 }
 
 // FlowSessionListParams filters and pages sessions, newest first. Empty
@@ -140,25 +150,29 @@ type FlowStore interface {
 	// first.
 	FlowVersionList(ctx context.Context, workspaceID, flowID string) ([]*FlowVersion, error)
 
-	// FlowSessionInsert inserts s with RowVersion 1 (and sets it). A
-	// duplicate ID is ErrConflict.
-	FlowSessionInsert(ctx context.Context, s *FlowSession) error
+	// FlowSessionInsert inserts s with RowVersion 1 and its first steps
+	// (setting s.RowVersion and s.Steps). A duplicate ID is ErrConflict.
+	FlowSessionInsert(ctx context.Context, s *FlowSession, steps []json.RawMessage) error
 	FlowSessionGet(ctx context.Context, workspaceID, id string) (*FlowSession, error)
 	FlowSessionList(ctx context.Context, workspaceID string, p FlowSessionListParams) ([]*FlowSession, error)
-	// FlowSessionUpdate writes State, Status, Reason, Variables, Context,
-	// History and UpdatedAt of s if the stored row is still at
-	// s.RowVersion, and sets s.RowVersion to the next version. A row that
-	// another write changed since is ErrConflict; a missing one
-	// ErrNotFound.
-	FlowSessionUpdate(ctx context.Context, s *FlowSession) error
+	// FlowSessionUpdate writes State, Status, Reason, Variables, Context and
+	// UpdatedAt of s and appends steps to its history, if the stored row is
+	// still at s.RowVersion; it sets s.RowVersion and s.Steps to the stored
+	// ones. A row that another write changed since is ErrConflict; a
+	// missing one ErrNotFound.
+	FlowSessionUpdate(ctx context.Context, s *FlowSession, steps []json.RawMessage) error
 	// FlowSessionAdvance runs fn with the session's current row while
 	// holding an exclusive lock on the session that every replica sharing
-	// the database respects, then writes fn's result (unless nil) as
-	// FlowSessionUpdate does and returns what is stored. Two advances of one
-	// session never overlap: the second runs fn on the row the first wrote.
-	// fn may make network calls. A write that happened outside the lock
-	// meanwhile (FlowDelete ending the session) makes the result
-	// ErrConflict. fn must not advance the same session, which would wait
-	// for itself.
-	FlowSessionAdvance(ctx context.Context, workspaceID, id string, fn func(current *FlowSession) (*FlowSession, error)) (*FlowSession, error)
+	// the database respects, then writes fn's result (unless nil) and
+	// appends its steps as FlowSessionUpdate does, and returns what is
+	// stored. Two advances of one session never overlap: the second runs fn
+	// on the row the first wrote. fn may make network calls. A write that
+	// happened outside the lock meanwhile (FlowDelete ending the session)
+	// makes the result ErrConflict. fn must not advance the same session,
+	// which would wait for itself.
+	FlowSessionAdvance(ctx context.Context, workspaceID, id string, fn func(current *FlowSession) (*FlowSession, []json.RawMessage, error)) (*FlowSession, error)
+	// FlowStepList returns up to limit steps of the workspace's session
+	// with Seq above afterSeq, in order (limit is clamped to ListLimitMax,
+	// and 0 means ListLimitDefault).
+	FlowStepList(ctx context.Context, workspaceID, sessionID string, afterSeq int64, limit int) ([]*FlowStep, error)
 }

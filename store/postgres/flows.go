@@ -3,6 +3,8 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,7 +20,7 @@ const flowColumns = `id, workspace_id, agent_id, name, type, definition, status,
 const flowVersionColumns = `flow_id, workspace_id, agent_id, version, name, definition, published_at`
 
 const flowSessionColumns = `id, workspace_id, agent_id, flow_id, flow_name, version, state, status, reason,
-	variables, context, history, row_version, created_at, updated_at`
+	variables, context, steps, row_version, created_at, updated_at`
 
 // FlowInsert inserts f. An empty Status is stored as store.FlowStatusDraft,
 // an empty Type as store.FlowTypeConversation. An agent that is missing or of
@@ -174,17 +176,39 @@ func (s *Store) FlowVersionList(ctx context.Context, workspaceID, flowID string)
 	return list, nil
 }
 
-// FlowSessionInsert inserts fs at row version 1 and sets fs.RowVersion.
-func (s *Store) FlowSessionInsert(ctx context.Context, fs *store.FlowSession) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO flow_sessions (`+flowSessionColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14)`,
-		fs.ID, fs.WorkspaceID, fs.AgentID, fs.FlowID, fs.FlowName, fs.Version, fs.State, fs.Status, fs.Reason,
-		rawArg(fs.Variables), rawArg(fs.Context), rawArg(fs.History), fs.CreatedAt, fs.UpdatedAt)
+// FlowSessionInsert inserts fs at row version 1 with its first steps, in
+// one transaction, and sets fs.RowVersion and fs.Steps.
+func (s *Store) FlowSessionInsert(ctx context.Context, fs *store.FlowSession, steps []json.RawMessage) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO flow_sessions (`+flowSessionColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14)`,
+			fs.ID, fs.WorkspaceID, fs.AgentID, fs.FlowID, fs.FlowName, fs.Version, fs.State, fs.Status, fs.Reason,
+			rawArg(fs.Variables), rawArg(fs.Context), len(steps), fs.CreatedAt, fs.UpdatedAt); err != nil {
+			return err
+		}
+		return insertFlowSteps(ctx, tx, fs.WorkspaceID, fs.ID, 0, steps)
+	})
 	if err != nil {
 		return fmt.Errorf("inserting flow session %s: %w", fs.ID, mapParentErr(err))
 	}
-	fs.RowVersion = 1
+	fs.RowVersion, fs.Steps = 1, int64(len(steps))
 	return nil
+}
+
+// insertFlowSteps appends steps to a session's history after seq last, in
+// one statement.
+func insertFlowSteps(ctx context.Context, tx pgx.Tx, workspaceID, sessionID string, last int64, steps []json.RawMessage) error {
+	if len(steps) == 0 {
+		return nil
+	}
+	data := make([]string, len(steps))
+	for i, step := range steps {
+		data[i] = string(step)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO flow_session_steps (session_id, workspace_id, seq, data)
+		SELECT $1, $2, $3 + ord, d FROM unnest($4::text[]) WITH ORDINALITY AS t(d, ord)`,
+		sessionID, workspaceID, last, data)
+	return err
 }
 
 // FlowSessionGet returns the workspace's flow session with the given ID.
@@ -231,37 +255,71 @@ func (s *Store) FlowSessionList(ctx context.Context, workspaceID string, p store
 	return list, nil
 }
 
-// FlowSessionUpdate writes fs if the stored row is still at fs.RowVersion.
-func (s *Store) FlowSessionUpdate(ctx context.Context, fs *store.FlowSession) error {
-	if err := s.updateFlowSession(ctx, fs); err != nil {
+// FlowSessionUpdate writes fs and appends steps if the stored row is
+// still at fs.RowVersion.
+func (s *Store) FlowSessionUpdate(ctx context.Context, fs *store.FlowSession, steps []json.RawMessage) error {
+	if err := s.updateFlowSession(ctx, fs, steps); err != nil {
 		return fmt.Errorf("updating flow session %s: %w", fs.ID, err)
 	}
 	return nil
 }
 
-// updateFlowSession writes fs at fs.RowVersion+1 and sets fs.RowVersion.
-func (s *Store) updateFlowSession(ctx context.Context, fs *store.FlowSession) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE flow_sessions SET state = $1, status = $2, reason = $3,
-		variables = $4, context = $5, history = $6, updated_at = $7, row_version = row_version + 1
-		WHERE workspace_id = $8 AND id = $9 AND row_version = $10`,
-		fs.State, fs.Status, fs.Reason, rawArg(fs.Variables), rawArg(fs.Context), rawArg(fs.History),
-		fs.UpdatedAt, fs.WorkspaceID, fs.ID, fs.RowVersion)
+// updateFlowSession writes fs at fs.RowVersion+1 and appends steps, in one
+// transaction, and sets fs.RowVersion and fs.Steps.
+func (s *Store) updateFlowSession(ctx context.Context, fs *store.FlowSession, steps []json.RawMessage) error {
+	var stepCount int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `UPDATE flow_sessions SET state = $1, status = $2, reason = $3,
+			variables = $4, context = $5, updated_at = $6, steps = steps + $7, row_version = row_version + 1
+			WHERE workspace_id = $8 AND id = $9 AND row_version = $10 RETURNING steps`,
+			fs.State, fs.Status, fs.Reason, rawArg(fs.Variables), rawArg(fs.Context), fs.UpdatedAt, len(steps),
+			fs.WorkspaceID, fs.ID, fs.RowVersion).Scan(&stepCount)
+		if errors.Is(err, pgx.ErrNoRows) {
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM flow_sessions WHERE workspace_id = $1 AND id = $2)`,
+				fs.WorkspaceID, fs.ID).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				return store.ErrNotFound
+			}
+			return fmt.Errorf("%w: the session changed since row version %d", store.ErrConflict, fs.RowVersion)
+		}
+		if err != nil {
+			return err
+		}
+		return insertFlowSteps(ctx, tx, fs.WorkspaceID, fs.ID, stepCount-int64(len(steps)), steps)
+	})
 	if err != nil {
 		return mapErr(err)
 	}
-	if tag.RowsAffected() == 0 {
-		var exists bool
-		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM flow_sessions WHERE workspace_id = $1 AND id = $2)`,
-			fs.WorkspaceID, fs.ID).Scan(&exists); err != nil {
-			return err
-		}
-		if !exists {
-			return store.ErrNotFound
-		}
-		return fmt.Errorf("%w: the session changed since row version %d", store.ErrConflict, fs.RowVersion)
-	}
 	fs.RowVersion++
+	fs.Steps = stepCount
 	return nil
+}
+
+// FlowStepList returns up to limit steps of the session after afterSeq, in
+// order.
+func (s *Store) FlowStepList(ctx context.Context, workspaceID, sessionID string, afterSeq int64, limit int) ([]*store.FlowStep, error) {
+	rows, err := s.pool.Query(ctx, `SELECT workspace_id, session_id, seq, data FROM flow_session_steps
+		WHERE session_id = $1 AND workspace_id = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+		sessionID, workspaceID, afterSeq, store.ListParams{Limit: limit}.EffectiveLimit())
+	if err != nil {
+		return nil, fmt.Errorf("listing steps of flow session %s: %w", sessionID, err)
+	}
+	list, err := collect(rows, func(row pgx.Row) (*store.FlowStep, error) {
+		var st store.FlowStep
+		var data string
+		if err := row.Scan(&st.WorkspaceID, &st.SessionID, &st.Seq, &data); err != nil {
+			return nil, err
+		}
+		st.Data = json.RawMessage(data)
+		return &st, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing steps of flow session %s: %w", sessionID, err)
+	}
+	return list, nil
 }
 
 // flowSessionLockPrefix starts the name of a flow session's lock.
@@ -285,7 +343,7 @@ func (s *Store) flowSessionLockName(workspaceID, id string) string {
 // most one pool connection per session. If the lock cannot be released
 // (a broken connection), the connection is closed, which releases it.
 func (s *Store) FlowSessionAdvance(ctx context.Context, workspaceID, id string,
-	fn func(current *store.FlowSession) (*store.FlowSession, error)) (*store.FlowSession, error) {
+	fn func(current *store.FlowSession) (*store.FlowSession, []json.RawMessage, error)) (*store.FlowSession, error) {
 	stored, err := s.advanceFlowSession(ctx, workspaceID, id, fn)
 	if err != nil {
 		return nil, fmt.Errorf("advancing flow session %s: %w", id, err)
@@ -294,7 +352,7 @@ func (s *Store) FlowSessionAdvance(ctx context.Context, workspaceID, id string,
 }
 
 func (s *Store) advanceFlowSession(ctx context.Context, workspaceID, id string,
-	fn func(current *store.FlowSession) (*store.FlowSession, error)) (*store.FlowSession, error) {
+	fn func(current *store.FlowSession) (*store.FlowSession, []json.RawMessage, error)) (*store.FlowSession, error) {
 	name := s.flowSessionLockName(workspaceID, id)
 	unlock, err := s.flowSessionLocks.Lock(ctx, name)
 	if err != nil {
@@ -328,7 +386,7 @@ func (s *Store) advanceFlowSession(ctx context.Context, workspaceID, id string,
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	next, err := fn(current)
+	next, steps, err := fn(current)
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +395,7 @@ func (s *Store) advanceFlowSession(ctx context.Context, workspaceID, id string,
 	}
 	write := *next
 	write.WorkspaceID, write.ID, write.RowVersion = workspaceID, id, current.RowVersion
-	if err := s.updateFlowSession(ctx, &write); err != nil {
+	if err := s.updateFlowSession(ctx, &write, steps); err != nil {
 		return nil, err
 	}
 	return &write, nil
@@ -374,16 +432,15 @@ func scanFlowVersion(row pgx.Row) (*store.FlowVersion, error) {
 
 func scanFlowSession(row pgx.Row) (*store.FlowSession, error) {
 	var (
-		fs                          store.FlowSession
-		variables, context, history *string
+		fs                 store.FlowSession
+		variables, context *string
 	)
 	if err := row.Scan(&fs.ID, &fs.WorkspaceID, &fs.AgentID, &fs.FlowID, &fs.FlowName, &fs.Version, &fs.State,
-		&fs.Status, &fs.Reason, &variables, &context, &history, &fs.RowVersion, &fs.CreatedAt, &fs.UpdatedAt); err != nil {
+		&fs.Status, &fs.Reason, &variables, &context, &fs.Steps, &fs.RowVersion, &fs.CreatedAt, &fs.UpdatedAt); err != nil {
 		return nil, err
 	}
 	fs.Variables = rawFrom(variables)
 	fs.Context = rawFrom(context)
-	fs.History = rawFrom(history)
 	fs.CreatedAt = fs.CreatedAt.UTC()
 	fs.UpdatedAt = fs.UpdatedAt.UTC()
 	return &fs, nil

@@ -39,7 +39,7 @@ func TestFlowSessionAdvanceAcrossReplicas(t *testing.T) {
 	}
 	fs := &store.FlowSession{ID: store.NewID(), WorkspaceID: ws.ID, AgentID: agent.ID, FlowID: flow.ID,
 		FlowName: flow.Name, Version: 1, State: "start", Status: store.FlowSessionWaitingInput}
-	if err := stores[0].FlowSessionInsert(ctx, fs); err != nil {
+	if err := stores[0].FlowSessionInsert(ctx, fs, nil); err != nil {
 		t.Fatalf("FlowSessionInsert: %v", err)
 	}
 	storetest.FlowSessionAdvanceAcrossStores(t, stores, ws.ID, fs.ID, 8)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/toolgate/toolgate/store"
@@ -17,7 +18,7 @@ const flowColumns = `id, workspace_id, agent_id, name, type, definition, status,
 const flowVersionColumns = `flow_id, workspace_id, agent_id, version, name, definition, published_at`
 
 const flowSessionColumns = `id, workspace_id, agent_id, flow_id, flow_name, version, state, status, reason,
-	variables, context, history, row_version, created_at, updated_at`
+	variables, context, steps, row_version, created_at, updated_at`
 
 // FlowInsert inserts f. An empty Status is stored as store.FlowStatusDraft,
 // an empty Type as store.FlowTypeConversation. An agent that is missing or of
@@ -175,16 +176,43 @@ func (s *Store) FlowVersionList(ctx context.Context, workspaceID, flowID string)
 	return list, nil
 }
 
-// FlowSessionInsert inserts fs at row version 1 and sets fs.RowVersion.
-func (s *Store) FlowSessionInsert(ctx context.Context, fs *store.FlowSession) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO flow_sessions (`+flowSessionColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-		fs.ID, fs.WorkspaceID, fs.AgentID, fs.FlowID, fs.FlowName, fs.Version, fs.State, fs.Status, fs.Reason,
-		rawArg(fs.Variables), rawArg(fs.Context), rawArg(fs.History), micros(fs.CreatedAt), micros(fs.UpdatedAt))
+// FlowSessionInsert inserts fs at row version 1 with its first steps, in
+// one transaction, and sets fs.RowVersion and fs.Steps.
+func (s *Store) FlowSessionInsert(ctx context.Context, fs *store.FlowSession, steps []json.RawMessage) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO flow_sessions (`+flowSessionColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+			fs.ID, fs.WorkspaceID, fs.AgentID, fs.FlowID, fs.FlowName, fs.Version, fs.State, fs.Status, fs.Reason,
+			rawArg(fs.Variables), rawArg(fs.Context), len(steps), micros(fs.CreatedAt), micros(fs.UpdatedAt)); err != nil {
+			return err
+		}
+		return insertFlowSteps(ctx, tx, fs.WorkspaceID, fs.ID, 0, steps)
+	})
 	if err != nil {
 		return fmt.Errorf("inserting flow session %s: %w", fs.ID, mapParentErr(err))
 	}
-	fs.RowVersion = 1
+	fs.RowVersion, fs.Steps = 1, int64(len(steps))
+	return nil
+}
+
+// flowStepBatch bounds the rows of one INSERT of steps.
+const flowStepBatch = 200
+
+// insertFlowSteps appends steps to a session's history after seq last.
+func insertFlowSteps(ctx context.Context, tx *sql.Tx, workspaceID, sessionID string, last int64, steps []json.RawMessage) error {
+	for len(steps) > 0 {
+		batch := steps[:min(len(steps), flowStepBatch)]
+		query := `INSERT INTO flow_session_steps (session_id, workspace_id, seq, data) VALUES ` +
+			strings.Repeat("(?, ?, ?, ?), ", len(batch)-1) + `(?, ?, ?, ?)`
+		args := make([]any, 0, 4*len(batch))
+		for i, step := range batch {
+			args = append(args, sessionID, workspaceID, last+int64(i)+1, string(step))
+		}
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			return err
+		}
+		steps, last = steps[len(batch):], last+int64(len(batch))
+	}
 	return nil
 }
 
@@ -229,42 +257,72 @@ func (s *Store) FlowSessionList(ctx context.Context, workspaceID string, p store
 	return list, nil
 }
 
-// FlowSessionUpdate writes fs if the stored row is still at fs.RowVersion.
-func (s *Store) FlowSessionUpdate(ctx context.Context, fs *store.FlowSession) error {
-	if err := s.updateFlowSession(ctx, fs); err != nil {
+// FlowSessionUpdate writes fs and appends steps if the stored row is
+// still at fs.RowVersion.
+func (s *Store) FlowSessionUpdate(ctx context.Context, fs *store.FlowSession, steps []json.RawMessage) error {
+	if err := s.updateFlowSession(ctx, fs, steps); err != nil {
 		return fmt.Errorf("updating flow session %s: %w", fs.ID, err)
 	}
 	return nil
 }
 
-// updateFlowSession writes fs at fs.RowVersion+1 and sets fs.RowVersion.
-func (s *Store) updateFlowSession(ctx context.Context, fs *store.FlowSession) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE flow_sessions SET state = ?, status = ?, reason = ?,
-		variables = ?, context = ?, history = ?, updated_at = ?, row_version = row_version + 1
-		WHERE workspace_id = ? AND id = ? AND row_version = ?`,
-		fs.State, fs.Status, fs.Reason, rawArg(fs.Variables), rawArg(fs.Context), rawArg(fs.History),
-		micros(fs.UpdatedAt), fs.WorkspaceID, fs.ID, fs.RowVersion)
-	if err != nil {
-		return mapErr(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		var exists int
-		err := s.write.QueryRowContext(ctx, `SELECT 1 FROM flow_sessions WHERE workspace_id = ? AND id = ?`,
-			fs.WorkspaceID, fs.ID).Scan(&exists)
+// updateFlowSession writes fs at fs.RowVersion+1 and appends steps, in one
+// transaction, and sets fs.RowVersion and fs.Steps.
+func (s *Store) updateFlowSession(ctx context.Context, fs *store.FlowSession, steps []json.RawMessage) error {
+	var stepCount int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `UPDATE flow_sessions SET state = ?, status = ?, reason = ?,
+			variables = ?, context = ?, updated_at = ?, steps = steps + ?, row_version = row_version + 1
+			WHERE workspace_id = ? AND id = ? AND row_version = ? RETURNING steps`,
+			fs.State, fs.Status, fs.Reason, rawArg(fs.Variables), rawArg(fs.Context), micros(fs.UpdatedAt), len(steps),
+			fs.WorkspaceID, fs.ID, fs.RowVersion).Scan(&stepCount)
 		if errors.Is(err, sql.ErrNoRows) {
-			return store.ErrNotFound
+			var exists int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM flow_sessions WHERE workspace_id = ? AND id = ?`,
+				fs.WorkspaceID, fs.ID).Scan(&exists)
+			if errors.Is(err, sql.ErrNoRows) {
+				return store.ErrNotFound
+			}
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("%w: the session changed since row version %d", store.ErrConflict, fs.RowVersion)
 		}
 		if err != nil {
 			return err
 		}
-		return fmt.Errorf("%w: the session changed since row version %d", store.ErrConflict, fs.RowVersion)
+		return insertFlowSteps(ctx, tx, fs.WorkspaceID, fs.ID, stepCount-int64(len(steps)), steps)
+	})
+	if err != nil {
+		return mapErr(err)
 	}
 	fs.RowVersion++
+	fs.Steps = stepCount
 	return nil
+}
+
+// FlowStepList returns up to limit steps of the session after afterSeq, in
+// order.
+func (s *Store) FlowStepList(ctx context.Context, workspaceID, sessionID string, afterSeq int64, limit int) ([]*store.FlowStep, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT workspace_id, session_id, seq, data FROM flow_session_steps
+		WHERE session_id = ? AND workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+		sessionID, workspaceID, afterSeq, store.ListParams{Limit: limit}.EffectiveLimit())
+	if err != nil {
+		return nil, fmt.Errorf("listing steps of flow session %s: %w", sessionID, err)
+	}
+	list, err := collect(rows, func(row rowScanner) (*store.FlowStep, error) {
+		var st store.FlowStep
+		var data []byte
+		if err := row.Scan(&st.WorkspaceID, &st.SessionID, &st.Seq, &data); err != nil {
+			return nil, err
+		}
+		st.Data = json.RawMessage(data)
+		return &st, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing steps of flow session %s: %w", sessionID, err)
+	}
+	return list, nil
 }
 
 // flowSessionLockKey names a session's entry in Store.flowSessionLocks.
@@ -278,7 +336,7 @@ func flowSessionLockKey(workspaceID, id string) string {
 // fn never blocks other writes. The lock coordinates this Store only: SQLite
 // is for one server per database file.
 func (s *Store) FlowSessionAdvance(ctx context.Context, workspaceID, id string,
-	fn func(current *store.FlowSession) (*store.FlowSession, error)) (*store.FlowSession, error) {
+	fn func(current *store.FlowSession) (*store.FlowSession, []json.RawMessage, error)) (*store.FlowSession, error) {
 	unlock, err := s.flowSessionLocks.Lock(ctx, flowSessionLockKey(workspaceID, id))
 	if err != nil {
 		return nil, fmt.Errorf("advancing flow session %s: %w", id, err)
@@ -288,7 +346,7 @@ func (s *Store) FlowSessionAdvance(ctx context.Context, workspaceID, id string,
 	if err != nil {
 		return nil, fmt.Errorf("advancing flow session %s: %w", id, mapErr(err))
 	}
-	next, err := fn(current)
+	next, steps, err := fn(current)
 	if err != nil {
 		return nil, fmt.Errorf("advancing flow session %s: %w", id, err)
 	}
@@ -297,7 +355,7 @@ func (s *Store) FlowSessionAdvance(ctx context.Context, workspaceID, id string,
 	}
 	write := *next
 	write.WorkspaceID, write.ID, write.RowVersion = workspaceID, id, current.RowVersion
-	if err := s.updateFlowSession(ctx, &write); err != nil {
+	if err := s.updateFlowSession(ctx, &write, steps); err != nil {
 		return nil, fmt.Errorf("advancing flow session %s: %w", id, err)
 	}
 	return &write, nil
@@ -337,17 +395,16 @@ func scanFlowVersion(row rowScanner) (*store.FlowVersion, error) {
 
 func scanFlowSession(row rowScanner) (*store.FlowSession, error) {
 	var (
-		fs                          store.FlowSession
-		variables, context, history []byte
-		createdAt, updatedAt        int64
+		fs                   store.FlowSession
+		variables, context   []byte
+		createdAt, updatedAt int64
 	)
 	if err := row.Scan(&fs.ID, &fs.WorkspaceID, &fs.AgentID, &fs.FlowID, &fs.FlowName, &fs.Version, &fs.State,
-		&fs.Status, &fs.Reason, &variables, &context, &history, &fs.RowVersion, &createdAt, &updatedAt); err != nil {
+		&fs.Status, &fs.Reason, &variables, &context, &fs.Steps, &fs.RowVersion, &createdAt, &updatedAt); err != nil {
 		return nil, err
 	}
 	fs.Variables = json.RawMessage(variables)
 	fs.Context = json.RawMessage(context)
-	fs.History = json.RawMessage(history)
 	fs.CreatedAt = fromMicros(createdAt)
 	fs.UpdatedAt = fromMicros(updatedAt)
 	return &fs, nil

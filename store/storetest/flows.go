@@ -78,17 +78,22 @@ func newFlowSession(f *store.Flow, version int) *store.FlowSession {
 		Status:      store.FlowSessionWaitingInput,
 		Variables:   json.RawMessage(`{"order_id":"AB1234"}`),
 		Context:     json.RawMessage(`{"user_id":"u-1","channel":"web"}`),
-		History:     json.RawMessage(`[{"state":"ask_order","message":"What is your order number?"}]`),
 		CreatedAt:   baseTime,
 		UpdatedAt:   baseTime,
 	}
 }
 
-// mustInsertFlowSession inserts a session of the flow.
+// firstSteps are the steps a session fixture starts with.
+var firstSteps = []json.RawMessage{
+	json.RawMessage(`{"kind":"enter","state":"ask_order"}`),
+	json.RawMessage(`{"kind":"message","state":"ask_order","text":"What is your order number?"}`),
+}
+
+// mustInsertFlowSession inserts a session of the flow with firstSteps.
 func mustInsertFlowSession(t testing.TB, s store.Store, f *store.Flow, version int) *store.FlowSession {
 	t.Helper()
 	fs := newFlowSession(f, version)
-	if err := s.FlowSessionInsert(t.Context(), fs); err != nil {
+	if err := s.FlowSessionInsert(t.Context(), fs, firstSteps); err != nil {
 		t.Fatalf("FlowSessionInsert: %v", err)
 	}
 	return fs
@@ -280,7 +285,7 @@ func testFlowDelete(t *testing.T, s store.Store) {
 	open := mustInsertFlowSession(t, s, flow, 1)
 	done := newFlowSession(flow, 1)
 	done.Status, done.State = store.FlowSessionEnded, "done"
-	if err := s.FlowSessionInsert(ctx, done); err != nil {
+	if err := s.FlowSessionInsert(ctx, done, nil); err != nil {
 		t.Fatalf("FlowSessionInsert(ended): %v", err)
 	}
 	other := mustInsertFlowSession(t, s, keep, 1)
@@ -373,12 +378,16 @@ func testFlowIsolation(t *testing.T, s store.Store) {
 	}
 	steal := *fs
 	steal.WorkspaceID, steal.Status = b.ID, store.FlowSessionEnded
-	wantErr(t, "other workspace: FlowSessionUpdate", s.FlowSessionUpdate(ctx, &steal), store.ErrNotFound)
-	_, err = s.FlowSessionAdvance(ctx, b.ID, fs.ID, func(*store.FlowSession) (*store.FlowSession, error) {
+	wantErr(t, "other workspace: FlowSessionUpdate", s.FlowSessionUpdate(ctx, &steal, firstSteps), store.ErrNotFound)
+	_, err = s.FlowSessionAdvance(ctx, b.ID, fs.ID, func(*store.FlowSession) (*store.FlowSession, []json.RawMessage, error) {
 		t.Error("other workspace: FlowSessionAdvance called fn")
-		return nil, nil
+		return nil, nil, nil
 	})
 	wantErr(t, "other workspace: FlowSessionAdvance", err, store.ErrNotFound)
+	steps, err := s.FlowStepList(ctx, b.ID, fs.ID, 0, 0)
+	if err != nil || len(steps) != 0 {
+		t.Errorf("other workspace: FlowStepList: got %d steps, %v; want none", len(steps), err)
+	}
 
 	// Nothing of a changed.
 	got, err := s.FlowGet(ctx, a.ID, agent.ID, flow.ID)
@@ -401,12 +410,12 @@ func testFlowSessions(t *testing.T, s store.Store) {
 	flow := mustInsertFlow(t, s, ws.ID, agent.ID, "orders")
 
 	fs := newFlowSession(flow, 1)
-	fs.RowVersion = 7 // ignored: a new session is at row version 1
-	if err := s.FlowSessionInsert(ctx, fs); err != nil {
+	fs.RowVersion, fs.Steps = 7, 9 // ignored: a new session is at row version 1 with its steps
+	if err := s.FlowSessionInsert(ctx, fs, firstSteps); err != nil {
 		t.Fatalf("FlowSessionInsert: %v", err)
 	}
-	if fs.RowVersion != 1 {
-		t.Errorf("FlowSessionInsert set RowVersion %d, want 1", fs.RowVersion)
+	if fs.RowVersion != 1 || fs.Steps != 2 {
+		t.Errorf("FlowSessionInsert set RowVersion %d, Steps %d; want 1, 2", fs.RowVersion, fs.Steps)
 	}
 	got, err := s.FlowSessionGet(ctx, ws.ID, fs.ID)
 	if err != nil {
@@ -417,25 +426,26 @@ func testFlowSessions(t *testing.T, s store.Store) {
 	}
 	dup := newFlowSession(flow, 1)
 	dup.ID = fs.ID
-	wantErr(t, "FlowSessionInsert(same ID)", s.FlowSessionInsert(ctx, dup), store.ErrConflict)
+	wantErr(t, "FlowSessionInsert(same ID)", s.FlowSessionInsert(ctx, dup, nil), store.ErrConflict)
 	wantErr(t, "FlowSessionInsert(missing workspace)", s.FlowSessionInsert(ctx, &store.FlowSession{
-		ID: store.NewID(), WorkspaceID: store.NewID(), Status: store.FlowSessionWaitingInput}), store.ErrNotFound)
+		ID: store.NewID(), WorkspaceID: store.NewID(), Status: store.FlowSessionWaitingInput}, firstSteps), store.ErrNotFound)
 	_, err = s.FlowSessionGet(ctx, ws.ID, store.NewID())
 	wantErr(t, "FlowSessionGet(missing)", err, store.ErrNotFound)
 
-	// FlowSessionUpdate writes the mutable fields at the next row version.
+	// FlowSessionUpdate writes the mutable fields at the next row version
+	// and appends its steps.
 	next := *got
 	next.State, next.Status, next.Reason = "loop", store.FlowSessionFailed, "more than 50 states in one turn"
 	next.Variables = json.RawMessage(`{"order_id":"AB1234","order":{"status":"delayed"}}`)
 	next.Context = json.RawMessage(`{"user_id":"u-1"}`)
-	next.History = json.RawMessage(`[]`)
 	next.UpdatedAt = at(time.Minute)
-	next.FlowName, next.Version, next.CreatedAt = "ignored", 9, at(time.Hour) // immutable
-	if err := s.FlowSessionUpdate(ctx, &next); err != nil {
+	next.FlowName, next.Version, next.CreatedAt, next.Steps = "ignored", 9, at(time.Hour), 40 // not written
+	more := []json.RawMessage{json.RawMessage(`{"kind":"input","text":"AB1234"}`), json.RawMessage(`{"kind":"fail"}`)}
+	if err := s.FlowSessionUpdate(ctx, &next, more); err != nil {
 		t.Fatalf("FlowSessionUpdate: %v", err)
 	}
-	if next.RowVersion != 2 {
-		t.Errorf("FlowSessionUpdate set RowVersion %d, want 2", next.RowVersion)
+	if next.RowVersion != 2 || next.Steps != 4 {
+		t.Errorf("FlowSessionUpdate set RowVersion %d, Steps %d; want 2, 4", next.RowVersion, next.Steps)
 	}
 	got, err = s.FlowSessionGet(ctx, ws.ID, fs.ID)
 	if err != nil {
@@ -446,20 +456,61 @@ func testFlowSessions(t *testing.T, s store.Store) {
 	if diff := cmp.Diff(&want, got); diff != "" {
 		t.Errorf("FlowSessionGet after update mismatch (-want +got):\n%s", diff)
 	}
+	steps, err := s.FlowStepList(ctx, ws.ID, fs.ID, 0, 0)
+	if err != nil {
+		t.Fatalf("FlowStepList: %v", err)
+	}
+	wantSteps := []*store.FlowStep{
+		{WorkspaceID: ws.ID, SessionID: fs.ID, Seq: 1, Data: firstSteps[0]},
+		{WorkspaceID: ws.ID, SessionID: fs.ID, Seq: 2, Data: firstSteps[1]},
+		{WorkspaceID: ws.ID, SessionID: fs.ID, Seq: 3, Data: more[0]},
+		{WorkspaceID: ws.ID, SessionID: fs.ID, Seq: 4, Data: more[1]},
+	}
+	if diff := cmp.Diff(wantSteps, steps); diff != "" {
+		t.Errorf("FlowStepList mismatch (-want +got):\n%s", diff)
+	}
+	page, err := s.FlowStepList(ctx, ws.ID, fs.ID, 2, 1)
+	if err != nil {
+		t.Fatalf("FlowStepList(page): %v", err)
+	}
+	if diff := cmp.Diff(wantSteps[2:3], page); diff != "" {
+		t.Errorf("FlowStepList(after 2, limit 1) mismatch (-want +got):\n%s", diff)
+	}
 
 	// A write based on an older row version is refused and changes nothing.
 	stale := *fs // still at row version 1
 	stale.State = "stale"
-	wantErr(t, "FlowSessionUpdate(stale)", s.FlowSessionUpdate(ctx, &stale), store.ErrConflict)
+	wantErr(t, "FlowSessionUpdate(stale)", s.FlowSessionUpdate(ctx, &stale, more), store.ErrConflict)
 	if stale.RowVersion != 1 {
 		t.Errorf("a refused FlowSessionUpdate changed RowVersion to %d", stale.RowVersion)
 	}
-	if got, err := s.FlowSessionGet(ctx, ws.ID, fs.ID); err != nil || got.State != "loop" {
-		t.Errorf("after a stale update: state %q, %v; want loop", got.State, err)
+	if got, err := s.FlowSessionGet(ctx, ws.ID, fs.ID); err != nil || got.State != "loop" || got.Steps != 4 {
+		t.Errorf("after a stale update: state %q, %d steps, %v; want loop and 4 steps", got.State, got.Steps, err)
+	}
+	if steps, err := s.FlowStepList(ctx, ws.ID, fs.ID, 0, 0); err != nil || len(steps) != 4 {
+		t.Errorf("steps after a stale update: %d, %v; want 4", len(steps), err)
 	}
 	missing := newFlowSession(flow, 1)
 	missing.RowVersion = 1
-	wantErr(t, "FlowSessionUpdate(missing)", s.FlowSessionUpdate(ctx, missing), store.ErrNotFound)
+	wantErr(t, "FlowSessionUpdate(missing)", s.FlowSessionUpdate(ctx, missing, nil), store.ErrNotFound)
+
+	// Many steps at once are all kept, in order.
+	many := make([]json.RawMessage, 450)
+	for i := range many {
+		many[i] = json.RawMessage(fmt.Sprintf(`{"n":%d}`, i))
+	}
+	if err := s.FlowSessionUpdate(ctx, got, many); err != nil {
+		t.Fatalf("FlowSessionUpdate(450 steps): %v", err)
+	}
+	steps, err = s.FlowStepList(ctx, ws.ID, fs.ID, 4, store.ListLimitMax)
+	if err != nil || len(steps) != len(many) || got.Steps != 454 {
+		t.Fatalf("FlowStepList after 450 steps: %d, %v (session at %d steps)", len(steps), err, got.Steps)
+	}
+	for i, st := range steps {
+		if st.Seq != int64(5+i) || string(st.Data) != string(many[i]) {
+			t.Fatalf("step %d: seq %d data %s; want seq %d data %s", i, st.Seq, st.Data, 5+i, many[i])
+		}
+	}
 }
 
 func testFlowSessionList(t *testing.T, s store.Store) {
@@ -473,7 +524,7 @@ func testFlowSessionList(t *testing.T, s store.Store) {
 	s1 := mustInsertFlowSession(t, s, orders, 1)
 	s2 := newFlowSession(orders, 1)
 	s2.Status = store.FlowSessionEnded
-	if err := s.FlowSessionInsert(ctx, s2); err != nil {
+	if err := s.FlowSessionInsert(ctx, s2, nil); err != nil {
 		t.Fatalf("FlowSessionInsert: %v", err)
 	}
 	s3 := mustInsertFlowSession(t, s, leads, 1)
@@ -508,20 +559,20 @@ func testFlowSessionAdvance(t *testing.T, s store.Store) {
 	fs := mustInsertFlowSession(t, s, flow, 1)
 
 	// fn sees the stored row; its result is written at the next version.
-	stored, err := s.FlowSessionAdvance(ctx, ws.ID, fs.ID, func(current *store.FlowSession) (*store.FlowSession, error) {
+	stored, err := s.FlowSessionAdvance(ctx, ws.ID, fs.ID, func(current *store.FlowSession) (*store.FlowSession, []json.RawMessage, error) {
 		if diff := cmp.Diff(fs, current); diff != "" {
 			t.Errorf("fn got (-want +got):\n%s", diff)
 		}
 		next := *current
 		next.State, next.UpdatedAt = "fetch_order", at(time.Minute)
 		next.RowVersion = 42 // ignored
-		return &next, nil
+		return &next, []json.RawMessage{json.RawMessage(`{"kind":"input"}`)}, nil
 	})
 	if err != nil {
 		t.Fatalf("FlowSessionAdvance: %v", err)
 	}
 	want := *fs
-	want.State, want.UpdatedAt, want.RowVersion = "fetch_order", at(time.Minute), 2
+	want.State, want.UpdatedAt, want.RowVersion, want.Steps = "fetch_order", at(time.Minute), 2, 3
 	if diff := cmp.Diff(&want, stored); diff != "" {
 		t.Errorf("FlowSessionAdvance result mismatch (-want +got):\n%s", diff)
 	}
@@ -530,40 +581,42 @@ func testFlowSessionAdvance(t *testing.T, s store.Store) {
 	}
 
 	// A nil result writes nothing; an error writes nothing and is returned.
-	stored, err = s.FlowSessionAdvance(ctx, ws.ID, fs.ID, func(*store.FlowSession) (*store.FlowSession, error) { return nil, nil })
+	stored, err = s.FlowSessionAdvance(ctx, ws.ID, fs.ID, func(*store.FlowSession) (*store.FlowSession, []json.RawMessage, error) {
+		return nil, nil, nil
+	})
 	if err != nil || stored.RowVersion != 2 {
 		t.Errorf("FlowSessionAdvance(nil): row version %d, %v; want 2, nil", stored.RowVersion, err)
 	}
 	boom := fmt.Errorf("boom")
-	_, err = s.FlowSessionAdvance(ctx, ws.ID, fs.ID, func(current *store.FlowSession) (*store.FlowSession, error) {
+	_, err = s.FlowSessionAdvance(ctx, ws.ID, fs.ID, func(current *store.FlowSession) (*store.FlowSession, []json.RawMessage, error) {
 		next := *current
 		next.State = "never"
-		return &next, boom
+		return &next, firstSteps, boom
 	})
 	wantErr(t, "FlowSessionAdvance(fn fails)", err, boom)
-	if got, err := s.FlowSessionGet(ctx, ws.ID, fs.ID); err != nil || got.State != "fetch_order" || got.RowVersion != 2 {
-		t.Errorf("after a failing fn: %+v, %v; want state fetch_order at row version 2", got, err)
+	if got, err := s.FlowSessionGet(ctx, ws.ID, fs.ID); err != nil || got.State != "fetch_order" || got.RowVersion != 2 || got.Steps != 3 {
+		t.Errorf("after a failing fn: %+v, %v; want state fetch_order at row version 2 with 3 steps", got, err)
 	}
-	_, err = s.FlowSessionAdvance(ctx, ws.ID, store.NewID(), func(*store.FlowSession) (*store.FlowSession, error) {
+	_, err = s.FlowSessionAdvance(ctx, ws.ID, store.NewID(), func(*store.FlowSession) (*store.FlowSession, []json.RawMessage, error) {
 		t.Error("FlowSessionAdvance(missing) called fn")
-		return nil, nil
+		return nil, nil, nil
 	})
 	wantErr(t, "FlowSessionAdvance(missing)", err, store.ErrNotFound)
 
 	// Deleting the flow while a turn runs ends the session; the turn's
 	// write is refused rather than reopening it.
-	_, err = s.FlowSessionAdvance(ctx, ws.ID, fs.ID, func(current *store.FlowSession) (*store.FlowSession, error) {
+	_, err = s.FlowSessionAdvance(ctx, ws.ID, fs.ID, func(current *store.FlowSession) (*store.FlowSession, []json.RawMessage, error) {
 		if _, err := s.FlowDelete(ctx, ws.ID, agent.ID, flow.ID, at(time.Hour)); err != nil {
 			t.Errorf("FlowDelete during the turn: %v", err)
 		}
 		next := *current
 		next.State = "show_status"
-		return &next, nil
+		return &next, firstSteps, nil
 	})
 	wantErr(t, "FlowSessionAdvance(flow deleted meanwhile)", err, store.ErrConflict)
 	got, err := s.FlowSessionGet(ctx, ws.ID, fs.ID)
-	if err != nil || got.Status != store.FlowSessionEnded || got.Reason != store.FlowDeletedReason || got.State != "fetch_order" {
-		t.Errorf("after the flow was deleted: %+v, %v; want ended at fetch_order, reason %q", got, err, store.FlowDeletedReason)
+	if err != nil || got.Status != store.FlowSessionEnded || got.Reason != store.FlowDeletedReason || got.State != "fetch_order" || got.Steps != 3 {
+		t.Errorf("after the flow was deleted: %+v, %v; want ended at fetch_order with 3 steps, reason %q", got, err, store.FlowDeletedReason)
 	}
 }
 
@@ -572,8 +625,7 @@ func testFlowSessionAdvanceConcurrent(t *testing.T, s store.Store) {
 	agent := mustInsertAgent(t, s, ws.ID, "support")
 	flow := mustInsertFlow(t, s, ws.ID, agent.ID, "orders")
 	fs := newFlowSession(flow, 1)
-	fs.History = nil
-	if err := s.FlowSessionInsert(t.Context(), fs); err != nil {
+	if err := s.FlowSessionInsert(t.Context(), fs, nil); err != nil {
 		t.Fatalf("FlowSessionInsert: %v", err)
 	}
 	FlowSessionAdvanceAcrossStores(t, []store.Store{s}, ws.ID, fs.ID, 20)
@@ -582,8 +634,8 @@ func testFlowSessionAdvanceConcurrent(t *testing.T, s store.Store) {
 // FlowSessionAdvanceAcrossStores checks that FlowSessionAdvance excludes
 // across stores sharing one database, as replicas do: callers per store
 // advance the workspace's session at once, no two fns run at the same time,
-// each fn sees the row the previous one wrote, and no turn is lost. The
-// session must be at row version 1 with an empty History.
+// each fn sees the row the previous one wrote, and no turn or step is lost.
+// The session must be at row version 1 with no steps.
 func FlowSessionAdvanceAcrossStores(t *testing.T, stores []store.Store, workspaceID, sessionID string, callers int) {
 	t.Helper()
 	var (
@@ -598,7 +650,7 @@ func FlowSessionAdvanceAcrossStores(t *testing.T, stores []store.Store, workspac
 		for ci := range callers {
 			wg.Go(func() {
 				<-start
-				_, err := s.FlowSessionAdvance(t.Context(), workspaceID, sessionID, func(current *store.FlowSession) (*store.FlowSession, error) {
+				_, err := s.FlowSessionAdvance(t.Context(), workspaceID, sessionID, func(current *store.FlowSession) (*store.FlowSession, []json.RawMessage, error) {
 					if inside.Add(1) != 1 {
 						overlaps.Add(1)
 					}
@@ -611,16 +663,10 @@ func FlowSessionAdvanceAcrossStores(t *testing.T, stores []store.Store, workspac
 					for range 10 {
 						runtime.Gosched()
 					}
-					var turns []string
-					if len(current.History) > 0 {
-						if err := json.Unmarshal(current.History, &turns); err != nil {
-							return nil, err
-						}
-					}
 					next := *current
-					turns = append(turns, fmt.Sprintf("store %d caller %d", si, ci))
-					next.History, _ = json.Marshal(turns)
-					return &next, nil
+					next.State = fmt.Sprintf("after store %d caller %d", si, ci)
+					step, _ := json.Marshal(map[string]any{"turn": current.RowVersion})
+					return &next, []json.RawMessage{step}, nil
 				})
 				if err != nil {
 					t.Errorf("FlowSessionAdvance(store %d, caller %d): %v", si, ci, err)
@@ -645,11 +691,17 @@ func FlowSessionAdvanceAcrossStores(t *testing.T, stores []store.Store, workspac
 	if err != nil {
 		t.Fatalf("FlowSessionGet: %v", err)
 	}
-	var turns []string
-	if err := json.Unmarshal(final.History, &turns); err != nil {
-		t.Fatalf("decoding the final history: %v", err)
+	steps, err := stores[0].FlowStepList(t.Context(), workspaceID, sessionID, 0, store.ListLimitMax)
+	if err != nil {
+		t.Fatalf("FlowStepList: %v", err)
 	}
-	if len(turns) != n || final.RowVersion != int64(n+1) {
-		t.Errorf("final session: %d turns at row version %d; want %d turns at row version %d", len(turns), final.RowVersion, n, n+1)
+	if len(steps) != n || final.Steps != int64(n) || final.RowVersion != int64(n+1) {
+		t.Fatalf("final session: %d steps listed, %d counted, row version %d; want %d, %d, %d",
+			len(steps), final.Steps, final.RowVersion, n, n, n+1)
+	}
+	for i, st := range steps {
+		if want := fmt.Sprintf(`{"turn":%d}`, i+1); st.Seq != int64(i+1) || string(st.Data) != want {
+			t.Errorf("step %d: seq %d data %s; want seq %d data %s", i, st.Seq, st.Data, i+1, want)
+		}
 	}
 }

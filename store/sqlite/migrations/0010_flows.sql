@@ -49,7 +49,7 @@ CREATE TABLE flow_sessions (
     reason       TEXT NOT NULL,
     variables    TEXT,
     context      TEXT,
-    history      TEXT,
+    steps        INTEGER NOT NULL,
     row_version  INTEGER NOT NULL,
     created_at   INTEGER NOT NULL,
     updated_at   INTEGER NOT NULL
@@ -58,3 +58,13 @@ CREATE TABLE flow_sessions (
 CREATE INDEX flow_sessions_workspace_id_id ON flow_sessions (workspace_id, id);
 CREATE INDEX flow_sessions_workspace_id_agent_id_id ON flow_sessions (workspace_id, agent_id, id);
 CREATE INDEX flow_sessions_workspace_id_flow_id_status ON flow_sessions (workspace_id, flow_id, status);
+
+-- A session's history, appended a turn at a time (never rewritten, so a
+-- turn's cost does not grow with the conversation).
+CREATE TABLE flow_session_steps (
+    session_id   TEXT NOT NULL REFERENCES flow_sessions (id) ON DELETE CASCADE,
+    workspace_id TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    data         TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq)
+) STRICT;
