@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -277,6 +278,9 @@ func (t *turn) call(ctx context.Context, st *compiledState, a *compiledAction) (
 	}
 
 	res, err := t.r.caller.Call(ctx, ac)
+	if err == nil && res == nil {
+		err = errors.New("the caller returned no result")
+	}
 	if a.fireAndForget {
 		if err != nil {
 			// Its failure never affects the flow; the console shows it.
