@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/toolgate/toolgate/flows"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/tools"
 )
@@ -34,6 +35,20 @@ func (iv *Invoker) RunAttempt(ctx context.Context, run *store.Run, attempt int, 
 		RunID: run.ID, IdempotencyKey: run.IdempotencyKey, ReplayOf: run.ReplayOf,
 		Attempt: attempt, PriorAttempts: prior, CreatedAt: run.CreatedAt,
 	}
+	if fr, ok := flowRunOf(run); ok {
+		// A conversation flow's fire-and-forget call.
+		err := iv.flowAttemptCall(ctx, run, call, fr)
+		if errors.Is(err, flows.ErrNoAction) || errors.Is(err, store.ErrNotFound) {
+			call.Tool = &tools.Prepared{ToolID: run.ToolID, Name: run.ToolName, Version: run.ToolVersion}
+			res, record := iv.engine.Refuse(call, tools.OutcomeConfigError,
+				fmt.Sprintf("flow %s version %d no longer has this call", fr.info.FlowName, fr.info.Version))
+			return &Attempt{Result: res, Record: record, MaxAttempts: tools.MaxAttemptsDefault}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return iv.attemptWith(ctx, call)
+	}
 	prepared, err := iv.catalog.Version(ctx, run.WorkspaceID, run.ToolID, run.ToolVersion)
 	if errors.Is(err, tools.ErrToolNotFound) {
 		call.Tool = &tools.Prepared{ToolID: run.ToolID, Name: run.ToolName, Version: run.ToolVersion}
@@ -45,7 +60,12 @@ func (iv *Invoker) RunAttempt(ctx context.Context, run *store.Run, attempt int, 
 		return nil, err
 	}
 	call.Tool = prepared
-	out := &Attempt{MaxAttempts: prepared.Def.EffectiveMaxAttempts()}
+	return iv.attemptWith(ctx, call)
+}
+
+// attemptWith makes an attempt of a prepared call.
+func (iv *Invoker) attemptWith(ctx context.Context, call *tools.Call) (*Attempt, error) {
+	out := &Attempt{MaxAttempts: call.Tool.Def.EffectiveMaxAttempts()}
 	refused, err := iv.attachConnection(ctx, call)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/toolgate/toolgate/flows"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/tools"
 )
@@ -38,8 +39,11 @@ type Config struct {
 	Catalog *tools.Catalog
 	// Queue runs background calls. Optional: without it, background tools
 	// run in the foreground.
-	Queue  Queue
-	Logger *slog.Logger
+	Queue Queue
+	// FlowPrograms are the compiled conversation flows, from which
+	// background workers run flows' fire-and-forget calls. Optional.
+	FlowPrograms *flows.Programs
+	Logger       *slog.Logger
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
 }
@@ -62,8 +66,9 @@ type Invoker struct {
 	store       store.Store
 	engine      *tools.Engine
 	catalog     *tools.Catalog
-	queue       Queue
-	log         *slog.Logger
+	queue        Queue
+	flowPrograms *flows.Programs
+	log          *slog.Logger
 	now         func() time.Time
 	idempotency keyedLocks
 }
@@ -74,7 +79,7 @@ func New(cfg Config) (*Invoker, error) {
 		return nil, err
 	}
 	iv := &Invoker{store: cfg.Store, engine: cfg.Engine, catalog: cfg.Catalog, queue: cfg.Queue,
-		log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now}
+		flowPrograms: cfg.FlowPrograms, log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now}
 	if iv.now == nil {
 		iv.now = time.Now
 	}

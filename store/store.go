@@ -269,6 +269,7 @@ type Store interface {
 	OAuthStore
 	SessionStore
 	GuardStore
+	FlowStore
 	Close() error
 }
 

@@ -93,6 +93,13 @@ type Call struct {
 	Arguments json.RawMessage
 	// Context is the caller context: user_id, channel, conversation_id...
 	Context map[string]any
+	// Variables are a conversation flow's variables, the values of
+	// {{variables.*}} in a tool prepared with RootVariables allowed.
+	Variables map[string]any
+	// Headers are identification headers sent besides the gateway's own
+	// (a conversation flow's X-Toolgate-State, -Flow-Name, -User-Name). A
+	// value with a control character is not sent.
+	Headers http.Header
 	// RunID is preassigned for background runs; empty means a new one.
 	RunID          string
 	IdempotencyKey string
@@ -323,7 +330,7 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 	argMap, _ := args.(map[string]any)
 
 	// 2. Render the request.
-	scope := &Scope{Args: argMap, Context: c.Context}
+	scope := &Scope{Args: argMap, Context: c.Context, Variables: c.Variables}
 	base := ""
 	if c.Conn != nil {
 		scope.Conn, scope.Secret, base = c.Conn.Config, c.Conn.Secrets, c.Conn.BaseURL
@@ -470,6 +477,11 @@ func (e *Engine) connectionHeaders(st *callState, scope *Scope) error {
 // identify adds the identification headers.
 func (e *Engine) identify(st *callState) {
 	c, h := st.call, st.req.Header
+	for name, values := range c.Headers {
+		if len(values) > 0 && validHeaderValue(values[0]) {
+			h.Set(name, values[0])
+		}
+	}
 	h.Set(HeaderRunID, st.runID)
 	h.Set(HeaderTool, c.Tool.Name)
 	h.Set(HeaderIdempotencyKey, st.runID)
