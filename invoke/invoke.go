@@ -63,14 +63,14 @@ func (c *Config) Validate() error {
 
 // Invoker runs tool calls for every surface. It is safe for concurrent use.
 type Invoker struct {
-	store       store.Store
-	engine      *tools.Engine
-	catalog     *tools.Catalog
+	store        store.Store
+	engine       *tools.Engine
+	catalog      *tools.Catalog
 	queue        Queue
 	flowPrograms *flows.Programs
 	log          *slog.Logger
-	now         func() time.Time
-	idempotency keyedLocks
+	now          func() time.Time
+	idempotency  keyedLocks
 }
 
 // New returns an Invoker.
