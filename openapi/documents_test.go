@@ -216,7 +216,7 @@ func TestReadmeExamplesFacts(t *testing.T) {
 		{
 			file:    "2.0/json/petstore.json",
 			summary: openapi.Summary{Operations: 20, Imported: 20},
-			auth:    tools.AuthAPIKey, // its OAuth2 scheme has the implicit flow only
+			auth:    tools.AuthAPIKey,                // its OAuth2 scheme has the implicit flow only
 			baseURL: "http://petstore.swagger.io/v2", // schemes: [http]
 			tools:   []string{"x_addPet", "x_findPetsByStatus", "x_getPetById", "x_uploadFile", "x_loginUser"},
 			hasInput: map[string][]string{

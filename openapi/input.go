@@ -109,7 +109,7 @@ func (c *converter) buildInput(o operation, prefix string, useDefs bool) (*input
 		root.set("$defs", defs)
 	}
 	if b.sc.unresolved != "" {
-		return nil, unresolvedReason(b.sc.unresolved)
+		return nil, b.sc.unresolved
 	}
 	data, err := encodeSchema(root)
 	if err != nil {
@@ -139,7 +139,7 @@ func (b *inputBuilder) parameters() ([]*openapi3.Parameter, string) {
 			}
 			p := ref.Value
 			if p == nil {
-				return nil, unresolvedReason(ref.Ref)
+				return nil, cyclicReason(ref.Ref)
 			}
 			if r := unresolvedRef(p.Extensions); r != "" {
 				return nil, unresolvedReason(r)
@@ -381,7 +381,7 @@ func (b *inputBuilder) requestBody() string {
 	}
 	rb := ref.Value
 	if rb == nil {
-		return unresolvedReason(ref.Ref)
+		return cyclicReason(ref.Ref)
 	}
 	if r := unresolvedRef(rb.Extensions); r != "" {
 		return unresolvedReason(r)

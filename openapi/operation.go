@@ -206,14 +206,16 @@ func (c *converter) buildOutput(o operation) ([]byte, []FieldWarning) {
 		return nil, nil
 	}
 	ref := responses[code]
-	if r := unresolvedRef(ref.Extensions); r != "" || ref.Value == nil || unresolvedRef(ref.Value.Extensions) != "" {
-		if r == "" && ref.Value != nil {
-			r = unresolvedRef(ref.Value.Extensions)
-		}
-		if r == "" {
-			r = ref.Ref
-		}
-		return nil, []FieldWarning{{Path: "output_schema", Message: "left out: response " + code + ": " + unresolvedReason(r)}}
+	leftOut := func(reason string) ([]byte, []FieldWarning) {
+		return nil, []FieldWarning{{Path: "output_schema", Message: "left out: response " + code + ": " + reason}}
+	}
+	switch {
+	case unresolvedRef(ref.Extensions) != "":
+		return leftOut(unresolvedReason(unresolvedRef(ref.Extensions)))
+	case ref.Value == nil:
+		return leftOut(cyclicReason(ref.Ref))
+	case unresolvedRef(ref.Value.Extensions) != "":
+		return leftOut(unresolvedReason(unresolvedRef(ref.Value.Extensions)))
 	}
 	_, media, kind := pickMedia(ref.Value.Content)
 	if kind != "json" || media == nil || media.Schema == nil || !objectRoot(media.Schema.Value, 0) {
@@ -222,7 +224,7 @@ func (c *converter) buildOutput(o operation) ([]byte, []FieldWarning) {
 	sc := newSchemaConverter(c.doc, forResponse, true)
 	root := sc.root(media.Schema, "output_schema")
 	if sc.unresolved != "" {
-		return nil, []FieldWarning{{Path: "output_schema", Message: "left out: response " + code + ": " + unresolvedReason(sc.unresolved)}}
+		return leftOut(sc.unresolved)
 	}
 	obj, ok := root.(*object)
 	if !ok {

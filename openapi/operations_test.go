@@ -58,6 +58,16 @@ post:
   responses: {'200': {description: ok}}
   requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Missing'}}}}`,
 			"$ref #/components/schemas/Missing points to nothing"},
+		{"parameter that refers to itself", idParam + `
+get:
+  responses: {'200': {description: ok}}
+  parameters: [{$ref: '#/paths/~1items~1{id}/get/parameters/0'}]`,
+			"$ref #/paths/~1items~1{id}/get/parameters/0 cannot be resolved: it refers to itself"},
+		{"schema that refers to itself", idParam + `
+get:
+  responses: {'200': {description: ok}}
+  parameters: [{name: q, in: query, schema: {$ref: '#/paths/~1items~1{id}/get/parameters/0/schema'}}]`,
+			"$ref #/paths/~1items~1{id}/get/parameters/0/schema cannot be resolved"},
 		{"HEAD", idParam + `
 head: {responses: {'200': {description: ok}}}`,
 			"method HEAD is not supported"},

@@ -98,6 +98,13 @@ func unresolvedReason(ref string) string {
 	return "remote $ref " + ref + " is not fetched; inline it in the document"
 }
 
+// cyclicReason says why a local $ref that points somewhere has no value:
+// it leads back to itself through other $refs, or to a part of the
+// document of another kind.
+func cyclicReason(ref string) string {
+	return "$ref " + ref + " cannot be resolved: it refers to itself, or to a part of the document of another kind"
+}
+
 // sortedKeys returns the keys of m in order.
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

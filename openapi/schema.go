@@ -65,8 +65,9 @@ type schemaConverter struct {
 	done     []*schemaDef
 	stack    []*openapi3.Schema
 
-	nodes      int
-	truncated  bool
+	nodes     int
+	truncated bool
+	// unresolved says why a schema could not be read: a $ref not followed.
 	unresolved string
 	warnings   []FieldWarning
 }
@@ -110,15 +111,16 @@ func (c *schemaConverter) convert(ref *openapi3.SchemaRef, path string) any {
 		return newObject()
 	}
 	s := ref.Value
-	if r := unresolvedRef(ref.Extensions); r != "" || s == nil {
-		if r == "" {
-			r = ref.Ref
-		}
-		c.unresolve(r)
+	if r := unresolvedRef(ref.Extensions); r != "" {
+		c.unresolve(unresolvedReason(r))
+		return newObject()
+	}
+	if s == nil {
+		c.unresolve(cyclicReason(ref.Ref))
 		return newObject()
 	}
 	if r := unresolvedRef(s.Extensions); r != "" {
-		c.unresolve(r)
+		c.unresolve(unresolvedReason(r))
 		return newObject()
 	}
 	if slices.Contains(c.stack, s) || (c.useDefs && c.pureComponentRef(ref)) {
@@ -146,9 +148,10 @@ func (c *schemaConverter) root(ref *openapi3.SchemaRef, path string) any {
 	return out
 }
 
-func (c *schemaConverter) unresolve(ref string) {
+// unresolve records why a schema could not be read (the first reason).
+func (c *schemaConverter) unresolve(reason string) {
 	if c.unresolved == "" {
-		c.unresolved = ref
+		c.unresolved = reason
 	}
 }
 
