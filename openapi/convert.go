@@ -16,22 +16,22 @@ import (
 // Options choose what Convert imports and how it names things.
 type Options struct {
 	// Include filters the operations; no filter imports them all.
-	Include Include `json:"include"`
+	Include Include
 	// NamePrefix is put before every tool name ("gh_"): [A-Za-z0-9_-], at
 	// most NamePrefixMax characters.
-	NamePrefix string `json:"name_prefix,omitempty"`
+	NamePrefix string
 	// ExistingNames reports whether a tool name is taken in the workspace
 	// by a tool this import must not overwrite; a taken name gets a _2, _3...
 	// suffix. A tool made by an earlier import of the same operation should
 	// not count as taken, so that re-importing updates it. Nil: none taken.
-	ExistingNames func(name string) bool `json:"-"`
+	ExistingNames func(name string) bool
 	// ConnectionName names the connection the tools call through. Defaults
 	// to a name made from the document's title ("GitHub v3 REST API" →
 	// "github-v3-rest-api").
-	ConnectionName string `json:"connection_name,omitempty"`
+	ConnectionName string
 	// BaseURL is the connection's base URL. Defaults to the document's first
 	// server (its variables set to their defaults).
-	BaseURL string `json:"base_url,omitempty"`
+	BaseURL string
 }
 
 // Include selects operations. An operation is imported when it matches
@@ -108,7 +108,9 @@ type Summary struct {
 	Skipped    int `json:"skipped"`
 }
 
-// OptionError is an Options field that cannot be used.
+// OptionError is an Options field that cannot be used. Field is named as
+// in the import request: name_prefix, connection.name, connection.base_url,
+// include.methods[0].
 type OptionError struct {
 	Field   string
 	Message string
@@ -128,7 +130,7 @@ type operation struct {
 }
 
 // methodOrder is the order operations of one path are listed in.
-var methodOrder = []string{"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE", "QUERY"}
+var methodOrder = []string{"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE", "CONNECT", "QUERY"}
 
 // Convert makes draft tools and a connection from a parsed document. It
 // never fails for a problem of one operation: that operation is skipped
@@ -174,15 +176,15 @@ func validateOptions(opts *Options) error {
 	if len(opts.NamePrefix) > NamePrefixMax {
 		return &OptionError{Field: "name_prefix", Message: fmt.Sprintf("must be at most %d characters", NamePrefixMax)}
 	}
-	if opts.NamePrefix != "" && sanitizeName(opts.NamePrefix) != strings.Trim(opts.NamePrefix, "_") {
+	if opts.NamePrefix != "" && !tools.ValidName(opts.NamePrefix) {
 		return &OptionError{Field: "name_prefix", Message: "may hold only letters, digits, '_' and '-'"}
 	}
 	if opts.ConnectionName != "" && !tools.ValidName(opts.ConnectionName) {
-		return &OptionError{Field: "connection", Message: "must match ^[a-zA-Z0-9_-]{1,64}$"}
+		return &OptionError{Field: "connection.name", Message: "must match ^[a-zA-Z0-9_-]{1,64}$"}
 	}
 	if opts.BaseURL != "" {
 		if err := tools.ValidateBaseURL(opts.BaseURL); err != nil {
-			return &OptionError{Field: "base_url", Message: err.Error()}
+			return &OptionError{Field: "connection.base_url", Message: err.Error()}
 		}
 	}
 	for i, m := range opts.Include.Methods {

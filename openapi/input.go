@@ -43,25 +43,9 @@ var headersIgnored = []string{"Accept", "Content-Type", "Authorization"}
 
 var pathParam = regexp.MustCompile(`\{([^{}]+)\}`)
 
-// buildInput makes the arguments of an operation. Every argument is a
-// top-level property of one object schema:
-//
-//   - path parameters, in path order, then query, header parameters, in the
-//     order the document lists them, each named after the parameter (made to
-//     match [A-Za-z0-9_-]; the request keeps the original name); a name that
-//     is taken gets its location as a prefix: query_id, header_id;
-//   - a JSON body that is a plain object (allOf of plain objects included)
-//     is spread into one argument per property; a property whose name is
-//     taken gets the prefix body_ (body_id); readOnly properties are left
-//     out;
-//   - any other JSON body (an array, a oneOf, a map, a scalar) is one
-//     required argument named body (request_body when body is taken).
-//
-// Array query and header parameters are taken as one comma-separated
-// string. Parameters toolgate cannot send (cookies, object-valued query
-// parameters, headers the gateway owns) and bodies it cannot send (forms,
-// non-JSON, a body on GET or DELETE) skip the operation when required, and
-// are left out with a warning when optional.
+// buildInput makes the arguments of an operation and the templates that
+// place them in the request, as the package documentation says under
+// Arguments. useDefs writes every component schema in $defs.
 func (c *converter) buildInput(o operation, prefix string, useDefs bool) (*inputPlan, string) {
 	b := &inputBuilder{
 		c:     c,

@@ -129,10 +129,10 @@ func (c *converter) serverPrefix(o operation) (string, string) {
 		return "", ""
 	}
 	own := serverURL(servers[0])
-	var docServer string
-	if len(c.doc.doc.Servers) > 0 {
-		docServer = serverURL(c.doc.doc.Servers[0])
+	if len(c.doc.doc.Servers) == 0 {
+		return "", fmt.Sprintf("the operation is served from %s, and the document names no server: import it separately with base_url %s", own, own)
 	}
+	docServer := serverURL(c.doc.doc.Servers[0])
 	base, err := url.Parse(docServer)
 	if err != nil {
 		return "", ""

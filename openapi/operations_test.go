@@ -482,8 +482,8 @@ func TestConvertOptionErrors(t *testing.T) {
 	}{
 		{openapi.Options{NamePrefix: "gh/"}, "name_prefix"},
 		{openapi.Options{NamePrefix: strings.Repeat("p", 33)}, "name_prefix"},
-		{openapi.Options{ConnectionName: "git hub"}, "connection"},
-		{openapi.Options{BaseURL: "ftp://example.com"}, "base_url"},
+		{openapi.Options{ConnectionName: "git hub"}, "connection.name"},
+		{openapi.Options{BaseURL: "ftp://example.com"}, "connection.base_url"},
 		{openapi.Options{Include: openapi.Include{Methods: []string{"FETCH"}}}, "include.methods[0]"},
 	}
 	for _, tt := range tests {

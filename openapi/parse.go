@@ -104,7 +104,6 @@ func Parse(data []byte) (*Document, error) {
 	if err != nil {
 		return nil, &DocumentError{Message: "the document cannot be read as JSON: " + err.Error()}
 	}
-	tree, root = nil, nil // let the collector have them while kin-openapi decodes
 	var doc *openapi3.T
 	if version == "2.0" {
 		doc, err = loadV2(raw)
