@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -119,6 +120,9 @@ func (v *validator) check(conn *Connection) {
 			v.err("input_schema", "%v", err)
 		}
 	}
+	if len(d.OutputSchema) > 0 {
+		v.checkOutputSchema()
+	}
 	rt, err := NewRequestTemplate(d)
 	if err != nil {
 		var re *RenderError
@@ -134,6 +138,27 @@ func (v *validator) check(conn *Connection) {
 		return
 	}
 	v.checkPlaceholders(rt, sch, conn)
+}
+
+// checkOutputSchema checks that output_schema is a JSON Schema of an
+// object: the only kind of result MCP's outputSchema describes.
+func (v *validator) checkOutputSchema() {
+	const field = "output_schema"
+	var root struct {
+		Type any `json:"type"`
+	}
+	if json.Unmarshal(v.def.OutputSchema, &root) == nil && root.Type != "object" {
+		v.err(field+".type", `must be "object": an output schema describes a JSON object result`)
+		return
+	}
+	if _, err := schema.Compile(v.def.OutputSchema); err != nil {
+		var ce *schema.CompileError
+		if errors.As(err, &ce) {
+			v.err(field+strings.TrimPrefix(ce.Path, schema.RootPath), "%s", ce.Message)
+		} else {
+			v.err(field, "%v", err)
+		}
+	}
 }
 
 // checkPlaceholders relates the templates to the schema and connection.
