@@ -2,6 +2,9 @@ package tools
 
 import "encoding/json"
 
+// Methods are the HTTP methods a tool may use.
+var Methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+
 // Definition is a tool as an admin registers it: one HTTP operation an agent
 // may call. It is stored as JSON; published versions are immutable copies.
 type Definition struct {
