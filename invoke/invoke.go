@@ -16,6 +16,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/tools"
 )
@@ -40,6 +42,8 @@ type Config struct {
 	// run in the foreground.
 	Queue  Queue
 	Logger *slog.Logger
+	// TracerProvider makes a span per tool call. Optional: nil makes none.
+	TracerProvider trace.TracerProvider
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
 }
@@ -66,6 +70,7 @@ type Invoker struct {
 	log         *slog.Logger
 	now         func() time.Time
 	idempotency keyedLocks
+	tracer      trace.Tracer
 }
 
 // New returns an Invoker.
@@ -74,7 +79,7 @@ func New(cfg Config) (*Invoker, error) {
 		return nil, err
 	}
 	iv := &Invoker{store: cfg.Store, engine: cfg.Engine, catalog: cfg.Catalog, queue: cfg.Queue,
-		log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now}
+		log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now, tracer: newTracer(cfg.TracerProvider)}
 	if iv.now == nil {
 		iv.now = time.Now
 	}

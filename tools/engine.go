@@ -215,7 +215,7 @@ type callState struct {
 // failure is an outcome in the result.
 func (e *Engine) Run(ctx context.Context, c *Call) *Result {
 	res, run := e.Execute(ctx, c)
-	e.recorder.Record(run)
+	e.record(ctx, run)
 	return res
 }
 
@@ -288,6 +288,8 @@ func (e *Engine) finish(st *callState) (*Result, *store.Run) {
 
 func (e *Engine) run(ctx context.Context, st *callState) {
 	c := st.call
+	steps := traceSteps(ctx, st, SpanValidate)
+	defer steps.end()
 	// 1. Validate the arguments against the compiled schema.
 	rawArgs := c.Arguments
 	if len(bytes.TrimSpace(rawArgs)) == 0 {
@@ -309,6 +311,7 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 	argMap, _ := args.(map[string]any)
 
 	// 2. Render the request.
+	steps.next(SpanRender)
 	scope := &Scope{Args: argMap, Context: c.Context}
 	base := ""
 	if c.Conn != nil {
@@ -338,6 +341,7 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 		}
 	}
 	e.identify(st)
+	steps.end()
 	switch st.mode {
 	case modeCheck:
 		return
@@ -420,7 +424,7 @@ func (e *Engine) send(ctx context.Context, st *callState) {
 	if c.Conn != nil {
 		opts.SensitiveHeaders = c.Conn.sensitiveHeaders(c.Tool.secretHeaders)
 	}
-	resp, err := e.client.Do(ctx, hreq, opts)
+	resp, err := e.do(ctx, hreq, opts)
 	if err != nil {
 		st.resp = nil
 		outcome := egress.Classify(err)
@@ -517,7 +521,7 @@ func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool
 		if forceRefresh {
 			rejected = st.oauthToken
 		}
-		tok, err := e.tokens.Token(tctx, st.call.WorkspaceID, conn, rejected)
+		tok, err := e.token(tctx, st.call.WorkspaceID, conn, rejected)
 		cancel()
 		if err != nil {
 			switch {

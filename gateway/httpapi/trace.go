@@ -1,0 +1,49 @@
+package httpapi
+
+import (
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// tracerName is the instrumentation scope of the server spans.
+const tracerName = "github.com/toolgate/toolgate/gateway"
+
+// Trace starts a server span per request, continuing the W3C trace context
+// (traceparent) a client sent. The span is named after the method and the
+// route pattern ("POST /v1/tools/:name/call") and carries the method, the
+// route and the status: never the query, a header or the body. Health
+// probes and /metrics are not traced.
+func Trace(tp trace.TracerProvider) gin.HandlerFunc {
+	tracer := tp.Tracer(tracerName)
+	var prop propagation.TraceContext
+	return func(c *gin.Context) {
+		route := c.FullPath()
+		switch route {
+		case "/healthz", "/readyz", "/metrics":
+			c.Next()
+			return
+		}
+		ctx := prop.Extract(c.Request.Context(), propagation.HeaderCarrier(c.Request.Header))
+		name := c.Request.Method
+		if route != "" {
+			name += " " + route
+		}
+		ctx, span := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", c.Request.Method),
+				attribute.String("http.route", route)))
+		defer span.End()
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+		status := c.Writer.Status()
+		span.SetAttributes(attribute.Int("http.response.status_code", status))
+		if status >= 500 {
+			span.SetAttributes(attribute.String("error.type", strconv.Itoa(status)))
+			span.SetStatus(codes.Error, "")
+		}
+	}
+}
