@@ -3,11 +3,13 @@ package gateway_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/toolgate/toolgate/oauth/oauthtest"
@@ -148,6 +150,35 @@ func (tr spanTree) find(t *testing.T, match func(telemetrytest.Span) bool, what 
 	return telemetrytest.Span{}
 }
 
+// traceparentTransport sends an agent key and a traceparent with every
+// request.
+type traceparentTransport struct {
+	key, traceparent string
+	base             http.RoundTripper
+}
+
+func (tt *traceparentTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+tt.key)
+	r.Header.Set("traceparent", tt.traceparent)
+	return tt.base.RoundTrip(r)
+}
+
+// mcpWithTraceparent opens an MCP session whose every request carries
+// traceparent.
+func mcpWithTraceparent(t *testing.T, e *env, key, traceparent string) *mcp.ClientSession {
+	t.Helper()
+	client := mcp.NewClient(&mcp.Implementation{Name: "toolgate-test", Version: "1"}, nil)
+	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: e.server.URL + "/mcp",
+		HTTPClient: &http.Client{Transport: &traceparentTransport{key: key, traceparent: traceparent, base: e.server.Client().Transport}},
+		MaxRetries: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+	return cs
+}
+
 func names(spans []telemetrytest.Span) []string {
 	var out []string
 	for _, s := range spans {
@@ -182,6 +213,8 @@ func TestTraces(t *testing.T) {
 	s.must(200, "POST", "/v1/tool-calls", s.agentKey, map[string]any{"tool_calls": []any{map[string]any{
 		"id": "call_obs_1", "type": "function", "function": map[string]any{"name": "get_order", "arguments": `{"order_id":"` + argValue + `"}`}}}})
 	s.must(422, "POST", "/v1/tools/get_order/call", s.agentKey, map[string]any{"arguments": map[string]any{}})
+	const mcpTrace, mcpSpan = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+	callMCP(t, mcpWithTraceparent(t, s.env, s.agentKey, "00-"+mcpTrace+"-"+mcpSpan+"-01"), "get_order", map[string]any{"order_id": argValue})
 
 	if err := tracing.ForceFlush(ctx); err != nil {
 		t.Fatal(err)
@@ -249,6 +282,15 @@ func TestTraces(t *testing.T) {
 	}, "validate")
 	if validate.StatusCode != tracepb.Status_STATUS_CODE_ERROR || validate.Attributes["error.type"] != "invalid_arguments" {
 		t.Errorf("invalid call's validation: status %v, attributes %v; want the failure", validate.StatusCode, validate.Attributes)
+	}
+
+	// An MCP session's call belongs to the trace of the request carrying it,
+	// not under the ended span of the request that opened the session.
+	mcpCall := tree.find(t, func(sp telemetrytest.Span) bool {
+		return sp.TraceID == mcpTrace && sp.Name == "execute_tool get_order"
+	}, "of the MCP call")
+	if mcpCall.ParentSpanID != mcpSpan {
+		t.Errorf("the MCP call's span is under %s, want the client's %s", mcpCall.ParentSpanID, mcpSpan)
 	}
 
 	// Nothing secret anywhere: names, attributes, resource.

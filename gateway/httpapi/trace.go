@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -46,4 +48,14 @@ func Trace(tp trace.TracerProvider) gin.HandlerFunc {
 			span.SetStatus(codes.Error, "")
 		}
 	}
+}
+
+// TraceFromHeader returns ctx with its trace context replaced by the one
+// header carries (traceparent), or by none. Work done on a long-lived
+// context on behalf of a later request (an MCP session's tool calls run on
+// the context of the request that opened the session) then belongs to that
+// request's trace, not to the ended span of the first request.
+func TraceFromHeader(ctx context.Context, header http.Header) context.Context {
+	ctx = trace.ContextWithSpanContext(ctx, trace.SpanContext{})
+	return propagation.TraceContext{}.Extract(ctx, propagation.HeaderCarrier(header))
 }
