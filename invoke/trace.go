@@ -119,9 +119,10 @@ func endCall(ctx context.Context, span trace.Span, res *tools.Result, err error)
 	if res.StatusCode != 0 {
 		span.SetAttributes(attribute.Int(AttrStatusCode, res.StatusCode))
 	}
+	// A call that went as asked leaves the status unset, as OpenTelemetry
+	// asks of instrumentation.
 	switch {
 	case res.OK, res.Status == store.RunStatusQueued, res.Status == store.RunStatusRunning, res.Outcome == "dry_run":
-		span.SetStatus(codes.Ok, "")
 	default:
 		span.SetAttributes(attribute.String(AttrErrorType, outcome))
 		span.SetStatus(codes.Error, outcome)

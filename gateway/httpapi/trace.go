@@ -32,12 +32,12 @@ func Trace(tp trace.TracerProvider) gin.HandlerFunc {
 		}
 		ctx := prop.Extract(c.Request.Context(), propagation.HeaderCarrier(c.Request.Header))
 		name := c.Request.Method
+		attrs := []attribute.KeyValue{attribute.String("http.request.method", c.Request.Method)}
 		if route != "" {
 			name += " " + route
+			attrs = append(attrs, attribute.String("http.route", route))
 		}
-		ctx, span := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(attribute.String("http.request.method", c.Request.Method),
-				attribute.String("http.route", route)))
+		ctx, span := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
 		defer span.End()
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
