@@ -13,6 +13,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/toolgate/toolgate/oauth/oauthtest"
+	"github.com/toolgate/toolgate/store/sqlite"
 	"github.com/toolgate/toolgate/store/testdb"
 	"github.com/toolgate/toolgate/telemetry"
 	"github.com/toolgate/toolgate/telemetry/telemetrytest"
@@ -108,13 +109,22 @@ func TestAccessLog(t *testing.T) {
 	}
 }
 
-// TestReadyz: ready while the store answers, 503 with the one error shape
-// once it does not; /healthz stays a liveness check.
+// TestReadyz: ready while the store answers with its migrations applied,
+// 503 with the one error shape once it lacks one or does not answer;
+// /healthz stays a liveness check.
 func TestReadyz(t *testing.T) {
 	e := newEnv(t, testdb.SQLite)
 	r := e.must(200, "GET", "/readyz", "", nil)
 	if r.str("status") != "ready" {
 		t.Errorf("readyz: %s", r.raw)
+	}
+	db := e.store.(*sqlite.Store).DB()
+	if _, err := db.Exec(`DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)`); err != nil {
+		t.Fatal(err)
+	}
+	r = e.must(503, "GET", "/readyz", "", nil)
+	if r.str("error.type") != "not_ready" || !strings.Contains(r.str("error.message"), "toolgate migrate") {
+		t.Errorf("readyz with a migration missing: %s", r.raw)
 	}
 	if err := e.store.Close(); err != nil {
 		t.Fatal(err)
