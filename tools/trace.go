@@ -40,28 +40,28 @@ func childSpan(ctx context.Context, name string, kind trace.SpanKind) (context.C
 	return parent.TracerProvider().Tracer(tracerName).Start(ctx, name, trace.WithSpanKind(kind))
 }
 
-// steps traces a call's consecutive steps (validation, then rendering):
+// stepSpans traces a call's consecutive steps (validation, then rendering):
 // next ends the step before and starts the next; end ends the last. A step
 // during which the call failed ends with the outcome as its error.
-type steps struct {
+type stepSpans struct {
 	ctx  context.Context
 	st   *callState
 	span trace.Span
 }
 
 // traceSteps starts the first step of a call.
-func traceSteps(ctx context.Context, st *callState, first string) steps {
-	s := steps{ctx: ctx, st: st}
+func traceSteps(ctx context.Context, st *callState, first string) stepSpans {
+	s := stepSpans{ctx: ctx, st: st}
 	s.next(first)
 	return s
 }
 
-func (s *steps) next(name string) {
+func (s *stepSpans) next(name string) {
 	s.end()
 	_, s.span = childSpan(s.ctx, name, trace.SpanKindInternal)
 }
 
-func (s *steps) end() {
+func (s *stepSpans) end() {
 	if s.span == nil {
 		return
 	}
