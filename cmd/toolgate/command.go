@@ -11,7 +11,26 @@ import (
 )
 
 // command is one subcommand of toolgate. To add one, write its *command in
-// a file of its own and list it in commands.
+// a file of its own and list it in commands; help and dispatch follow.
+// A command binds the setting groups it needs (see config.go) and checks
+// its own positional arguments:
+//
+//	var exportCommand = &command{
+//		name:    "export",
+//		args:    "FILE",
+//		summary: "Write the workspace's tools, connections and agents to FILE.",
+//		define: func(fs *flag.FlagSet, c *cli) runner {
+//			settings := bindSettings(fs, c.getenv, storeSettings, secretSettings, logSettings)
+//			force := fs.Bool("force", false, "overwrite FILE")
+//			return func(ctx context.Context, args []string) error {
+//				if len(args) != 1 {
+//					return usagef("usage: toolgate export [flags] FILE")
+//				}
+//				cfg, err := settings()
+//				...
+//			}
+//		},
+//	}
 type command struct {
 	// name is the command as typed: one word, or a group and a word
 	// ("workspaces create").
