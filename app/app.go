@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/toolgate/toolgate/admin"
 	"github.com/toolgate/toolgate/background"
@@ -66,6 +67,9 @@ type Config struct {
 	// and process collectors.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
+	// TracerProvider makes the spans of requests and tool calls. Optional:
+	// nil makes none (package telemetry builds one from the environment).
+	TracerProvider trace.TracerProvider
 	// Now is the clock of OAuth token expiry and of the catalog's cache.
 	// Defaults to time.Now.
 	Now func() time.Time
@@ -127,7 +131,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Bus = changes.NewBus(transport, a.log)
 	a.Listings = listing.NewCache()
 
-	icfg := invoke.Config{Store: cfg.Store, Engine: a.Engine, Catalog: a.Catalog, Logger: a.log}
+	icfg := invoke.Config{Store: cfg.Store, Engine: a.Engine, Catalog: a.Catalog, Logger: a.log, TracerProvider: cfg.TracerProvider}
 	if !cfg.WithoutQueue {
 		a.Queue, err = background.New(ctx, background.Config{
 			Store: cfg.Store, Client: a.Client, Box: cfg.Box, Workers: cfg.Workers,
@@ -151,7 +155,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.Server, err = gateway.New(gateway.Config{Admin: a.Admin, Invoker: a.Invoker, Voice: a.Voice, Listings: a.Listings,
-		Client: a.Client, Metrics: a.Registry, MetricsPublic: cfg.MetricsPublic, PublicURL: cfg.PublicURL, Logger: a.log})
+		Client: a.Client, Metrics: a.Registry, MetricsPublic: cfg.MetricsPublic, PublicURL: cfg.PublicURL, Logger: a.log,
+		Ready: cfg.Store.Ping, TracerProvider: cfg.TracerProvider})
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,15 @@ type Attempt struct {
 // submitted. A tool version or connection that no longer exists ends the
 // run with config_error. The error is one the attempt should be retried
 // after (the store is unreachable).
-func (iv *Invoker) RunAttempt(ctx context.Context, run *store.Run, attempt int, prior []tools.Attempt) (*Attempt, error) {
+func (iv *Invoker) RunAttempt(ctx context.Context, run *store.Run, attempt int, prior []tools.Attempt) (out *Attempt, err error) {
+	ctx, span := iv.startCall(ctx, callSpan{run.WorkspaceID, run.AgentID, run.ToolName, ""})
+	defer func() {
+		var res *tools.Result
+		if out != nil {
+			res = out.Result
+		}
+		endCall(ctx, span, res, err)
+	}()
 	var callerCtx map[string]any
 	_ = json.Unmarshal(run.Context, &callerCtx)
 	call := &tools.Call{

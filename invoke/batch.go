@@ -24,6 +24,8 @@ const (
 type BatchCall struct {
 	Tool      string
 	Arguments json.RawMessage
+	// ID is the model's ID of the call, when the surface has one.
+	ID string
 }
 
 // CallBatch runs a model's tool calls as an agent, at most
@@ -42,7 +44,7 @@ func (iv *Invoker) CallBatch(ctx context.Context, workspaceID, agentID string, c
 		wg.Go(func() {
 			defer func() { <-sem }()
 			res, err := iv.Call(ctx, &Request{WorkspaceID: workspaceID, AgentID: agentID, Tool: call.Tool,
-				Arguments: call.Arguments, Context: maps.Clone(callerCtx)})
+				Arguments: call.Arguments, Context: maps.Clone(callerCtx), ToolCallID: call.ID})
 			switch {
 			case problem.Is(err, problem.NotFound):
 				answers[i] = Answer{Kind: AnswerFailed, Text: prompts.UnknownTool(call.Tool)}

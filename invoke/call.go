@@ -28,6 +28,9 @@ type Request struct {
 	CallbackURL string
 	// IdempotencyKey makes a repeated call return the first call's run.
 	IdempotencyKey string
+	// ToolCallID is the model's ID of this tool call, when the surface
+	// knows it (traced as gen_ai.tool.call.id).
+	ToolCallID string
 }
 
 // MaxIdempotencyKeyBytes bounds a client's Idempotency-Key.
@@ -42,7 +45,9 @@ const IdempotencyWindow = 24 * time.Hour
 // not have, BadRequest for a bad option, Conflict for a reused
 // idempotency key) or an internal error; every failure of the call itself
 // is an outcome in the result.
-func (iv *Invoker) Call(ctx context.Context, req *Request) (*tools.Result, error) {
+func (iv *Invoker) Call(ctx context.Context, req *Request) (res *tools.Result, err error) {
+	ctx, span := iv.startCall(ctx, callSpan{req.WorkspaceID, req.AgentID, req.Tool, req.ToolCallID})
+	defer func() { endCall(ctx, span, res, err) }()
 	if !ValidIdempotencyKey(req.IdempotencyKey) {
 		return nil, problem.BadRequestf("", "Idempotency-Key must be at most 255 printable ASCII characters")
 	}
@@ -93,7 +98,6 @@ func (iv *Invoker) Call(ctx context.Context, req *Request) (*tools.Result, error
 			return tools.ResultFromRun(prev), nil
 		}
 	}
-	var res *tools.Result
 	if background && iv.queue != nil {
 		res, err = iv.submit(ctx, call, req.CallbackURL)
 	} else {

@@ -16,6 +16,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/toolgate/toolgate/flows"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/tools"
@@ -44,6 +46,8 @@ type Config struct {
 	// background workers run flows' fire-and-forget calls. Optional.
 	FlowPrograms *flows.Programs
 	Logger       *slog.Logger
+	// TracerProvider makes a span per tool call. Optional: nil makes none.
+	TracerProvider trace.TracerProvider
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
 }
@@ -71,6 +75,7 @@ type Invoker struct {
 	log          *slog.Logger
 	now          func() time.Time
 	idempotency  keyedLocks
+	tracer       trace.Tracer
 }
 
 // New returns an Invoker.
@@ -79,7 +84,7 @@ func New(cfg Config) (*Invoker, error) {
 		return nil, err
 	}
 	iv := &Invoker{store: cfg.Store, engine: cfg.Engine, catalog: cfg.Catalog, queue: cfg.Queue,
-		flowPrograms: cfg.FlowPrograms, log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now}
+		flowPrograms: cfg.FlowPrograms, log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now, tracer: newTracer(cfg.TracerProvider)}
 	if iv.now == nil {
 		iv.now = time.Now
 	}

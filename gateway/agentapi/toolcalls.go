@@ -125,7 +125,7 @@ func (a *API) batchToolCalls(c *gin.Context) error {
 func (a *API) runToolCalls(ctx context.Context, p *tenant.Principal, calls []pendingCall, callerCtx map[string]any) ([]invoke.Answer, error) {
 	batch := make([]invoke.BatchCall, len(calls))
 	for i, c := range calls {
-		batch[i] = invoke.BatchCall{Tool: c.name, Arguments: c.args}
+		batch[i] = invoke.BatchCall{Tool: c.name, Arguments: c.args, ID: c.id}
 	}
 	return a.Invoker.CallBatch(ctx, p.WorkspaceID, p.AgentID, batch, callerCtx)
 }

@@ -184,7 +184,7 @@ func (r *Runner) chatCompletions(c *gin.Context) error {
 		messages = append(messages, choice.Message)
 		calls := make([]invoke.BatchCall, len(choice.Message.ToolCalls))
 		for i, tc := range choice.Message.ToolCalls {
-			calls[i] = invoke.BatchCall{Tool: tc.Function.Name, Arguments: json.RawMessage(tc.Function.Arguments)}
+			calls[i] = invoke.BatchCall{Tool: tc.Function.Name, Arguments: json.RawMessage(tc.Function.Arguments), ID: tc.ID}
 		}
 		answers, err := r.Invoker.CallBatch(ctx, p.WorkspaceID, p.AgentID, calls, callerCtx)
 		if err != nil {

@@ -71,6 +71,9 @@ func (g *Server) callTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.C
 	if req.Session != nil && req.Session.ID() != "" {
 		callerCtx["conversation_id"] = req.Session.ID()
 	}
+	// The session's context is the first request's: trace this call in the
+	// trace of the request that carries it.
+	ctx = httpapi.TraceFromHeader(ctx, req.Extra.Header)
 	res, err := g.invoker.Call(ctx, &invoke.Request{WorkspaceID: p.WorkspaceID, AgentID: p.AgentID,
 		Tool: name, Arguments: args, Context: callerCtx})
 	if err != nil {

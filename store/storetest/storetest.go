@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"IdempotencyClaims", testIdempotencyClaims},
 		{"IdempotencyClaimConcurrent", testIdempotencyClaimConcurrent},
 		{"ReplayGuard", testReplayGuard},
+		{"Ping", testPing},
 	}
 	tests = append(tests, flowTests...)
 	for _, tt := range tests {
