@@ -268,6 +268,7 @@ type Store interface {
 
 	OAuthStore
 	SessionStore
+	MCPSessionStore
 	Close() error
 }
 

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OAuthStates", testOAuthStates},
 		{"Sessions", testSessions},
 		{"SessionDeleteByKey", testSessionDeleteByKey},
+		{"MCPSessions", testMCPSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
