@@ -60,6 +60,12 @@ type Config struct {
 	// BackoffBase is the first background retry's delay. Defaults to
 	// background.BackoffBaseDefault.
 	BackoffBase time.Duration
+	// CORSOrigins are the origins of browser-based MCP clients allowed to
+	// call /mcp ("*" for any); requests from other origins are refused.
+	CORSOrigins []string
+	// RunRetention is how long runs are kept; MCP tasks report it as their
+	// ttl. Zero reports no limit.
+	RunRetention time.Duration
 	// MetricsPublic serves /metrics without a key.
 	MetricsPublic bool
 	// Registry gathers the metrics. Defaults to a new registry with the Go
@@ -93,6 +99,9 @@ type App struct {
 	log     *slog.Logger
 	started bool
 	stopped bool
+	// stopBus ends the change listener; busDone closes when it has.
+	stopBus context.CancelFunc
+	busDone chan struct{}
 }
 
 // New builds an App; Start runs its background parts.
@@ -116,7 +125,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Engine = tools.NewEngine(tools.EngineConfig{Client: a.Client, Recorder: a.Recorder, Tokens: a.OAuth, Metrics: metrics, Logger: a.log})
 	a.Catalog = tools.NewCatalog(tools.CatalogConfig{Store: cfg.Store, Box: cfg.Box, Now: cfg.Now})
-	a.Bus = changes.NewBus(nil, a.log)
+	// Replicas sharing a PostgreSQL database hear of each other's changes.
+	var transport changes.Transport
+	if t, ok := cfg.Store.(interface{ ChangeTransport() changes.Transport }); ok {
+		transport = t.ChangeTransport()
+	}
+	a.Bus = changes.NewBus(transport, a.log)
 	a.Listings = listing.NewCache()
 
 	icfg := invoke.Config{Store: cfg.Store, Engine: a.Engine, Catalog: a.Catalog, Logger: a.log}
@@ -143,7 +157,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.Server, err = gateway.New(gateway.Config{Admin: a.Admin, Invoker: a.Invoker, Voice: a.Voice, Listings: a.Listings,
-		Client: a.Client, Metrics: a.Registry, MetricsPublic: cfg.MetricsPublic, PublicURL: cfg.PublicURL, Logger: a.log})
+		Client: a.Client, Metrics: a.Registry, MetricsPublic: cfg.MetricsPublic, PublicURL: cfg.PublicURL, Logger: a.log,
+		MCPSessions: cfg.Store, Changes: a.Bus, CORSOrigins: cfg.CORSOrigins, RunRetention: cfg.RunRetention})
 	if err != nil {
 		return nil, err
 	}
@@ -177,8 +192,11 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	busCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopBus, a.busDone = cancel, make(chan struct{})
 	go func() {
-		if err := a.Bus.Run(ctx); err != nil && ctx.Err() == nil {
+		defer close(a.busDone)
+		if err := a.Bus.Run(busCtx); err != nil && busCtx.Err() == nil {
 			a.log.Error("listening for changes from other replicas", "err", err)
 		}
 	}()
@@ -197,7 +215,10 @@ func (a *App) Stop(ctx context.Context) error {
 	if a.Queue != nil && a.started {
 		err = a.Queue.Stop(ctx)
 	}
+	a.Server.MCP.Close()
 	if a.started {
+		a.stopBus()
+		<-a.busDone
 		a.Recorder.Stop()
 	}
 	a.Client.CloseIdleConnections()

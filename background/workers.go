@@ -74,6 +74,10 @@ func (w *runWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[RunAr
 		return err
 	}
 	res, record := out.Result, out.Record
+	if w.q.cancelled(context.WithoutCancel(ctx), run.WorkspaceID, run.ID) {
+		// Cancelled during the attempt (see cancel.go): keep that record.
+		return river.JobCancel(errRunCancelled)
+	}
 	if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
 		// Shutting down mid-attempt: hand the job back untouched.
 		return river.JobSnooze(0)

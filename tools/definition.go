@@ -26,6 +26,10 @@ type Definition struct {
 	Body json.RawMessage `json:"body,omitempty"`
 	// InputSchema is the JSON Schema (type object) of the arguments.
 	InputSchema json.RawMessage `json:"input_schema,omitempty"`
+	// OutputSchema is the JSON Schema of the upstream's JSON answer, when
+	// known (the OpenAPI import sets it). MCP publishes it as the tool's
+	// outputSchema.
+	OutputSchema json.RawMessage `json:"output_schema,omitempty"`
 	// TimeoutMS bounds the whole exchange. Defaults to TimeoutMSDefault.
 	TimeoutMS int `json:"timeout_ms,omitempty"`
 	// Background runs the call as a durable job.

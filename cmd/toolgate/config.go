@@ -56,6 +56,9 @@ type config struct {
 	// OAuthRefreshSkew is how long before expiry OAuth2 access tokens are
 	// refreshed. Defaults to oauth.SkewDefault (60s).
 	OAuthRefreshSkew time.Duration
+	// CORSOrigins are the origins of browser-based MCP clients allowed to
+	// call /mcp ("*" for any). Defaults to none.
+	CORSOrigins []string
 }
 
 // parseConfig reads flags (for the serve-like commands) over environment.
@@ -78,6 +81,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (*confi
 	rescue := fs.String("job-rescue-after", env("TOOLGATE_JOB_RESCUE_AFTER", background.RescueAfterDefault.String()), "rerun a background job running longer than this (TOOLGATE_JOB_RESCUE_AFTER)")
 	publicURL := fs.String("public-url", env("TOOLGATE_PUBLIC_URL", ""), "external base URL of the gateway, for the OAuth2 callback; defaults to http://ADDR (TOOLGATE_PUBLIC_URL)")
 	skew := fs.String("oauth-refresh-skew", env("TOOLGATE_OAUTH_REFRESH_SKEW", oauth.SkewDefault.String()), "refresh OAuth2 access tokens this long before they expire (TOOLGATE_OAUTH_REFRESH_SKEW)")
+	cors := fs.String("cors-origins", env("TOOLGATE_CORS_ORIGINS", ""), "comma-separated origins of browser-based MCP clients allowed to call /mcp, or * (TOOLGATE_CORS_ORIGINS)")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -100,6 +104,9 @@ func parseConfig(name string, args []string, getenv func(string) string) (*confi
 	}
 	if cfg.OAuthRefreshSkew, err = time.ParseDuration(*skew); err != nil || cfg.OAuthRefreshSkew < 0 {
 		return nil, nil, fmt.Errorf("TOOLGATE_OAUTH_REFRESH_SKEW: %q is not a duration", *skew)
+	}
+	if cfg.CORSOrigins, err = parseOrigins(*cors); err != nil {
+		return nil, nil, fmt.Errorf("TOOLGATE_CORS_ORIGINS: %w", err)
 	}
 	cfg.PublicURL = strings.TrimRight(*publicURL, "/")
 	if cfg.PublicURL == "" {
@@ -160,4 +167,24 @@ func isPostgres(url string) bool {
 // sqlitePath returns the file of a SQLite database URL.
 func sqlitePath(url string) string {
 	return strings.TrimPrefix(url, "sqlite:")
+}
+
+// parseOrigins reads a comma-separated list of origins (scheme://host[:port])
+// or "*".
+func parseOrigins(list string) ([]string, error) {
+	var out []string
+	for _, o := range strings.Split(list, ",") {
+		o = strings.TrimRight(strings.TrimSpace(o), "/")
+		if o == "" {
+			continue
+		}
+		if o != "*" {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+				return nil, fmt.Errorf("%q is not an origin such as https://app.example.com", o)
+			}
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }

@@ -38,7 +38,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, out io.Writer) er
 	a, err := app.New(ctx, app.Config{
 		Store: st, Box: box, AllowNetworks: cfg.AllowNetworks, PublicURL: cfg.PublicURL,
 		OAuthRefreshSkew: cfg.OAuthRefreshSkew, Workers: cfg.Workers, JobRescueAfter: cfg.JobRescueAfter,
-		MetricsPublic: cfg.MetricsPublic, Logger: log,
+		MetricsPublic: cfg.MetricsPublic, CORSOrigins: cfg.CORSOrigins, RunRetention: cfg.RunRetention, Logger: log,
 	})
 	if err != nil {
 		return err
@@ -65,6 +65,8 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, out io.Writer) er
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// MCP clients' GET streams end at once rather than hold up draining.
+	httpServer.RegisterOnShutdown(a.Server.MCP.Close)
 	go retainRuns(ctx, st, cfg.RunRetention, log)
 
 	log.Info("toolgate listening", "addr", ln.Addr().String(), "store", storeKind(cfg), "version", version)
