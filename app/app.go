@@ -72,7 +72,8 @@ type Config struct {
 	// and process collectors.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
-	// Now is the clock of OAuth token expiry and of the catalog's cache.
+	// Now is the clock of OAuth token expiry, of the catalog's cache and of
+	// the gateway (MCP session expiry).
 	// Defaults to time.Now.
 	Now func() time.Time
 }
@@ -158,7 +159,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Server, err = gateway.New(gateway.Config{Admin: a.Admin, Invoker: a.Invoker, Voice: a.Voice, Listings: a.Listings,
 		Client: a.Client, Metrics: a.Registry, MetricsPublic: cfg.MetricsPublic, PublicURL: cfg.PublicURL, Logger: a.log,
-		MCPSessions: cfg.Store, Changes: a.Bus, CORSOrigins: cfg.CORSOrigins, RunRetention: cfg.RunRetention})
+		MCPSessions: cfg.Store, Changes: a.Bus, CORSOrigins: cfg.CORSOrigins, RunRetention: cfg.RunRetention, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
