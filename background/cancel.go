@@ -89,8 +89,7 @@ func (q *queue[TDriver, TTx]) cancel(ctx context.Context, workspaceID, runID str
 	return &cancelled, nil
 }
 
-// cancelled reports whether the run was cancelled (the worker checks before
-// recording an attempt, so a cancelled run stays cancelled).
+// cancelled reports whether the run was cancelled (as committed).
 func (q *queue[TDriver, TTx]) cancelled(ctx context.Context, workspaceID, runID string) bool {
 	run, err := q.cfg.Store.RunGet(ctx, workspaceID, runID)
 	return err == nil && run.Status == store.RunStatusFailed && run.Outcome == invoke.OutcomeCancelled
@@ -98,3 +97,33 @@ func (q *queue[TDriver, TTx]) cancelled(ctx context.Context, workspaceID, runID 
 
 // errRunCancelled ends the job of a run cancelled during its attempt.
 var errRunCancelled = errors.New("the run was cancelled")
+
+// writeUnlessCancelled writes a worker's record of a run, unless the run was
+// cancelled (then it writes nothing and reports so). The update takes the
+// run row's write lock before the run is read back, and Cancel writes the
+// same row in its transaction: whichever commits second sees the other,
+// so a cancelled run stays cancelled (finish checks the same way inside
+// its own transaction).
+func (q *queue[TDriver, TTx]) writeUnlessCancelled(ctx context.Context, record *store.Run) (cancelled bool, err error) {
+	tx, err := q.ops.begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer q.ops.rollback(ctx, tx)
+	if err := q.ops.updateRun(ctx, tx, record); err != nil {
+		return false, fmt.Errorf("storing run: %w", err)
+	}
+	if q.cancelled(ctx, record.WorkspaceID, record.ID) {
+		return true, nil
+	}
+	return false, q.ops.commit(ctx, tx)
+}
+
+// cancelledOr is what Work returns when a write was refused because the
+// run was cancelled, or failed.
+func cancelledOr(cancelled bool, err error) error {
+	if cancelled {
+		return river.JobCancel(errRunCancelled)
+	}
+	return err
+}

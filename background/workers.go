@@ -65,8 +65,8 @@ func (w *runWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[RunAr
 	}
 	running := *run
 	running.Status = store.RunStatusRunning
-	if err := cfg.Store.RunInsertBatch(ctx, []*store.Run{&running}); err != nil {
-		return err
+	if cancelled, err := w.q.writeUnlessCancelled(ctx, &running); err != nil || cancelled {
+		return cancelledOr(cancelled, err)
 	}
 	attempt := len(prior) + 1
 	out, err := w.q.runner.RunAttempt(ctx, run, attempt, prior)
@@ -74,10 +74,6 @@ func (w *runWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[RunAr
 		return err
 	}
 	res, record := out.Result, out.Record
-	if w.q.cancelled(context.WithoutCancel(ctx), run.WorkspaceID, run.ID) {
-		// Cancelled during the attempt (see cancel.go): keep that record.
-		return river.JobCancel(errRunCancelled)
-	}
 	if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
 		// Shutting down mid-attempt: hand the job back untouched.
 		return river.JobSnooze(0)
@@ -88,8 +84,8 @@ func (w *runWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[RunAr
 		// The next attempt runs from the submitted arguments, not from
 		// the redacted copy made for display.
 		record.Arguments, record.Context = run.Arguments, run.Context
-		if err := cfg.Store.RunInsertBatch(ctx, []*store.Run{record}); err != nil {
-			return err
+		if cancelled, err := w.q.writeUnlessCancelled(ctx, record); err != nil || cancelled {
+			return cancelledOr(cancelled, err)
 		}
 		return river.JobSnooze(Backoff(cfg.BackoffBase, attempt, res.RetryAfter, cfg.Jitter))
 	}
@@ -108,6 +104,9 @@ func (w *runWorker[TDriver, TTx]) finish(ctx context.Context, job *river.Job[Run
 	if record != nil {
 		if err := ops.updateRun(ctx, tx, record); err != nil {
 			return fmt.Errorf("storing final run: %w", err)
+		}
+		if w.q.cancelled(ctx, record.WorkspaceID, record.ID) {
+			return river.JobCancel(errRunCancelled) // see cancel.go
 		}
 		if job.Args.CallbackURL != "" {
 			cb := CallbackArgs{WorkspaceID: record.WorkspaceID, RunID: record.ID, URL: job.Args.CallbackURL}
