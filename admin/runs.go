@@ -2,8 +2,8 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/toolgate/toolgate/invoke"

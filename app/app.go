@@ -61,8 +61,17 @@ type Config struct {
 	// BackoffBase is the first background retry's delay. Defaults to
 	// background.BackoffBaseDefault.
 	BackoffBase time.Duration
+	// CORSOrigins are the origins of browser-based MCP clients allowed to
+	// call /mcp ("*" for any); requests from other origins are refused.
+	CORSOrigins []string
+	// RunRetention is how long runs are kept; MCP tasks report it as their
+	// ttl. Zero reports no limit.
+	RunRetention time.Duration
 	// MetricsPublic serves /metrics without a key.
 	MetricsPublic bool
+	// Recording configures the run recorder (mode and buffer bounds); its
+	// Store, Logger and Metrics are the app's.
+	Recording tools.RecorderConfig
 	// Registry gathers the metrics. Defaults to a new registry with the Go
 	// and process collectors.
 	Registry *prometheus.Registry
@@ -70,7 +79,8 @@ type Config struct {
 	// TracerProvider makes the spans of requests and tool calls. Optional:
 	// nil makes none (package telemetry builds one from the environment).
 	TracerProvider trace.TracerProvider
-	// Now is the clock of OAuth token expiry and of the catalog's cache.
+	// Now is the clock of OAuth token expiry, of the catalog's cache and of
+	// the gateway (MCP session expiry).
 	// Defaults to time.Now.
 	Now func() time.Time
 }
@@ -113,7 +123,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	metrics := tools.NewMetrics(a.Registry)
-	a.Recorder = tools.NewRecorder(tools.RecorderConfig{Store: cfg.Store, Logger: a.log, Metrics: metrics})
+	rcfg := cfg.Recording
+	rcfg.Store, rcfg.Logger, rcfg.Metrics = cfg.Store, a.log, metrics
+	if err := rcfg.WithDefaults().Validate(); err != nil {
+		return nil, err
+	}
+	a.Recorder = tools.NewRecorder(rcfg)
 	a.Client = egress.New(egress.Config{AllowNetworks: cfg.AllowNetworks})
 	var err error
 	a.OAuth, err = oauth.New(oauth.Config{Store: cfg.Store, Box: cfg.Box, HTTPClient: a.Client.HTTPClient(),
@@ -156,7 +171,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Server, err = gateway.New(gateway.Config{Admin: a.Admin, Invoker: a.Invoker, Voice: a.Voice, Listings: a.Listings,
 		Client: a.Client, Metrics: a.Registry, MetricsPublic: cfg.MetricsPublic, PublicURL: cfg.PublicURL, Logger: a.log,
-		Ready: cfg.Store.Ping, TracerProvider: cfg.TracerProvider})
+		Ready: cfg.Store.Ping, TracerProvider: cfg.TracerProvider,
+		MCPSessions: cfg.Store, Changes: a.Bus, CORSOrigins: cfg.CORSOrigins, RunRetention: cfg.RunRetention, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -216,6 +232,7 @@ func (a *App) Stop(ctx context.Context) error {
 	if a.Queue != nil && a.started {
 		err = a.Queue.Stop(ctx)
 	}
+	a.Server.MCP.Close()
 	if a.started {
 		a.stopBus()
 		<-a.busDone

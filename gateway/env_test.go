@@ -52,6 +52,8 @@ type envOptions struct {
 	now func() time.Time
 	// tracing makes the gateway's spans. Optional.
 	tracing trace.TracerProvider
+	// cors are the origins allowed to call /mcp from a browser.
+	cors []string
 }
 
 func newEnv(t *testing.T, newStore func(testing.TB) store.Store, opts ...envOptions) *env {
@@ -94,7 +96,7 @@ func (e *env) start() {
 	var handler http.Handler
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	a, err := app.New(ctx, app.Config{Store: st, Box: box, AllowNetworks: allow, OAuthPublicURL: hs.URL, Now: o.now,
-		WithoutQueue: !o.background, Workers: 8, BackoffBase: 20 * time.Millisecond, Logger: log, TracerProvider: o.tracing})
+		WithoutQueue: !o.background, Workers: 8, BackoffBase: 20 * time.Millisecond, CORSOrigins: o.cors, Logger: log, TracerProvider: o.tracing})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/toolgate/toolgate/admin"
+	"github.com/toolgate/toolgate/changes"
 	"github.com/toolgate/toolgate/egress"
 	"github.com/toolgate/toolgate/gateway/adminapi"
 	"github.com/toolgate/toolgate/gateway/agentapi"
@@ -66,6 +67,17 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
+	// MCPSessions stores MCP sessions. Required.
+	MCPSessions store.MCPSessionStore
+	// Changes tells the other replicas of changes made here (an MCP
+	// session that ended). Optional.
+	Changes changes.Notifier
+	// CORSOrigins are the origins of browser-based MCP clients allowed to
+	// call /mcp ("*" for any).
+	CORSOrigins []string
+	// RunRetention is how long runs are kept (MCP tasks report it as
+	// their ttl); 0 for no limit.
+	RunRetention time.Duration
 }
 
 // Server is toolgate's HTTP surface.
@@ -77,8 +89,9 @@ type Server struct {
 
 // New builds a Server and its routes.
 func New(cfg Config) (*Server, error) {
-	if cfg.Admin == nil || cfg.Invoker == nil || cfg.Voice == nil || cfg.Listings == nil || cfg.Client == nil || cfg.Ready == nil {
-		return nil, errors.New("gateway: Config.Admin, Invoker, Voice, Listings, Client and Ready are required")
+	if cfg.Admin == nil || cfg.Invoker == nil || cfg.Voice == nil || cfg.Listings == nil || cfg.Client == nil ||
+		cfg.Ready == nil || cfg.MCPSessions == nil {
+		return nil, errors.New("gateway: Config.Admin, Invoker, Voice, Listings, Client, Ready and MCPSessions are required")
 	}
 	log := cmp.Or(cfg.Logger, slog.Default())
 	errs := httpapi.Errors{Log: log}
@@ -107,7 +120,8 @@ func New(cfg Config) (*Server, error) {
 	agentGroup := r.Group("/v1", httpapi.RequireRole(auth, store.RoleAgent, errs))
 	(&agentapi.API{Invoker: cfg.Invoker, Listings: cfg.Listings, Errors: errs}).Routes(agentGroup)
 	(&chat.Runner{Invoker: cfg.Invoker, Client: cfg.Client, Errors: errs, Now: cfg.Now}).Routes(agentGroup)
-	mcp := mcpserver.New(mcpserver.Config{Auth: auth, Invoker: cfg.Invoker, Errors: errs, Logger: log})
+	mcp := mcpserver.New(mcpserver.Config{Auth: auth, Invoker: cfg.Invoker, Sessions: cfg.MCPSessions, Notifier: cfg.Changes,
+		Errors: errs, Logger: log, CORSOrigins: cfg.CORSOrigins, TaskTTL: cfg.RunRetention, Now: cfg.Now})
 	r.Any("/mcp", mcp.Handler())
 
 	// Voice platforms authenticate with their own mechanisms.

@@ -278,6 +278,7 @@ type Store interface {
 	// has every migration this version needs applied (ErrMigrationsPending
 	// otherwise). It is cheap enough for a load balancer's readiness probe.
 	Ping(ctx context.Context) error
+	MCPSessionStore
 	Close() error
 }
 

@@ -30,8 +30,8 @@ type Definition struct {
 	// InputSchema is the JSON Schema (type object) of the arguments.
 	InputSchema json.RawMessage `json:"input_schema,omitempty"`
 	// OutputSchema is the JSON Schema (type object) of the upstream's
-	// success response, for clients that read structured results (MCP's
-	// outputSchema). It documents the response; it is not enforced.
+	// success response, when known (the OpenAPI import sets it). MCP
+	// publishes it as the tool's outputSchema. It is not enforced upstream.
 	OutputSchema json.RawMessage `json:"output_schema,omitempty"`
 	// TimeoutMS bounds the whole exchange. Defaults to TimeoutMSDefault.
 	TimeoutMS int `json:"timeout_ms,omitempty"`

@@ -1,7 +1,6 @@
 package tools
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -146,18 +145,12 @@ func (v *validator) check(conn *Connection) {
 	v.checkPlaceholders(rt, sch, conn)
 }
 
-// checkOutputSchema checks that output_schema is a JSON Schema of an
-// object: the only kind of result MCP's outputSchema describes.
+// checkOutputSchema checks that output_schema is a JSON Schema. It may
+// describe any JSON result: MCP, whose outputSchema must be an object,
+// publishes a result of another type wrapped as {"result": ...}.
 func (v *validator) checkOutputSchema() {
 	const field = "output_schema"
-	var root struct {
-		Type any `json:"type"`
-	}
-	if json.Unmarshal(v.def.OutputSchema, &root) == nil && root.Type != "object" {
-		v.err(field+".type", `must be "object": an output schema describes a JSON object result`)
-		return
-	}
-	if _, err := schema.Compile(v.def.OutputSchema); err != nil {
+	if _, err := schema.CompileResult(v.def.OutputSchema); err != nil {
 		var ce *schema.CompileError
 		if errors.As(err, &ce) {
 			v.err(field+strings.TrimPrefix(ce.Path, schema.RootPath), "%s", ce.Message)

@@ -13,6 +13,7 @@ import (
 	"github.com/toolgate/toolgate/background"
 	"github.com/toolgate/toolgate/egress"
 	"github.com/toolgate/toolgate/oauth"
+	"github.com/toolgate/toolgate/tools"
 )
 
 // Defaults of the configuration.
@@ -58,6 +59,17 @@ type config struct {
 	// OAuthRefreshSkew is how long before expiry OAuth2 access tokens are
 	// refreshed. Defaults to oauth.SkewDefault (60s).
 	OAuthRefreshSkew time.Duration
+	// CORSOrigins are the origins of browser-based MCP clients allowed to
+	// call /mcp ("*" for any). Defaults to none.
+	CORSOrigins []string
+	// RunRecording says what happens when runs cannot be written:
+	// tools.RecordingRequired (refuse new calls once the buffer is full)
+	// or tools.RecordingBestEffort (drop runs, logged and counted).
+	RunRecording string
+	// RunBuffer and RunBufferBytes bound the runs kept in memory while the
+	// database cannot take them.
+	RunBuffer      int
+	RunBufferBytes int64
 	// Log is how the process logs. Defaults to text at info level.
 	Log logConfig
 }
@@ -139,6 +151,29 @@ var (
 			func(c *config, v string) (err error) {
 				if c.OAuthRefreshSkew, err = time.ParseDuration(v); err != nil || c.OAuthRefreshSkew < 0 {
 					return fmt.Errorf("%q is not a duration", v)
+				}
+				return nil
+			}},
+		{"cors-origins", "TOOLGATE_CORS_ORIGINS", "", "comma-separated origins of browser-based MCP clients allowed to call /mcp, or *",
+			func(c *config, v string) (err error) { c.CORSOrigins, err = parseOrigins(v); return err }},
+		{"run-recording", "TOOLGATE_RUN_RECORDING", string(tools.RecordingRequired),
+			"required: refuse calls (503) once runs the database cannot take fill the buffer; best_effort: drop them, logged and counted",
+			func(c *config, v string) error {
+				mode, err := tools.ParseRecordingMode(v)
+				c.RunRecording = string(mode)
+				return err
+			}},
+		{"run-buffer", "TOOLGATE_RUN_BUFFER", strconv.Itoa(tools.RecorderMaxPendingDefault), "runs kept in memory while the database cannot take them",
+			func(c *config, v string) (err error) {
+				if c.RunBuffer, err = strconv.Atoi(v); err != nil || c.RunBuffer < 1 {
+					return fmt.Errorf("%q is not a positive integer", v)
+				}
+				return nil
+			}},
+		{"run-buffer-bytes", "TOOLGATE_RUN_BUFFER_BYTES", strconv.FormatInt(tools.RecorderMaxPendingBytesDefault, 10), "bytes of runs kept in memory while the database cannot take them",
+			func(c *config, v string) (err error) {
+				if c.RunBufferBytes, err = strconv.ParseInt(v, 10, 64); err != nil || c.RunBufferBytes < 1 {
+					return fmt.Errorf("%q is not a positive integer", v)
 				}
 				return nil
 			}},
@@ -229,4 +264,23 @@ func isPostgres(url string) bool {
 // sqlitePath returns the file of a SQLite database URL.
 func sqlitePath(url string) string {
 	return strings.TrimPrefix(url, "sqlite:")
+}
+
+// parseOrigins reads a comma-separated list of web origins (or "*").
+func parseOrigins(list string) ([]string, error) {
+	var out []string
+	for _, o := range strings.Split(list, ",") {
+		o = strings.TrimRight(strings.TrimSpace(o), "/")
+		if o == "" {
+			continue
+		}
+		if o != "*" {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+				return nil, fmt.Errorf("%q is not an origin such as https://app.example.com", o)
+			}
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }

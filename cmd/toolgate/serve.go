@@ -77,7 +77,10 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, out io.Writer) er
 	a, err := app.New(ctx, app.Config{
 		Store: st, Box: box, AllowNetworks: cfg.AllowNetworks, PublicURL: cfg.PublicURL,
 		OAuthRefreshSkew: cfg.OAuthRefreshSkew, Workers: cfg.Workers, JobRescueAfter: cfg.JobRescueAfter,
-		MetricsPublic: cfg.MetricsPublic, Logger: log, TracerProvider: tracing.TracerProvider(),
+		MetricsPublic: cfg.MetricsPublic, CORSOrigins: cfg.CORSOrigins, RunRetention: cfg.RunRetention,
+		Recording: tools.RecorderConfig{Mode: tools.RecordingMode(cfg.RunRecording), MaxPending: cfg.RunBuffer,
+			MaxPendingBytes: cfg.RunBufferBytes},
+		Logger: log, TracerProvider: tracing.TracerProvider(),
 	})
 	if err != nil {
 		return err
@@ -104,6 +107,8 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, out io.Writer) er
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// MCP clients' GET streams end at once rather than hold up draining.
+	httpServer.RegisterOnShutdown(a.Server.MCP.Close)
 	go retainRuns(ctx, st, cfg.RunRetention, log)
 
 	log.Info("toolgate listening", "addr", ln.Addr().String(), "store", storeKind(cfg), "version", v.Version,

@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"IdempotencyClaimConcurrent", testIdempotencyClaimConcurrent},
 		{"ReplayGuard", testReplayGuard},
 		{"Ping", testPing},
+		{"MCPSessions", testMCPSessions},
 	}
 	tests = append(tests, flowTests...)
 	for _, tt := range tests {
