@@ -37,7 +37,7 @@ var RefusedParams = map[string]string{
 	"functions":     "tools are the agent's own: this endpoint attaches and runs them; send no tools or functions",
 	"tool_choice":   "the runner decides when the agent's tools may be called; send no tool_choice",
 	"function_call": "the runner decides when the agent's tools may be called; send no function_call",
-	"prediction":    "predicted outputs cannot be combined with tools, and every model request of the runner offers the agent's tools",
+	"prediction":    "prediction is refused: predicted outputs cannot be combined with tools, and every model request of the runner offers the agent's tools",
 }
 
 // streamOptions are the keys of stream_options the runner reads.
