@@ -7,6 +7,7 @@ package chat
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -131,6 +132,10 @@ func (r *Runner) chatCompletions(c *gin.Context) error {
 		w := &sseWriter{c: c, id: id, created: created, model: settings.Name, includeUsage: req.includeUsage, errors: r.Errors}
 		t.stream = w
 		if err := t.run(ctx); err != nil {
+			if ctx.Err() != nil || errors.Is(err, errClientGone) {
+				// The client left: nobody to answer, nothing to log.
+				return nil
+			}
 			return w.fail(err)
 		}
 		if err := w.finish(t.finish, t.usage); err != nil {

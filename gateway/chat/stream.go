@@ -2,6 +2,8 @@ package chat
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -9,6 +11,9 @@ import (
 
 	"github.com/toolgate/toolgate/gateway/httpapi"
 )
+
+// errClientGone is the error of a write to a client that has gone.
+var errClientGone = errors.New("the client closed the stream")
 
 // stepSeparator stands between the texts of two steps of one turn (the
 // model said something, called a tool, then answered).
@@ -129,7 +134,7 @@ func (w *sseWriter) send(v any) error {
 
 func (w *sseWriter) write(b []byte) error {
 	if _, err := w.c.Writer.Write(b); err != nil {
-		return err
+		return fmt.Errorf("%w: %v", errClientGone, err)
 	}
 	w.c.Writer.Flush()
 	return nil
