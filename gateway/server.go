@@ -119,7 +119,7 @@ func New(cfg Config) (*Server, error) {
 
 	agentGroup := r.Group("/v1", httpapi.RequireRole(auth, store.RoleAgent, errs))
 	(&agentapi.API{Invoker: cfg.Invoker, Listings: cfg.Listings, Errors: errs}).Routes(agentGroup)
-	(&chat.Runner{Invoker: cfg.Invoker, Client: cfg.Client, Errors: errs, Now: cfg.Now}).Routes(agentGroup)
+	(&chat.Runner{Invoker: cfg.Invoker, Listings: cfg.Listings, Client: cfg.Client, Errors: errs, Now: cfg.Now}).Routes(agentGroup)
 	mcp := mcpserver.New(mcpserver.Config{Auth: auth, Invoker: cfg.Invoker, Sessions: cfg.MCPSessions, Notifier: cfg.Changes,
 		Errors: errs, Logger: log, CORSOrigins: cfg.CORSOrigins, TaskTTL: cfg.RunRetention, Now: cfg.Now})
 	r.Any("/mcp", mcp.Handler())
