@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"io"
 	"net/http"
@@ -19,6 +20,11 @@ type target struct {
 	url    string
 	header http.Header
 	body   []byte
+	// headers, when set, are per connection: worker i sends
+	// headers[i%len(headers)] instead of header (an MCP session each).
+	headers []http.Header
+	// status is the success status. Defaults to 200.
+	status int
 	// ok reports whether a 2xx answer is a success (toolgate answers 200
 	// for a failed upstream call too, with "ok":false).
 	ok func(body []byte) bool
@@ -34,6 +40,9 @@ type outcome struct {
 	// each is one recorded run.
 	answered int
 	elapsed  time.Duration
+	// cpu is the CPU time the whole process (load generator, upstream,
+	// proxy and toolgate alike) spent during the phase.
+	cpu      time.Duration
 	firstErr string
 	// latencies of the successful requests, sorted.
 	latencies []time.Duration
@@ -44,6 +53,29 @@ func (o *outcome) throughput() float64 {
 		return 0
 	}
 	return float64(o.requests) / o.elapsed.Seconds()
+}
+
+// cpuPerRequest is the process's CPU time per completed request.
+func (o *outcome) cpuPerRequest() time.Duration {
+	if o.requests == 0 {
+		return 0
+	}
+	return o.cpu / time.Duration(o.requests)
+}
+
+// merge adds another phase of the same target to o.
+func (o *outcome) merge(p *outcome) {
+	o.requests += p.requests
+	o.errors += p.errors
+	o.successes += p.successes
+	o.answered += p.answered
+	o.elapsed += p.elapsed
+	o.cpu += p.cpu
+	if o.firstErr == "" {
+		o.firstErr = p.firstErr
+	}
+	o.latencies = append(o.latencies, p.latencies...)
+	slices.Sort(o.latencies)
 }
 
 // percentile returns the q-quantile (0 < q <= 1) of the successful
@@ -68,6 +100,7 @@ const (
 // slice preallocated for n requests.
 func drive(ctx context.Context, client *http.Client, t *target, workers, n int, maxDur time.Duration) *outcome {
 	lat := make([]int64, n)
+	cpuStart := processCPU()
 	var (
 		next      atomic.Int64
 		errs      atomic.Int64
@@ -81,7 +114,8 @@ func drive(ctx context.Context, client *http.Client, t *target, workers, n int, 
 			firstErr.CompareAndSwap(nil, &msg)
 		}
 	)
-	for range workers {
+	want := cmp.Or(t.status, http.StatusOK)
+	for w := range workers {
 		wg.Go(func() {
 			req, err := http.NewRequestWithContext(ctx, t.method, t.url, nil)
 			if err != nil {
@@ -89,6 +123,9 @@ func drive(ctx context.Context, client *http.Client, t *target, workers, n int, 
 				return
 			}
 			req.Header = t.header
+			if len(t.headers) > 0 {
+				req.Header = t.headers[w%len(t.headers)]
+			}
 			var buf bytes.Buffer
 			buf.Grow(4096)
 			for {
@@ -119,7 +156,7 @@ func drive(ctx context.Context, client *http.Client, t *target, workers, n int, 
 				case err != nil:
 					lat[i] = slotFailed
 					noteError("reading the answer: " + err.Error())
-				case resp.StatusCode != http.StatusOK:
+				case resp.StatusCode != want:
 					lat[i] = slotFailed
 					noteError(resp.Status + ": " + string(buf.Bytes()))
 				default:
@@ -135,7 +172,8 @@ func drive(ctx context.Context, client *http.Client, t *target, workers, n int, 
 		})
 	}
 	wg.Wait()
-	o := &outcome{name: t.name, elapsed: time.Since(start), errors: int(errs.Load()), answered: int(answered.Load())}
+	o := &outcome{name: t.name, elapsed: time.Since(start), cpu: processCPU() - cpuStart,
+		errors: int(errs.Load()), answered: int(answered.Load())}
 	if p := firstErr.Load(); p != nil {
 		o.firstErr = *p
 	}

@@ -1,13 +1,29 @@
-// Command toolgate-bench measures what toolgate adds to a tool call. In one
-// process, on loopback only, it starts a fast upstream API, a tuned
+// Command toolgate-bench measures what toolgate adds where users feel it.
+// In one process, on loopback only, it starts a fast upstream API, a tuned
 // httputil.ReverseProxy in front of it, and toolgate (built as `toolgate
-// serve` builds it, on SQLite with run recording) calling the upstream
-// through a published tool. It drives each with the same closed-loop load
-// and prints throughput and latency percentiles, then checks that every
-// toolgate call was recorded and that open file descriptors stayed flat.
+// serve` builds it, on SQLite or PostgreSQL, with run recording). Each
+// scenario measures toolgate against a baseline in the same run, the two
+// driven in alternating rounds so that load from elsewhere on the machine
+// falls on both, and prints the ratio:
 //
-//	go run ./cmd/toolgate-bench                  # defaults: -c 32 -n 100000 -duration 18s -warmup 1s
-//	go run ./cmd/toolgate-bench -c 64 -n 20000 -cpuprofile toolgate.pprof
+//	sync        a tool call vs the reverse proxy, per response size
+//	            (-sizes), 16 connections: throughput and CPU per request;
+//	            then every answered call must be a stored run, and open
+//	            files, goroutines, RSS and database bytes per run are shown
+//	background  background calls accepted (durable 202) and completed, vs
+//	            the same tool called in the foreground, on SQLite and on
+//	            PostgreSQL (-database-url)
+//	listing     first and cached GET /v1/tools?format=openai for an agent
+//	            with -listing-tools tools, vs serving the same bytes
+//	engine      allocations of one Engine.Run vs the bare guarded exchange
+//	mcp         CPU per MCP tools/call vs per REST call of the same tool
+//
+// Usage:
+//
+//	go run ./cmd/toolgate-bench                                # -scenario sync
+//	go run ./cmd/toolgate-bench -scenario all
+//	go run ./cmd/toolgate-bench -scenario sync -sizes 1KB -n 1000000 -duration 10m -rounds 1
+//	go run ./cmd/toolgate-bench -scenario sync -sizes 1MB -cpuprofile tg.pprof
 package main
 
 import (
@@ -16,32 +32,44 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/pprof"
+	"slices"
+	"strconv"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 )
 
-// Flag defaults: the whole run takes well under a minute on two cores.
+// Flag defaults: each scenario takes about a minute on two cores.
 const (
-	ConcurrencyDefault = 32
-	RequestsDefault    = 100_000
-	DurationDefault    = 18 * time.Second
-	WarmupDefault      = time.Second
+	ConcurrencyDefault    = 16
+	RequestsDefault       = 100_000
+	DurationDefault       = 12 * time.Second
+	WarmupDefault         = time.Second
+	RoundsDefault         = 3
+	SizesDefault          = "1KB,100KB,1MB"
+	ListingToolsDefault   = "1000,10000"
+	BackgroundRunsDefault = 3000
 )
+
+// Scenarios, in the order "all" runs them.
+var scenarios = []string{"sync", "background", "listing", "engine", "mcp"}
 
 // config is the command line.
 type config struct {
-	concurrency int
-	requests    int
-	duration    time.Duration
-	warmup      time.Duration
-	cpuProfile  string
+	scenarios      []string
+	concurrency    int
+	requests       int
+	duration       time.Duration
+	warmup         time.Duration
+	rounds         int
+	sizes          []string
+	listingTools   []int
+	backgroundRuns int
+	databaseURL    string
+	cpuProfile     string
 }
 
 func main() {
@@ -60,13 +88,43 @@ func main() {
 func parseFlags(args []string) (*config, error) {
 	cfg := &config{}
 	fs := flag.NewFlagSet("toolgate-bench", flag.ContinueOnError)
-	fs.IntVar(&cfg.concurrency, "c", ConcurrencyDefault, "concurrent workers (closed loop)")
+	scenario := fs.String("scenario", "sync", "comma-separated scenarios: "+strings.Join(scenarios, ", ")+", or all")
+	fs.IntVar(&cfg.concurrency, "c", ConcurrencyDefault, "concurrent connections (closed loop)")
 	fs.IntVar(&cfg.requests, "n", RequestsDefault, "requests per target (at most)")
-	fs.DurationVar(&cfg.duration, "duration", DurationDefault, "time per target (at most)")
+	fs.DurationVar(&cfg.duration, "duration", DurationDefault, "time per target, over all rounds (at most)")
 	fs.DurationVar(&cfg.warmup, "warmup", WarmupDefault, "unmeasured load before each target")
-	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured toolgate phase to this file")
+	fs.IntVar(&cfg.rounds, "rounds", RoundsDefault, "alternating rounds of baseline and target")
+	sizes := fs.String("sizes", SizesDefault, "sync: comma-separated upstream response sizes (B, KB, MB)")
+	listingTools := fs.String("listing-tools", ListingToolsDefault, "listing: comma-separated numbers of tools")
+	fs.IntVar(&cfg.backgroundRuns, "background-runs", BackgroundRunsDefault, "background: runs queued to time completion")
+	fs.StringVar(&cfg.databaseURL, "database-url", os.Getenv("TOOLGATE_TEST_DATABASE_URL"),
+		"background: PostgreSQL database to measure in a schema of its own (default $TOOLGATE_TEST_DATABASE_URL; none skips it)")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "after the measured rounds, profile one more phase of each toolgate target into PATH.<target>")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	for s := range strings.SplitSeq(*scenario, ",") {
+		switch s = strings.TrimSpace(s); {
+		case s == "all":
+			cfg.scenarios = append(cfg.scenarios, scenarios...)
+		case slices.Contains(scenarios, s):
+			cfg.scenarios = append(cfg.scenarios, s)
+		default:
+			return nil, fmt.Errorf("-scenario: %q is not one of %s or all", s, strings.Join(scenarios, ", "))
+		}
+	}
+	for s := range strings.SplitSeq(*sizes, ",") {
+		if _, err := parseSize(s); err != nil {
+			return nil, fmt.Errorf("-sizes: %w", err)
+		}
+		cfg.sizes = append(cfg.sizes, strings.TrimSpace(s))
+	}
+	for s := range strings.SplitSeq(*listingTools, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-listing-tools: %q is not a positive number", s)
+		}
+		cfg.listingTools = append(cfg.listingTools, n)
 	}
 	switch {
 	case cfg.concurrency < 1:
@@ -77,8 +135,33 @@ func parseFlags(args []string) (*config, error) {
 		return nil, errors.New("-duration: must be positive")
 	case cfg.warmup < 0:
 		return nil, errors.New("-warmup: must not be negative")
+	case cfg.rounds < 1:
+		return nil, errors.New("-rounds: must be at least 1")
+	case cfg.backgroundRuns < 1:
+		return nil, errors.New("-background-runs: must be at least 1")
 	}
 	return cfg, nil
+}
+
+// summary collects each scenario's figures against its goal.
+type summary struct {
+	rows [][4]string
+}
+
+// add records a measure, its figure, its baseline in the same run, and
+// the goal.
+func (s *summary) add(measure, figure, baseline, goal string) {
+	s.rows = append(s.rows, [4]string{measure, figure, baseline, goal})
+}
+
+func (s *summary) print(out io.Writer) {
+	fmt.Fprintln(out, "\nsummary")
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "measure\tfigure\tbaseline (same run)\tgoal")
+	for _, r := range s.rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r[0], r[1], r[2], r[3])
+	}
+	tw.Flush()
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -86,215 +169,55 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "toolgate-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-
-	upSrv, upURL, err := startUpstream()
-	if err != nil {
-		return err
-	}
-	defer upSrv.Close()
-	proxySrv, proxyURL, proxyTransport, err := startProxy(upURL)
-	if err != nil {
-		return err
-	}
-	defer proxySrv.Close()
-	defer proxyTransport.CloseIdleConnections()
-	gw, err := startGateway(ctx, dir, upURL)
-	if err != nil {
-		return fmt.Errorf("starting toolgate: %w", err)
-	}
-	gwStopped := false
-	defer func() {
-		if !gwStopped {
-			gw.stop(context.Background())
+	fmt.Fprintf(out, "toolgate-bench: %d CPUs (GOMAXPROCS %d), %s, -c %d -n %d -duration %s -warmup %s -rounds %d\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), cpuModel(), cfg.concurrency, cfg.requests, cfg.duration, cfg.warmup, cfg.rounds)
+	fmt.Fprintf(out, "load average before: %s (other processes share these CPUs: baselines and targets alternate, so compare ratios)\n", loadAverage())
+	var sum summary
+	for _, s := range cfg.scenarios {
+		fmt.Fprintf(out, "\n== %s ==\n", s)
+		var err error
+		switch s {
+		case "sync":
+			err = runSync(ctx, cfg, out, &sum)
+		case "background":
+			err = runBackground(ctx, cfg, out, &sum)
+		case "listing":
+			err = runListing(ctx, cfg, out, &sum)
+		case "engine":
+			err = runEngine(ctx, cfg, out, &sum)
+		case "mcp":
+			err = runMCP(ctx, cfg, out, &sum)
 		}
-	}()
-
-	fmt.Fprintf(out, "toolgate-bench: %d CPUs (GOMAXPROCS %d), %s, -c %d -n %d -duration %s -warmup %s\n",
-		runtime.NumCPU(), runtime.GOMAXPROCS(0), cpuModel(), cfg.concurrency, cfg.requests, cfg.duration, cfg.warmup)
-	fmt.Fprintf(out, "load average before: %s (other processes share these CPUs: compare runs only when it is low)\n", loadAverage())
-
-	// The upstream sees the same request from all three: toolgate renders
-	// GET /api/orders/A-17?verbose=true with a bearer token.
-	const upstreamPath = "/api/orders/A-17?verbose=true"
-	upstreamHeader := http.Header{"Authorization": {"Bearer tok-123456"}, "X-Tenant": {"acme"}}
-	targets := []*target{
-		{name: "direct", method: http.MethodGet, url: upURL + upstreamPath, header: upstreamHeader},
-		{name: "proxy", method: http.MethodGet, url: proxyURL + upstreamPath, header: upstreamHeader},
-		{name: "toolgate", method: http.MethodPost, url: gw.url + "/v1/tools/get_order/call",
-			header: http.Header{"Authorization": {"Bearer " + gw.agentKey}, "Content-Type": {"application/json"}},
-			body:   []byte(`{"arguments": {"order_id": "A-17", "verbose": true}, "context": {"tenant": "acme", "user_id": "+255700000001", "channel": "voice"}}`),
-			ok:     func(body []byte) bool { return strings.Contains(string(body), `"ok":true`) }},
+		if err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+		fmt.Fprintf(out, "load average: %s\n", loadAverage())
 	}
+	sum.print(out)
+	return nil
+}
 
-	client := newLoadClient(cfg.concurrency)
-	defer client.CloseIdleConnections()
-	results := map[string]*outcome{}
-	var gwAnswered, gwSucceeded int
-	var fdBefore, fdPeak, fdAfter int
+// printTable prints the outcomes of targets.
+func printTable(out io.Writer, targets []*target, results map[string]*outcome) {
+	fmt.Fprintln(out)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\trequests\terrors\treq/s\tp50 ms\tp90 ms\tp99 ms\tCPU µs/req\t")
 	for _, t := range targets {
-		if cfg.warmup > 0 {
-			w := drive(ctx, client, t, cfg.concurrency, cfg.requests, cfg.warmup)
-			if w.errors > 0 {
-				return fmt.Errorf("%s warmup: %d errors, first: %s", t.name, w.errors, w.firstErr)
-			}
-			if t.name == "toolgate" {
-				gwAnswered += w.answered
-				gwSucceeded += w.successes
-			}
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var res *outcome
-		if t.name == "toolgate" {
-			fdBefore = countFDs()
-			sampler := sampleFDs()
-			stopProfile, err := startProfile(cfg.cpuProfile)
-			if err != nil {
-				return err
-			}
-			res = drive(ctx, client, t, cfg.concurrency, cfg.requests, cfg.duration)
-			stopProfile()
-			fdPeak = sampler()
-			fdAfter = countFDs()
-			gwAnswered += res.answered
-			gwSucceeded += res.successes
-		} else {
-			res = drive(ctx, client, t, cfg.concurrency, cfg.requests, cfg.duration)
-		}
-		results[t.name] = res
-		fmt.Fprintf(out, "  %-8s %d requests in %s\n", t.name, res.requests, res.elapsed.Round(time.Millisecond))
+		r := results[t.name]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%.0f\t\n", r.name, r.requests, r.errors, r.throughput(),
+			ms(r.percentile(0.50)), ms(r.percentile(0.90)), ms(r.percentile(0.99)), float64(r.cpuPerRequest())/1e3)
 	}
+	tw.Flush()
+}
 
-	fmt.Fprintf(out, "load average after: %s\n", loadAverage())
-	printTable(out, targets, results)
+func ms(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
 
-	// Nothing lost: every call toolgate answered is one run in the store.
-	flushCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	if err := gw.app.Recorder.Flush(flushCtx); err != nil {
-		return fmt.Errorf("flushing runs: %w", err)
-	}
-	gw.stop(flushCtx)
-	gwStopped = true
-	total, succeeded, err := countRuns(flushCtx, gw.dbPath)
-	if err != nil {
-		return fmt.Errorf("counting runs: %w", err)
-	}
-	verdict := "nothing lost"
-	if total != gwAnswered || succeeded != gwSucceeded {
-		verdict = "RUNS MISSING"
-	}
-	fmt.Fprintf(out, "\nruns recorded: %d in the store (%d succeeded) for %d toolgate calls answered (%d successful, warmup included): %s\n",
-		total, succeeded, gwAnswered, gwSucceeded, verdict)
-	fmt.Fprintf(out, "open fds: %d before the toolgate phase, %d at most during it, %d after (%d workers)\n",
-		fdBefore, fdPeak, fdAfter, cfg.concurrency)
-	if verdict != "nothing lost" {
-		return errors.New("runs were lost")
-	}
+// checkErrors fails when a target had errors.
+func checkErrors(results map[string]*outcome) error {
 	for _, r := range results {
 		if r.errors > 0 {
 			return fmt.Errorf("%s: %d errors, first: %s", r.name, r.errors, r.firstErr)
 		}
 	}
 	return nil
-}
-
-// printTable prints the results and toolgate's cost against the baselines.
-func printTable(out io.Writer, targets []*target, results map[string]*outcome) {
-	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
-	fmt.Fprintln(out)
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\trequests\terrors\treq/s\tp50 ms\tp90 ms\tp99 ms\t")
-	for _, t := range targets {
-		r := results[t.name]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t\n", r.name, r.requests, r.errors, r.throughput(),
-			ms(r.percentile(0.50)), ms(r.percentile(0.90)), ms(r.percentile(0.99)))
-	}
-	tw.Flush()
-	direct, proxy, gw := results["direct"], results["proxy"], results["toolgate"]
-	fmt.Fprintf(out, "\ntoolgate/proxy throughput: %.2fx   toolgate/direct throughput: %.2fx\n",
-		gw.throughput()/proxy.throughput(), gw.throughput()/direct.throughput())
-	fmt.Fprintf(out, "toolgate added p50: %s ms vs direct, %s ms vs proxy   added p99: %s ms vs direct, %s ms vs proxy\n",
-		ms(gw.percentile(0.5)-direct.percentile(0.5)), ms(gw.percentile(0.5)-proxy.percentile(0.5)),
-		ms(gw.percentile(0.99)-direct.percentile(0.99)), ms(gw.percentile(0.99)-proxy.percentile(0.99)))
-}
-
-// startProfile starts a CPU profile into path, if set.
-func startProfile(path string) (stop func(), err error) {
-	if path == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
-}
-
-// countFDs counts this process's open file descriptors (Linux).
-func countFDs() int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return -1
-	}
-	return len(entries)
-}
-
-// sampleFDs counts open file descriptors every 250ms until the returned
-// function is called, which returns the highest count seen.
-func sampleFDs() (stop func() int) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	peak := countFDs()
-	wg.Go(func() {
-		tick := time.NewTicker(250 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				peak = max(peak, countFDs())
-			}
-		}
-	})
-	return func() int {
-		close(done)
-		wg.Wait()
-		return max(peak, countFDs())
-	}
-}
-
-// loadAverage is the first three fields of /proc/loadavg.
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(data))
-	return strings.Join(f[:min(3, len(f))], " ")
-}
-
-// cpuModel is the first "model name" of /proc/cpuinfo.
-func cpuModel() string {
-	data, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown CPU"
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if name, ok := strings.CutPrefix(line, "model name"); ok {
-			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), ":"))
-		}
-	}
-	return "unknown CPU"
 }

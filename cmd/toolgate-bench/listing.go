@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/toolgate/toolgate/admin"
+	"github.com/toolgate/toolgate/store"
+)
+
+// listingSamples is how many cached listings (and static answers) are
+// timed; the median is reported.
+const listingSamples = 21
+
+// runListing measures GET /v1/tools?format=openai for an agent with each
+// number of tools of -listing-tools, published through the admin use case
+// (as the API publishes them): the first listing after publishing, the
+// cached listing, and the first listing after a restart (nothing cached in
+// memory). The baseline is a plain handler answering the same bytes over
+// the same client, in alternation with the cached listing.
+func runListing(ctx context.Context, cfg *config, out io.Writer, sum *summary) error {
+	for _, n := range cfg.listingTools {
+		if err := listingOf(ctx, out, sum, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func listingOf(ctx context.Context, out io.Writer, sum *summary, n int) error {
+	dir, err := os.MkdirTemp("", "toolgate-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	opts := gatewayOptions{dir: dir}
+	gw, err := startGateway(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer gw.stop(context.Background())
+	start := time.Now()
+	in := &admin.AgentInput{Name: "bench-bot"}
+	defs := listingTools()
+	for i := range n {
+		def := maps.Clone(defs[i%len(defs)])
+		def["name"] = fmt.Sprintf("%s_%d", def["name"], i)
+		raw, err := json.Marshal(def)
+		if err != nil {
+			return err
+		}
+		t, err := gw.app.Admin.Tools.Create(ctx, gw.ws.ID, raw)
+		if err != nil {
+			return err
+		}
+		if _, err := gw.app.Admin.Tools.Publish(ctx, gw.ws.ID, t.ID); err != nil {
+			return err
+		}
+		in.Tools = append(in.Tools, store.AgentTool{Name: t.Name})
+	}
+	agent, err := gw.app.Admin.Agents.Create(ctx, gw.ws.ID, in)
+	if err != nil {
+		return err
+	}
+	k, err := gw.api(ctx, "POST", "/v1/admin/keys", map[string]any{"name": "bench key", "role": "agent", "agent_id": agent.ID})
+	if err != nil {
+		return err
+	}
+	key := fmt.Sprint(k["key"])
+	fmt.Fprintf(out, "\n%d tools published in %s\n", n, time.Since(start).Round(time.Millisecond))
+
+	client := newLoadClient(1)
+	defer client.CloseIdleConnections()
+	get := func(url string) (time.Duration, []byte, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return 0, nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+key)
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		took := time.Since(t0)
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("GET %s: %s: %.200s", url, resp.Status, body)
+		}
+		return took, body, err
+	}
+	const path = "/v1/tools?format=openai"
+	first, body, err := get(gw.url + path)
+	if err != nil {
+		return err
+	}
+	static, staticURL, err := listen(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = w.Write(body)
+	}))
+	if err != nil {
+		return err
+	}
+	defer static.Close()
+	var cached, served []time.Duration
+	for range listingSamples {
+		for _, u := range []string{gw.url + path, staticURL} {
+			took, _, err := get(u)
+			if err != nil {
+				return err
+			}
+			if u == staticURL {
+				served = append(served, took)
+			} else {
+				cached = append(cached, took)
+			}
+		}
+	}
+	if err := gw.restart(ctx, opts); err != nil {
+		return err
+	}
+	afterRestart, _, err := get(gw.url + path)
+	if err != nil {
+		return err
+	}
+	median := func(d []time.Duration) time.Duration { slices.Sort(d); return d[len(d)/2] }
+	c, s := median(cached), median(served)
+	fmt.Fprintf(out, "%d tools (%d KiB): first listing %s ms, first after a restart %s ms, cached %s ms (median of %d); the same bytes from a plain handler %s ms\n",
+		n, len(body)>>10, ms(first), ms(afterRestart), ms(c), listingSamples, ms(s))
+	goal := "< 200 ms"
+	if n >= 10000 {
+		goal = "< 2 s"
+	}
+	sum.add(fmt.Sprintf("first listing, %d tools", n), fmt.Sprintf("%s ms (after a restart %s ms)", ms(first), ms(afterRestart)),
+		fmt.Sprintf("plain handler %s ms", ms(s)), goal)
+	goal = ""
+	if n >= 10000 {
+		goal = "< 50 ms"
+	}
+	sum.add(fmt.Sprintf("cached listing, %d tools", n), fmt.Sprintf("%s ms (%.1fx the plain handler)", ms(c), float64(c)/float64(s)),
+		fmt.Sprintf("plain handler %s ms", ms(s)), goal)
+	return nil
+}
+
+// listingTools are realistic definitions: nested objects, formats,
+// patterns, enums, arrays and a $ref.
+func listingTools() []map[string]any {
+	str := func(extra ...any) map[string]any {
+		m := map[string]any{"type": "string"}
+		for i := 0; i+1 < len(extra); i += 2 {
+			m[extra[i].(string)] = extra[i+1]
+		}
+		return m
+	}
+	return []map[string]any{
+		{
+			"name": "book_table", "description": "Book a table once the caller gave the date, time and party size. Confirm the details before calling.",
+			"method": "POST", "url": "http://127.0.0.1:1/bookings",
+			"input_schema": map[string]any{"type": "object", "properties": map[string]any{
+				"date":    str("format", "date", "description", "Day of the booking."),
+				"time":    str("pattern", "^[0-2][0-9]:[0-5][0-9]$", "description", "Local time, HH:MM."),
+				"guests":  map[string]any{"type": "integer", "minimum": 1, "maximum": 12},
+				"seating": str("enum", []string{"indoor", "terrace", "bar"}),
+				"contact": map[string]any{"type": "object", "properties": map[string]any{
+					"name": str("minLength", 1), "email": str("format", "email"), "phone": str("pattern", `^\+[1-9][0-9]{6,14}$`)},
+					"required": []string{"name", "phone"}},
+				"notes": str("maxLength", 500)},
+				"required": []string{"date", "time", "guests", "contact"}},
+		},
+		{
+			"name": "create_order", "description": "Create an order for the items the caller listed, after they confirmed the total.",
+			"method": "POST", "url": "http://127.0.0.1:1/orders",
+			"input_schema": map[string]any{"type": "object", "properties": map[string]any{
+				"items": map[string]any{"type": "array", "minItems": 1, "maxItems": 20, "items": map[string]any{
+					"type": "object", "properties": map[string]any{
+						"sku": str(), "quantity": map[string]any{"type": "integer", "minimum": 1}, "gift": map[string]any{"type": "boolean"}},
+					"required": []string{"sku", "quantity"}}},
+				"delivery": map[string]any{"$ref": "#/$defs/address"},
+				"website":  str("format", "uri")},
+				"required": []string{"items"},
+				"$defs": map[string]any{"address": map[string]any{"type": "object", "properties": map[string]any{
+					"street": str(), "city": str(), "country": str("enum", []string{"DE", "FR", "TZ", "US"})},
+					"required": []string{"street", "city", "country"}}}},
+		},
+		{
+			"name": "get_order", "description": "Look up an order's status and ETA once the caller gave the order id.",
+			"method": "GET", "url": "http://127.0.0.1:1/orders/{{args.order_id}}",
+			"input_schema": map[string]any{"type": "object", "properties": map[string]any{
+				"order_id": str("description", "The order number, e.g. A-17."), "verbose": map[string]any{"type": "boolean"}},
+				"required": []string{"order_id"}},
+		},
+	}
+}
