@@ -77,6 +77,7 @@ func listingOf(ctx context.Context, out io.Writer, sum *summary, n int) error {
 	fmt.Fprintf(out, "\n%d tools published in %s\n", n, time.Since(start).Round(time.Millisecond))
 
 	client := newLoadClient(1)
+	client.Timeout = 10 * time.Minute // a cold listing of 10,000 tools took 14 s before it was persisted
 	defer client.CloseIdleConnections()
 	get := func(url string) (time.Duration, []byte, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
