@@ -72,6 +72,9 @@ type Config struct {
 	// Recording configures the run recorder (mode and buffer bounds); its
 	// Store, Logger and Metrics are the app's.
 	Recording tools.RecorderConfig
+	// RunBodyMax bounds the bytes of each request and response body a run
+	// record keeps. Defaults to tools.RunBodyMaxDefault.
+	RunBodyMax int
 	// Registry gathers the metrics. Defaults to a new registry with the Go
 	// and process collectors.
 	Registry *prometheus.Registry
@@ -136,7 +139,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Engine = tools.NewEngine(tools.EngineConfig{Client: a.Client, Recorder: a.Recorder, Tokens: a.OAuth, Metrics: metrics, Logger: a.log})
+	a.Engine = tools.NewEngine(tools.EngineConfig{Client: a.Client, Recorder: a.Recorder, Tokens: a.OAuth, Metrics: metrics, Logger: a.log,
+		RunBodyMax: cfg.RunBodyMax})
 	a.Catalog = tools.NewCatalog(tools.CatalogConfig{Store: cfg.Store, Box: cfg.Box, Now: cfg.Now})
 	// Replicas sharing a PostgreSQL database hear of each other's changes.
 	var transport changes.Transport

@@ -29,7 +29,47 @@ func TestUI(t *testing.T) {
 		t.Run("secrets", func(t *testing.T) { testUISecrets(t, newEnv(t, newStore)) })
 		t.Run("workflow", func(t *testing.T) { testUIWorkflow(t, newEnv(t, newStore)) })
 		t.Run("revoked key", func(t *testing.T) { testUIRevokedKey(t, newEnv(t, newStore)) })
+		t.Run("body cut", func(t *testing.T) { testUIBodyCut(t, newEnv(t, newStore)) })
 	})
+}
+
+// testUIBodyCut: a response longer than the run keeps (TOOLGATE_RUN_BODY_MAX,
+// 64 KiB by default) shows its first bytes, marked as cut with the whole
+// body's size and SHA-256; a short one is not marked.
+func testUIBodyCut(t *testing.T, e *env) {
+	long := `{"items":"` + strings.Repeat("x", 100_000) + `"}`
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/long") {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, long)
+			return true
+		}
+		return false
+	})
+	e.publishTool(map[string]any{"name": "fetch", "description": "Fetch the thing the caller asked for by its name.",
+		"method": "GET", "url": up.URL + "/things/{{args.what}}",
+		"input_schema": map[string]any{"type": "object", "properties": map[string]any{"what": map[string]any{"type": "string"}}, "required": []string{"what"}}})
+	_, key := e.agentWithKey("bot", "fetch")
+	b := e.signedIn()
+	sum := sha256.Sum256([]byte(long))
+	for _, tt := range []struct {
+		what, want string
+	}{
+		{"long", fmt.Sprintf("The run keeps the first 65536 of the body's %d bytes (TOOLGATE_RUN_BODY_MAX); SHA-256 of the whole body: <span class=\"mono\">%x</span>", len(long), sum)},
+		{"short", ""},
+	} {
+		r := e.must(200, "POST", "/v1/tools/fetch/call", key, map[string]any{"arguments": map[string]any{"what": tt.what}})
+		page := b.mustGet("/ui/runs/" + r.str("run_id"))
+		if tt.want == "" {
+			if strings.Contains(page, "bodycut") {
+				t.Errorf("%s: the run page marks a cut", tt.what)
+			}
+			continue
+		}
+		if !strings.Contains(page, tt.want) {
+			t.Errorf("%s: the run page lacks %q: %s", tt.what, tt.want, regexp.MustCompile(`(?s)<p class="trunc bodycut">.*?</p>`).FindString(page))
+		}
+	}
 }
 
 // testUIRevokedKey: revoking the admin key a session signed in with ends

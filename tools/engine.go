@@ -51,7 +51,14 @@ type EngineConfig struct {
 	Logger  *slog.Logger
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
+	// RunBodyMax bounds the bytes of each request and response body a run
+	// record keeps; the record notes a longer body's size and SHA-256.
+	// Defaults to RunBodyMaxDefault.
+	RunBodyMax int
 }
+
+// RunBodyMaxDefault is the default of EngineConfig.RunBodyMax: 64 KiB.
+const RunBodyMaxDefault = 64 << 10
 
 // Engine runs tool calls: validate, render, inject credentials, send through
 // the guard, classify, shape, record.
@@ -62,12 +69,14 @@ type Engine struct {
 	metrics  *Metrics
 	log      *slog.Logger
 	now      func() time.Time
+	// runBodyMax is EngineConfig.RunBodyMax.
+	runBodyMax int
 }
 
 // NewEngine returns an Engine.
 func NewEngine(cfg EngineConfig) *Engine {
 	e := &Engine{client: cfg.Client, recorder: cfg.Recorder, tokens: cfg.Tokens, metrics: cfg.Metrics,
-		log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now}
+		log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now, runBodyMax: cmp.Or(cfg.RunBodyMax, RunBodyMaxDefault)}
 	if e.now == nil {
 		e.now = time.Now
 	}
@@ -158,20 +167,36 @@ type Result struct {
 	RetryAfter time.Duration `json:"-"`
 }
 
-// RecordedRequest is the request as stored in a run (redacted).
+// RecordedRequest is the request as stored in a run (redacted). A run
+// keeps the first EngineConfig.RunBodyMax bytes of its body (see
+// RecordedBody).
 type RecordedRequest struct {
 	Method  string              `json:"method"`
 	URL     string              `json:"url"`
 	Headers map[string][]string `json:"headers"`
 	Body    string              `json:"body,omitempty"`
+	RecordedBody
 }
 
 // RecordedResponse is the response as stored in a run (redacted).
+// Truncated says the body was longer than the gateway reads (the egress
+// cap); a run keeps the first EngineConfig.RunBodyMax bytes of what was
+// read (see RecordedBody).
 type RecordedResponse struct {
 	StatusCode int                 `json:"status_code"`
 	Headers    map[string][]string `json:"headers"`
 	Body       string              `json:"body"`
 	Truncated  bool                `json:"truncated"`
+	RecordedBody
+}
+
+// RecordedBody describes a body a run keeps only the start of: BodyCut is
+// set, BodyBytes is the size of the whole body (redacted, as recorded) and
+// BodySHA256 its SHA-256, in hex.
+type RecordedBody struct {
+	BodyCut    bool   `json:"body_cut,omitempty"`
+	BodyBytes  int    `json:"body_bytes,omitempty"`
+	BodySHA256 string `json:"body_sha256,omitempty"`
 }
 
 // Timings of a run's upstream exchange, in milliseconds.
@@ -216,8 +241,10 @@ type callState struct {
 	args       any
 	req        *RenderedRequest
 	resp       *egress.Response
-	result     Result
-	errText    string
+	// body is the response body, redacted.
+	body    []byte
+	result  Result
+	errText string
 }
 
 // Admit reports whether a call may start: ErrRunHistoryUnavailable while
@@ -410,8 +437,8 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 	// 5. Classify and shape.
 	st.result.StatusCode = st.resp.StatusCode
 	st.result.Outcome = outcomeForStatus(st.resp.StatusCode)
-	body := st.redactor.Bytes(st.resp.Body)
-	shaped, truncated := Shape(body, st.resp.Header.Get("Content-Type"), c.Tool.Def.Response, c.Tool.Def.EffectiveMaxBytes())
+	st.body = st.redactor.Bytes(st.resp.Body)
+	shaped, truncated := Shape(st.body, st.resp.Header.Get("Content-Type"), c.Tool.Def.Response, c.Tool.Def.EffectiveMaxBytes())
 	st.result.Result = shaped
 	st.result.Truncated = truncated || st.resp.Truncated
 	if st.result.Outcome != OutcomeSuccess {

@@ -2,6 +2,8 @@ package tools
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -58,7 +60,9 @@ func (e *Engine) buildRun(st *callState) *store.Run {
 		run.Arguments = mustJSON(validUTF8(r.String(string(c.Arguments))))
 	}
 	if st.req != nil {
-		run.Request = mustJSON(e.recordedRequest(st))
+		req := e.recordedRequest(st)
+		req.Body, req.RecordedBody = cutBody(req.Body, e.runBodyMax)
+		run.Request = mustJSON(req)
 	}
 	attempt := Attempt{Attempt: max(c.Attempt, 1), Outcome: st.result.Outcome, StatusCode: st.result.StatusCode,
 		DurationMS: st.result.DurationMS, StartedAt: st.start.UTC(), Error: run.Error}
@@ -66,18 +70,30 @@ func (e *Engine) buildRun(st *callState) *store.Run {
 		attempt.Error = "the destination was refused by the egress guard" // agents see attempts
 	}
 	if st.resp != nil {
-		run.Response = mustJSON(RecordedResponse{
-			StatusCode: st.resp.StatusCode,
-			Headers:    r.Header(st.resp.Header),
-			Body:       string(r.Bytes(st.resp.Body)),
-			Truncated:  st.resp.Truncated,
-		})
+		resp := RecordedResponse{StatusCode: st.resp.StatusCode, Headers: r.Header(st.resp.Header), Truncated: st.resp.Truncated}
+		resp.Body, resp.RecordedBody = cutBody(st.body, e.runBodyMax)
+		run.Response = mustJSON(resp)
 		t := st.resp.Timings
 		run.Timings = mustJSON(Timings{DNSMS: ms(t.DNS), ConnectMS: ms(t.Connect), TLSMS: ms(t.TLS), TTFBMS: ms(t.TTFB), TotalMS: ms(t.Total)})
 	}
 	attempts := append(slices.Clip(c.PriorAttempts), attempt)
 	run.Attempts = mustJSON(attempts)
 	return run
+}
+
+// cutBody returns what a run keeps of a body: all of it when it has at
+// most max bytes, else its first max bytes (cut at a character boundary)
+// and the description of the whole.
+func cutBody[T string | []byte](body T, max int) (string, RecordedBody) {
+	if len(body) <= max {
+		return string(body), RecordedBody{}
+	}
+	cut := max
+	for cut > 0 && cut > max-utf8.UTFMax && !utf8.RuneStart(body[cut]) {
+		cut--
+	}
+	sum := sha256.Sum256([]byte(body))
+	return string(body[:cut]), RecordedBody{BodyCut: true, BodyBytes: len(body), BodySHA256: hex.EncodeToString(sum[:])}
 }
 
 // recordedRequest is the redacted form of the rendered request.

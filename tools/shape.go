@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
@@ -43,62 +42,64 @@ func Shape(body []byte, contentType string, cfg *ResponseConfig, maxBytes int) (
 	if len(trimmed) == 0 {
 		return json.RawMessage("null"), false
 	}
-	var text string
-	if json.Valid(trimmed) {
+	if cfg == nil || len(cfg.Select) == 0 {
+		// One pass checks and compacts, keeping no more than a cut result
+		// shows (a character that starts within maxBytes ends within 4
+		// bytes of it).
+		out, total, ok := compactJSON(make([]byte, 0, min(len(trimmed), maxBytes+utf8.UTFMax)), trimmed, maxBytes+utf8.UTFMax)
+		if ok {
+			if total <= maxBytes {
+				return out, false
+			}
+			return truncateJSONString(string(out), total, maxBytes), true
+		}
+	} else if _, _, ok := compactJSON(nil, trimmed, 0); ok {
 		out := shapeJSON(trimmed, cfg)
-		if !utf8.Valid(out) {
-			// Invalid bytes of valid JSON can only be inside strings, where
-			// an escaped U+FFFD keeps the JSON valid.
-			out = []byte(strings.ToValidUTF8(string(out), `\ufffd`))
-		}
 		if len(out) <= maxBytes {
 			return out, false
 		}
-		text = string(out)
-	} else {
-		text = string(body)
-		out := appendJSONString(make([]byte, 0, len(text)+2), text)
-		if len(out) <= maxBytes {
-			return out, false
-		}
+		return truncateJSONString(string(out), len(out), maxBytes), true
 	}
-	return truncateJSONString(text, maxBytes), true
+	// Text: its encoding is at least two bytes longer than it, so a body
+	// that long is cut without being encoded whole.
+	if len(body)+2 > maxBytes {
+		return truncateJSONString(string(body[:min(len(body), maxBytes+utf8.UTFMax)]), len(body), maxBytes), true
+	}
+	text := string(body)
+	out := appendJSONString(make([]byte, 0, len(text)+2), text)
+	if len(out) <= maxBytes {
+		return out, false
+	}
+	return truncateJSONString(text, len(text), maxBytes), true
 }
 
-// shapeJSON compacts body, or projects it onto cfg.Select.
+// shapeJSON projects body, valid JSON, onto cfg.Select.
 func shapeJSON(body []byte, cfg *ResponseConfig) []byte {
-	var buf bytes.Buffer
-	if cfg == nil || len(cfg.Select) == 0 {
-		buf.Grow(len(body))
-		if err := json.Compact(&buf, body); err != nil {
-			return body // cannot happen: body is valid
-		}
-		return buf.Bytes()
-	}
-	buf.WriteByte('{')
+	var buf []byte
+	buf = append(buf, '{')
 	seen := make(map[string]bool, len(cfg.Select))
 	for _, path := range cfg.Select {
 		if seen[path] {
 			continue
 		}
 		seen[path] = true
-		if buf.Len() > 1 {
-			buf.WriteByte(',')
+		if len(buf) > 1 {
+			buf = append(buf, ',')
 		}
-		buf.Write(appendJSONString(nil, path))
-		buf.WriteByte(':')
+		buf = appendJSONString(buf, path)
+		buf = append(buf, ':')
 		r := gjson.GetBytes(body, path)
-		switch {
-		case !r.Exists():
-			buf.WriteString("null")
-		case json.Valid([]byte(r.Raw)):
-			_ = json.Compact(&buf, []byte(r.Raw))
-		default:
-			buf.Write(appendJSONString(nil, r.String()))
+		if !r.Exists() {
+			buf = append(buf, "null"...)
+			continue
 		}
+		out, _, ok := compactJSON(buf, []byte(r.Raw), -1)
+		if !ok {
+			out = appendJSONString(buf, r.String())
+		}
+		buf = out
 	}
-	buf.WriteByte('}')
-	return buf.Bytes()
+	return append(buf, '}')
 }
 
 // truncationMarker is appended to a truncated result's text.
@@ -108,8 +109,10 @@ func truncationMarker(shown, total int) string {
 
 // truncateJSONString returns a JSON string of the longest prefix of text
 // whose encoding fits in maxBytes (quotes included), cut at a character
-// boundary, followed by the truncation marker.
-func truncateJSONString(text string, maxBytes int) json.RawMessage {
+// boundary, followed by the truncation marker; total is the length of the
+// whole text, of which text may be only the first bytes (at least
+// maxBytes+utf8.UTFMax of them).
+func truncateJSONString(text string, total, maxBytes int) json.RawMessage {
 	limit := max(maxBytes-2, 0)
 	n, encoded := 0, 0
 	for n < len(text) {
@@ -120,7 +123,7 @@ func truncateJSONString(text string, maxBytes int) json.RawMessage {
 		encoded += enc
 		n += size
 	}
-	marker := truncationMarker(n, len(text))
+	marker := truncationMarker(n, total)
 	out := make([]byte, 0, encoded+len(marker)+2)
 	out = append(out, '"')
 	out = appendJSONChars(out, text[:n])

@@ -70,6 +70,9 @@ type config struct {
 	// database cannot take them.
 	RunBuffer      int
 	RunBufferBytes int64
+	// RunBodyMax bounds the bytes of each request and response body a run
+	// record keeps. Defaults to tools.RunBodyMaxDefault.
+	RunBodyMax int
 	// Log is how the process logs. Defaults to text at info level.
 	Log logConfig
 }
@@ -173,6 +176,14 @@ var (
 		{"run-buffer-bytes", "TOOLGATE_RUN_BUFFER_BYTES", strconv.FormatInt(tools.RecorderMaxPendingBytesDefault, 10), "bytes of runs kept in memory while the database cannot take them",
 			func(c *config, v string) (err error) {
 				if c.RunBufferBytes, err = strconv.ParseInt(v, 10, 64); err != nil || c.RunBufferBytes < 1 {
+					return fmt.Errorf("%q is not a positive integer", v)
+				}
+				return nil
+			}},
+		{"run-body-max", "TOOLGATE_RUN_BODY_MAX", strconv.Itoa(tools.RunBodyMaxDefault),
+			"bytes of each request and response body a run record keeps; a longer body is recorded with its size and SHA-256",
+			func(c *config, v string) (err error) {
+				if c.RunBodyMax, err = strconv.Atoi(v); err != nil || c.RunBodyMax < 1 {
 					return fmt.Errorf("%q is not a positive integer", v)
 				}
 				return nil

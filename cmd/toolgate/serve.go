@@ -80,7 +80,8 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, out io.Writer) er
 		MetricsPublic: cfg.MetricsPublic, CORSOrigins: cfg.CORSOrigins, RunRetention: cfg.RunRetention,
 		Recording: tools.RecorderConfig{Mode: tools.RecordingMode(cfg.RunRecording), MaxPending: cfg.RunBuffer,
 			MaxPendingBytes: cfg.RunBufferBytes},
-		Logger: log, TracerProvider: tracing.TracerProvider(),
+		RunBodyMax: cfg.RunBodyMax,
+		Logger:     log, TracerProvider: tracing.TracerProvider(),
 	})
 	if err != nil {
 		return err

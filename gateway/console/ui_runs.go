@@ -196,6 +196,10 @@ type uiExchange struct {
 	Headers     []uiHeader
 	Body        string
 	Truncated   bool
+	// Recorded describes a body the run keeps only the start of;
+	// KeptBytes is how much it keeps.
+	Recorded  tools.RecordedBody
+	KeptBytes int
 }
 
 // uiBar is one bar of a timing waterfall, in percent of the scale.
@@ -237,12 +241,14 @@ func (u *Console) uiRun(c *gin.Context) error {
 	}
 	var req tools.RecordedRequest
 	if len(r.Request) > 0 && json.Unmarshal(r.Request, &req) == nil && req.Method != "" {
-		data.Request = &uiExchange{Method: req.Method, URL: req.URL, Headers: sortedHeaders(req.Headers), Body: prettyBody(req.Body)}
+		data.Request = &uiExchange{Method: req.Method, URL: req.URL, Headers: sortedHeaders(req.Headers), Body: prettyBody(req.Body),
+			Recorded: req.RecordedBody, KeptBytes: len(req.Body)}
 		data.Curl = curlCommand(&req)
 	}
 	var resp tools.RecordedResponse
 	if len(r.Response) > 0 && json.Unmarshal(r.Response, &resp) == nil && resp.StatusCode != 0 {
-		data.Response = &uiExchange{StatusCode: resp.StatusCode, Headers: sortedHeaders(resp.Headers), Body: prettyBody(resp.Body), Truncated: resp.Truncated}
+		data.Response = &uiExchange{StatusCode: resp.StatusCode, Headers: sortedHeaders(resp.Headers), Body: prettyBody(resp.Body), Truncated: resp.Truncated,
+			Recorded: resp.RecordedBody, KeptBytes: len(resp.Body)}
 	}
 	var tm tools.Timings
 	if len(r.Timings) > 0 && json.Unmarshal(r.Timings, &tm) == nil {
