@@ -216,3 +216,42 @@ func TestWith(t *testing.T) {
 		t.Errorf("nil.With: String = %q, want redacted", got)
 	}
 }
+
+func TestMatchesAndMaxFormLen(t *testing.T) {
+	r := New("hunter22", "sk-live-0123456789abcdef")
+	tests := []struct {
+		name string
+		r    *Redactor
+		text string
+		want bool
+	}{
+		{"raw", r, "pw=hunter22;", true},
+		{"base64 form", r, "Basic " + base64.StdEncoding.EncodeToString([]byte("hunter22")), true},
+		{"percent form of the other", r, "k=" + url.QueryEscape("sk-live-0123456789abcdef"), true},
+		{"none", r, "hunter2 sk-live", false},
+		{"nil redactor", nil, "hunter22", false},
+		{"no secrets", New(), "hunter22", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.r.Matches([]byte(tt.text)); got != tt.want {
+				t.Errorf("Matches(%q) = %v, want %v", tt.text, got, tt.want)
+			}
+			if changed := tt.r.String(tt.text) != tt.text; changed != tt.want {
+				t.Errorf("String changed %q: %v, but Matches says %v", tt.text, changed, tt.want)
+			}
+		})
+	}
+	longest := 0
+	for _, s := range []string{"hunter22", "sk-live-0123456789abcdef"} {
+		for _, f := range Forms(s) {
+			longest = max(longest, len(f))
+		}
+	}
+	if got := r.MaxFormLen(); got != longest {
+		t.Errorf("MaxFormLen = %d, want %d", got, longest)
+	}
+	if got := (*Redactor)(nil).MaxFormLen(); got != 0 {
+		t.Errorf("nil MaxFormLen = %d, want 0", got)
+	}
+}

@@ -129,3 +129,20 @@ func (r *Redactor) containsBytes(b []byte) bool {
 	}
 	return false
 }
+
+// Matches reports whether b holds any form of any secret: whether Bytes
+// would change it.
+func (r *Redactor) Matches(b []byte) bool {
+	return r != nil && r.containsBytes(b)
+}
+
+// MaxFormLen is the length of the longest form of any secret (0 without
+// secrets). A text cut at n bytes shows part of a secret only if one
+// starts within MaxFormLen bytes before n: checking the text up to n plus
+// MaxFormLen with Matches finds it.
+func (r *Redactor) MaxFormLen() int {
+	if r == nil || len(r.forms) == 0 {
+		return 0
+	}
+	return len(r.forms[0]) // longest first
+}

@@ -407,7 +407,7 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 			return
 		}
 		st.result.Outcome = "dry_run"
-		st.result.Request = e.recordedRequest(st)
+		st.result.Request = e.recordedRequest(st, true)
 		return
 	}
 	if outcome, msg, modelMsg := e.authorize(ctx, st, false); outcome != "" {
@@ -437,8 +437,7 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 	// 5. Classify and shape.
 	st.result.StatusCode = st.resp.StatusCode
 	st.result.Outcome = outcomeForStatus(st.resp.StatusCode)
-	st.body = st.redactor.Bytes(st.resp.Body)
-	shaped, truncated := Shape(st.body, st.resp.Header.Get("Content-Type"), c.Tool.Def.Response, c.Tool.Def.EffectiveMaxBytes())
+	shaped, truncated := e.shapeResult(st)
 	st.result.Result = shaped
 	st.result.Truncated = truncated || st.resp.Truncated
 	if st.result.Outcome != OutcomeSuccess {
@@ -446,6 +445,22 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 			Tool: c.Tool.Name, Outcome: st.result.Outcome, StatusCode: st.resp.StatusCode})}
 		st.result.RetryAfter = retryAfter(st.resp.Header.Get("Retry-After"), e.now())
 	}
+}
+
+// shapeResult shapes the response body into the model's result. Secrets
+// are redacted from what the result shows rather than from the whole body
+// (a large body is cut to a small result): only when the text the result
+// shows part of holds a secret is the whole body redacted and shaped again.
+func (e *Engine) shapeResult(st *callState) (json.RawMessage, bool) {
+	resp, cfg, maxBytes := st.resp, st.call.Tool.Def.Response, st.call.Tool.Def.EffectiveMaxBytes()
+	r := st.redactor
+	shaped, truncated, shown := shape(resp.Body, cfg, maxBytes, r.MaxFormLen())
+	if !r.Matches(shown) {
+		return shaped, truncated
+	}
+	st.body = r.Bytes(resp.Body)
+	shaped, truncated, _ = shape(st.body, cfg, maxBytes, 0)
+	return shaped, truncated
 }
 
 // send performs the HTTP exchange; on a transport failure it sets the

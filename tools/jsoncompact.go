@@ -11,8 +11,10 @@ import (
 // accepts exactly what json.Valid accepts, writes what json.Compact writes
 // (with each run of invalid UTF-8 in a string replaced by an escaped
 // U+FFFD, as strings.ToValidUTF8 would), and keeps only the first bytes of
-// the output when the caller will cut it anyway. A fuzz test holds it to
-// encoding/json.
+// the output when the caller will cut it anyway. It is one loop over the
+// body with an explicit stack rather than a recursive descent, and copies
+// the body's runs between skipped whitespace whole. A fuzz test holds it
+// to encoding/json.
 
 // maxJSONDepth is encoding/json's limit on nesting: deeper documents are
 // not valid JSON for json.Valid.
@@ -21,10 +23,9 @@ const maxJSONDepth = 10000
 // escapedReplacement stands for a run of invalid UTF-8 in a string.
 const escapedReplacement = `\ufffd`
 
-// compacter is the state of one compactJSON pass.
+// compacter is the output of one compactJSON pass.
 type compacter struct {
 	src []byte
-	i   int
 	// start is where the source not yet written to out begins: runs of
 	// the source are written whole, up to skipped whitespace or a
 	// replaced byte.
@@ -34,7 +35,6 @@ type compacter struct {
 	out   []byte
 	keep  int
 	total int
-	depth int
 }
 
 // compactJSON reports whether src is one JSON value, optionally surrounded
@@ -46,171 +46,167 @@ func compactJSON(dst, src []byte, keep int) (out []byte, total int, ok bool) {
 	if keep < 0 {
 		c.keep = int(^uint(0) >> 1)
 	}
-	c.skipSpace()
-	if !c.value() {
+	if !c.parse() {
 		return dst, 0, false
 	}
-	c.skipSpace()
-	if c.i != len(src) {
-		return dst, 0, false
-	}
-	c.flush(c.i)
 	return c.out, c.total, true
 }
 
 // flush writes the source from start up to end.
 func (c *compacter) flush(end int) {
-	if end > c.start {
-		c.emit(c.src[c.start:end])
+	if n := end - c.start; n > 0 {
+		if room := c.keep - c.total; room > 0 {
+			c.out = append(c.out, c.src[c.start:c.start+min(n, room)]...)
+		}
+		c.total += n
 	}
 	c.start = end
 }
 
-// emit writes b to the output, within keep.
-func (c *compacter) emit(b []byte) {
-	c.total += len(b)
-	if room := c.keep - (c.total - len(b)); room > 0 {
-		c.out = append(c.out, b[:min(len(b), room)]...)
+// skipSpace skips the whitespace at i, which is not written, and returns
+// the index after it. It is small enough to be inlined: whitespace is rare
+// in the bodies APIs send.
+func (c *compacter) skipSpace(i int) int {
+	if i < len(c.src) && c.src[i] <= ' ' {
+		return c.skipSpaceRun(i)
 	}
+	return i
 }
 
-func (c *compacter) emitString(s string) {
-	c.total += len(s)
-	if room := c.keep - (c.total - len(s)); room > 0 {
-		c.out = append(c.out, s[:min(len(s), room)]...)
+func (c *compacter) skipSpaceRun(i int) int {
+	src := c.src
+	if !isSpace(src[i]) {
+		return i
 	}
-}
-
-// skipSpace skips whitespace, which is not written.
-func (c *compacter) skipSpace() {
-	if c.i >= len(c.src) || !isSpace(c.src[c.i]) {
-		return
+	c.flush(i)
+	for i < len(src) && isSpace(src[i]) {
+		i++
 	}
-	c.flush(c.i)
-	for c.i < len(c.src) && isSpace(c.src[c.i]) {
-		c.i++
-	}
-	c.start = c.i
+	c.start = i
+	return i
 }
 
 func isSpace(ch byte) bool { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' }
 
-// value checks and emits one value at c.i.
-func (c *compacter) value() bool {
-	if c.i >= len(c.src) {
+// parse checks the whole source, writing its compact form.
+func (c *compacter) parse() bool {
+	src := c.src
+	// inObject has a bit per open container: set for an object.
+	var inObject [maxJSONDepth/64 + 1]uint64
+	depth := 0
+	i := c.skipSpace(0)
+	var ok bool
+
+value: // a value starts at i
+	if i >= len(src) {
 		return false
 	}
-	switch ch := c.src[c.i]; {
-	case ch == '{':
-		return c.object()
-	case ch == '[':
-		return c.array()
+	switch ch := src[i]; {
 	case ch == '"':
-		return c.str()
+		if i, ok = c.str(i); !ok {
+			return false
+		}
+	case ch == '{' || ch == '[':
+		if depth == maxJSONDepth {
+			return false
+		}
+		if ch == '{' {
+			inObject[depth/64] |= 1 << (depth % 64)
+		} else {
+			inObject[depth/64] &^= 1 << (depth % 64)
+		}
+		depth++
+		i = c.skipSpace(i + 1)
+		if i < len(src) && (src[i] == '}' && ch == '{' || src[i] == ']' && ch == '[') {
+			i++
+			depth--
+			break
+		}
+		if ch == '{' {
+			goto key
+		}
+		goto value
 	case ch == '-' || isDigit(ch):
-		return c.number()
+		if i, ok = number(src, i); !ok {
+			return false
+		}
 	case ch == 't':
-		return c.literal("true")
+		if i, ok = literal(src, i, "true"); !ok {
+			return false
+		}
 	case ch == 'f':
-		return c.literal("false")
+		if i, ok = literal(src, i, "false"); !ok {
+			return false
+		}
 	case ch == 'n':
-		return c.literal("null")
-	}
-	return false
-}
-
-func (c *compacter) literal(word string) bool {
-	if len(c.src)-c.i < len(word) || string(c.src[c.i:c.i+len(word)]) != word {
+		if i, ok = literal(src, i, "null"); !ok {
+			return false
+		}
+	default:
 		return false
 	}
-	c.i += len(word)
-	return true
-}
 
-// push enters an object or array.
-func (c *compacter) push() bool {
-	c.depth++
-	return c.depth <= maxJSONDepth
-}
-
-func (c *compacter) object() bool {
-	if !c.push() {
-		return false
-	}
-	c.i++
-	c.skipSpace()
-	if c.i < len(c.src) && c.src[c.i] == '}' {
-		c.i++
-		c.depth--
-		return true
-	}
+	// after a value: the end, or what follows it in its container
 	for {
-		if c.i >= len(c.src) || c.src[c.i] != '"' || !c.str() {
+		i = c.skipSpace(i)
+		if depth == 0 {
+			if i != len(src) {
+				return false
+			}
+			c.flush(i)
+			return true
+		}
+		if i >= len(src) {
 			return false
 		}
-		c.skipSpace()
-		if c.i >= len(c.src) || c.src[c.i] != ':' {
-			return false
-		}
-		c.i++
-		c.skipSpace()
-		if !c.value() {
-			return false
-		}
-		c.skipSpace()
-		if c.i >= len(c.src) {
-			return false
-		}
-		switch c.src[c.i] {
+		object := inObject[(depth-1)/64]&(1<<((depth-1)%64)) != 0
+		switch src[i] {
 		case ',':
-			c.i++
-			c.skipSpace()
+			i = c.skipSpace(i + 1)
+			if object {
+				goto key
+			}
+			goto value
 		case '}':
-			c.i++
-			c.depth--
-			return true
+			if !object {
+				return false
+			}
+		case ']':
+			if object {
+				return false
+			}
 		default:
 			return false
 		}
+		i++
+		depth--
 	}
-}
 
-func (c *compacter) array() bool {
-	if !c.push() {
+key: // an object member starts at i
+	if i >= len(src) || src[i] != '"' {
 		return false
 	}
-	c.i++
-	c.skipSpace()
-	if c.i < len(c.src) && c.src[c.i] == ']' {
-		c.i++
-		c.depth--
-		return true
+	if i, ok = c.str(i); !ok {
+		return false
 	}
-	for {
-		if !c.value() {
-			return false
-		}
-		c.skipSpace()
-		if c.i >= len(c.src) {
-			return false
-		}
-		switch c.src[c.i] {
-		case ',':
-			c.i++
-			c.skipSpace()
-		case ']':
-			c.i++
-			c.depth--
-			return true
-		default:
-			return false
-		}
+	i = c.skipSpace(i)
+	if i >= len(src) || src[i] != ':' {
+		return false
 	}
+	i = c.skipSpace(i + 1)
+	goto value
 }
 
-// number checks a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func (c *compacter) number() bool {
-	src, i := c.src, c.i
+func literal(src []byte, i int, word string) (int, bool) {
+	if len(src)-i < len(word) || string(src[i:i+len(word)]) != word {
+		return i, false
+	}
+	return i + len(word), true
+}
+
+// number checks the number at i, -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?,
+// and returns the index after it.
+func number(src []byte, i int) (int, bool) {
 	if src[i] == '-' {
 		i++
 	}
@@ -222,12 +218,12 @@ func (c *compacter) number() bool {
 			i++
 		}
 	default:
-		return false
+		return i, false
 	}
 	if i < len(src) && src[i] == '.' {
 		i++
 		if i >= len(src) || !isDigit(src[i]) {
-			return false
+			return i, false
 		}
 		for i < len(src) && isDigit(src[i]) {
 			i++
@@ -239,59 +235,57 @@ func (c *compacter) number() bool {
 			i++
 		}
 		if i >= len(src) || !isDigit(src[i]) {
-			return false
+			return i, false
 		}
 		for i < len(src) && isDigit(src[i]) {
 			i++
 		}
 	}
-	c.i = i
-	return true
+	return i, true
 }
 
-// str checks a string at c.i (its opening quote) and emits it, each run of
-// invalid UTF-8 replaced.
-func (c *compacter) str() bool {
+// str checks the string whose opening quote is at i and returns the index
+// after it; each run of invalid UTF-8 in it is written as one escaped
+// U+FFFD.
+func (c *compacter) str(i int) (int, bool) {
 	src := c.src
-	i := c.i + 1
+	i++
 	invalidRun := false
 	for i < len(src) {
 		// Plain ASCII goes by in a tight loop.
-		if j := i; plainStringByte[src[j]] {
-			for j < len(src) && plainStringByte[src[j]] {
-				j++
+		if plainStringByte[src[i]] {
+			i++
+			for i < len(src) && plainStringByte[src[i]] {
+				i++
 			}
-			i, invalidRun = j, false
-		}
-		if i >= len(src) {
-			break
+			invalidRun = false
+			if i >= len(src) {
+				break
+			}
 		}
 		ch := src[i]
 		if ch < utf8.RuneSelf {
 			invalidRun = false
 			switch {
 			case ch == '"':
-				c.i = i + 1
-				return true
+				return i + 1, true
 			case ch == '\\':
 				if i+1 >= len(src) {
-					return false
+					return i, false
 				}
 				switch src[i+1] {
 				case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 					i += 2
 				case 'u':
 					if i+6 > len(src) || !isHex(src[i+2]) || !isHex(src[i+3]) || !isHex(src[i+4]) || !isHex(src[i+5]) {
-						return false
+						return i, false
 					}
 					i += 6
 				default:
-					return false
+					return i, false
 				}
-			case ch < 0x20:
-				return false
-			default:
-				i++
+			default: // a control character
+				return i, false
 			}
 			continue
 		}
@@ -305,13 +299,16 @@ func (c *compacter) str() bool {
 		// one escaped U+FFFD.
 		c.flush(i)
 		if !invalidRun {
-			c.emitString(escapedReplacement)
+			if room := c.keep - c.total; room > 0 {
+				c.out = append(c.out, escapedReplacement[:min(len(escapedReplacement), room)]...)
+			}
+			c.total += len(escapedReplacement)
 		}
 		invalidRun = true
 		i++
 		c.start = i
 	}
-	return false
+	return i, false
 }
 
 func isHex(ch byte) bool {

@@ -60,8 +60,8 @@ func (e *Engine) buildRun(st *callState) *store.Run {
 		run.Arguments = mustJSON(validUTF8(r.String(string(c.Arguments))))
 	}
 	if st.req != nil {
-		req := e.recordedRequest(st)
-		req.Body, req.RecordedBody = cutBody(req.Body, e.runBodyMax)
+		req := e.recordedRequest(st, false)
+		req.Body, req.RecordedBody = recordBody(st.req.Body, nil, e.runBodyMax, r)
 		run.Request = mustJSON(req)
 	}
 	attempt := Attempt{Attempt: max(c.Attempt, 1), Outcome: st.result.Outcome, StatusCode: st.result.StatusCode,
@@ -71,7 +71,7 @@ func (e *Engine) buildRun(st *callState) *store.Run {
 	}
 	if st.resp != nil {
 		resp := RecordedResponse{StatusCode: st.resp.StatusCode, Headers: r.Header(st.resp.Header), Truncated: st.resp.Truncated}
-		resp.Body, resp.RecordedBody = cutBody(st.body, e.runBodyMax)
+		resp.Body, resp.RecordedBody = recordBody(st.resp.Body, st.body, e.runBodyMax, r)
 		run.Response = mustJSON(resp)
 		t := st.resp.Timings
 		run.Timings = mustJSON(Timings{DNSMS: ms(t.DNS), ConnectMS: ms(t.Connect), TLSMS: ms(t.TLS), TTFBMS: ms(t.TTFB), TotalMS: ms(t.Total)})
@@ -81,30 +81,47 @@ func (e *Engine) buildRun(st *callState) *store.Run {
 	return run
 }
 
-// cutBody returns what a run keeps of a body: all of it when it has at
+// recordBody returns what a run keeps of a body: all of it when it has at
 // most max bytes, else its first max bytes (cut at a character boundary)
-// and the description of the whole.
-func cutBody[T string | []byte](body T, max int) (string, RecordedBody) {
+// and the size and SHA-256 of the body as exchanged (so it can be matched
+// against the other side's logs). What is kept is redacted: redacted is
+// the whole body redacted, when the caller has it, else the window a kept
+// secret could reach into is checked, and the whole body redacted only if
+// it holds one.
+func recordBody(body, redacted []byte, max int, r *redact.Redactor) (string, RecordedBody) {
 	if len(body) <= max {
-		return string(body), RecordedBody{}
+		if redacted == nil {
+			redacted = r.Bytes(body)
+		}
+		return string(redacted), RecordedBody{}
 	}
-	cut := max
-	for cut > 0 && cut > max-utf8.UTFMax && !utf8.RuneStart(body[cut]) {
+	if redacted == nil {
+		redacted = body
+		if r.Matches(body[:min(len(body), max+r.MaxFormLen())]) {
+			redacted = r.Bytes(body)
+		}
+	}
+	cut := min(max, len(redacted))
+	for cut > 0 && cut > max-utf8.UTFMax && cut < len(redacted) && !utf8.RuneStart(redacted[cut]) {
 		cut--
 	}
-	sum := sha256.Sum256([]byte(body))
-	return string(body[:cut]), RecordedBody{BodyCut: true, BodyBytes: len(body), BodySHA256: hex.EncodeToString(sum[:])}
+	sum := sha256.Sum256(body)
+	return string(redacted[:cut]), RecordedBody{BodyCut: true, BodyBytes: len(body), BodySHA256: hex.EncodeToString(sum[:])}
 }
 
-// recordedRequest is the redacted form of the rendered request.
-func (e *Engine) recordedRequest(st *callState) *RecordedRequest {
+// recordedRequest is the redacted form of the rendered request, with its
+// body when withBody.
+func (e *Engine) recordedRequest(st *callState, withBody bool) *RecordedRequest {
 	r := st.redactor
-	return &RecordedRequest{
+	req := &RecordedRequest{
 		Method:  st.req.Method,
 		URL:     r.URL(st.req.URL),
 		Headers: r.Header(st.req.Header),
-		Body:    string(r.Bytes(st.req.Body)),
 	}
+	if withBody {
+		req.Body = string(r.Bytes(st.req.Body))
+	}
+	return req
 }
 
 // observe updates the call metrics.

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -89,5 +90,67 @@ func TestRunBodyMax(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSecretsNearCuts sweeps a secret across the places where the model's
+// result and the run record cut a long body: neither ever shows a piece of
+// it (the result shows what it shows of the body redacted, the record
+// keeps its first bytes redacted), and the record's digest is of the body
+// as received.
+func TestSecretsNearCuts(t *testing.T) {
+	const secret = "sekrit-6d1f3a9c77"
+	const maxBytes, runBodyMax = 100, 200
+	var body atomic.Value
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, body.Load().(string))
+	}))
+	defer up.Close()
+	// The tool carries the secret literally, so its calls redact it.
+	p, err := tools.Prepare("t1", 1, &tools.Definition{Name: "fetch", Method: "GET", URL: up.URL + "/doc",
+		Headers: map[string]string{"X-Api-Key": secret}, Response: &tools.ResponseConfig{MaxBytes: maxBytes}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := egress.New(egress.Config{AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	defer client.CloseIdleConnections()
+	engine := tools.NewEngine(tools.EngineConfig{Client: client, RunBodyMax: runBodyMax})
+	pieces := func(text string) []string {
+		var found []string
+		for n := 5; n <= len(secret); n++ {
+			for i := 0; i+n <= len(secret); i++ {
+				if strings.Contains(text, secret[i:i+n]) {
+					found = append(found, secret[i:i+n])
+				}
+			}
+		}
+		return found
+	}
+	for _, kind := range []string{"json", "text"} {
+		for pad := 0; pad < runBodyMax+20; pad++ {
+			doc := strings.Repeat("p", pad) + secret + strings.Repeat("q", 300)
+			if kind == "json" {
+				doc = `{"pad":"` + doc + `"}`
+			}
+			body.Store(doc)
+			res, run := engine.Execute(context.Background(), &tools.Call{WorkspaceID: "ws", Tool: p})
+			if res.Outcome != tools.OutcomeSuccess || !res.Truncated {
+				t.Fatalf("%s pad %d: outcome %s, truncated %v", kind, pad, res.Outcome, res.Truncated)
+			}
+			if found := pieces(string(res.Result)); len(found) > 0 {
+				t.Errorf("%s pad %d: the result shows %q: %s", kind, pad, found, res.Result)
+			}
+			var resp tools.RecordedResponse
+			if err := json.Unmarshal(run.Response, &resp); err != nil {
+				t.Fatal(err)
+			}
+			if found := pieces(resp.Body); len(found) > 0 {
+				t.Errorf("%s pad %d: the record shows %q: %s", kind, pad, found, resp.Body)
+			}
+			sum := sha256.Sum256([]byte(doc))
+			if !resp.BodyCut || resp.BodyBytes != len(doc) || resp.BodySHA256 != hex.EncodeToString(sum[:]) {
+				t.Errorf("%s pad %d: recorded %+v, want the cut, size and digest of the body as received", kind, pad, resp.RecordedBody)
+			}
+		}
 	}
 }

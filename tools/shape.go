@@ -34,43 +34,54 @@ import (
 // marker's length (maxBytes of at least 2 assumed).
 func Shape(body []byte, contentType string, cfg *ResponseConfig, maxBytes int) (result json.RawMessage, truncated bool) {
 	_ = contentType // advisory; see the doc comment
+	result, truncated, _ = shape(body, cfg, maxBytes, 0)
+	return result, truncated
+}
+
+// shape is Shape, also returning the text the result shows part or all of
+// (the compact JSON, the projection or the body), through at least margin
+// bytes past what the result shows: a secret that the result shows even
+// part of is whole in it.
+func shape(body []byte, cfg *ResponseConfig, maxBytes, margin int) (result json.RawMessage, truncated bool, shown []byte) {
 	if maxBytes <= 0 {
 		maxBytes = MaxBytesDefault
 	}
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")) // UTF-8 BOM
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
-		return json.RawMessage("null"), false
+		return json.RawMessage("null"), false, nil
 	}
+	// A cut result shows at most maxBytes of its text; the character
+	// there may end up to 3 bytes later.
+	window := maxBytes + utf8.UTFMax + margin
 	if cfg == nil || len(cfg.Select) == 0 {
-		// One pass checks and compacts, keeping no more than a cut result
-		// shows (a character that starts within maxBytes ends within 4
-		// bytes of it).
-		out, total, ok := compactJSON(make([]byte, 0, min(len(trimmed), maxBytes+utf8.UTFMax)), trimmed, maxBytes+utf8.UTFMax)
+		// One pass checks and compacts, keeping only the window.
+		out, total, ok := compactJSON(make([]byte, 0, min(len(trimmed), window)), trimmed, window)
 		if ok {
 			if total <= maxBytes {
-				return out, false
+				return out, false, out
 			}
-			return truncateJSONString(string(out), total, maxBytes), true
+			return truncateJSONString(string(out), total, maxBytes), true, out
 		}
 	} else if _, _, ok := compactJSON(nil, trimmed, 0); ok {
 		out := shapeJSON(trimmed, cfg)
 		if len(out) <= maxBytes {
-			return out, false
+			return out, false, out
 		}
-		return truncateJSONString(string(out), len(out), maxBytes), true
+		return truncateJSONString(string(out[:min(len(out), window)]), len(out), maxBytes), true, out
 	}
 	// Text: its encoding is at least two bytes longer than it, so a body
 	// that long is cut without being encoded whole.
 	if len(body)+2 > maxBytes {
-		return truncateJSONString(string(body[:min(len(body), maxBytes+utf8.UTFMax)]), len(body), maxBytes), true
+		shown = body[:min(len(body), window)]
+		return truncateJSONString(string(shown), len(body), maxBytes), true, shown
 	}
 	text := string(body)
 	out := appendJSONString(make([]byte, 0, len(text)+2), text)
 	if len(out) <= maxBytes {
-		return out, false
+		return out, false, body
 	}
-	return truncateJSONString(text, len(text), maxBytes), true
+	return truncateJSONString(text, len(text), maxBytes), true, body
 }
 
 // shapeJSON projects body, valid JSON, onto cfg.Select.
