@@ -31,6 +31,15 @@ func (r *Redactor) Header(h http.Header) http.Header {
 	return out
 }
 
+// HeaderValue returns one value of header name as Header records it:
+// Placeholder for a credential header, else scrubbed with String.
+func (r *Redactor) HeaderValue(name, value string) string {
+	if r.headersOrDefault()[http.CanonicalHeaderKey(name)] {
+		return Placeholder
+	}
+	return r.String(value)
+}
+
 // URL returns u scrubbed for recording: the password of any userinfo and
 // the values of sensitive query parameters (DefaultQueryParams and those
 // added with WithQueryParams) become Placeholder, then the whole text is

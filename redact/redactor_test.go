@@ -151,6 +151,14 @@ func TestHeader(t *testing.T) {
 	if in.Get("Authorization") != "Bearer tok-12345" {
 		t.Errorf("Header modified its input")
 	}
+	// HeaderValue records one value as Header does.
+	for name, values := range in {
+		for i, v := range values {
+			if got := r.HeaderValue(name, v); got != want[name][i] {
+				t.Errorf("HeaderValue(%s, %q) = %q, want %q", name, v, got, want[name][i])
+			}
+		}
+	}
 	if r.Header(nil) != nil {
 		t.Errorf("Header(nil) != nil")
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"sync"
 	"unicode/utf8"
 )
 
@@ -56,75 +55,70 @@ func isJSONNumber(s string) bool {
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // appendJSONString appends s as a JSON string, as encoding/json writes it
-// with HTML escaping off.
-func appendJSONString(buf []byte, s string) []byte {
-	if jsonVerbatim(s) {
-		buf = append(buf, '"')
-		buf = append(buf, s...)
-		return append(buf, '"')
-	}
-	q := quoters.Get().(*jsonQuoter)
-	q.out, q.s = buf, s
-	_ = q.enc.Encode(&q.s)     // a string always encodes; a pointer is not copied to the heap
-	buf = q.out[:len(q.out)-1] // Encode ends the value with a newline
-	q.out, q.s = nil, ""
-	quoters.Put(q)
-	return buf
+// with HTML escaping off, in one pass: runs of characters that need no
+// escape are copied whole.
+func appendJSONString[T string | []byte](buf []byte, s T) []byte {
+	buf = append(buf, '"')
+	buf = appendJSONChars(buf, s)
+	return append(buf, '"')
 }
 
 // appendJSONChars appends s escaped for the inside of a JSON string: what
 // appendJSONString writes between the quotes.
-func appendJSONChars(buf []byte, s string) []byte {
-	if jsonVerbatim(s) {
-		return append(buf, s...)
-	}
-	start := len(buf)
-	buf = appendJSONString(buf, s)
-	n := copy(buf[start:], buf[start+1:len(buf)-1])
-	return buf[:start+n]
-}
-
-// jsonQuoter is a json.Encoder appending to out.
-type jsonQuoter struct {
-	enc *json.Encoder
-	out []byte
-	s   string
-}
-
-// Write implements io.Writer for the encoder.
-func (q *jsonQuoter) Write(p []byte) (int, error) {
-	q.out = append(q.out, p...)
-	return len(p), nil
-}
-
-var quoters = sync.Pool{New: func() any {
-	q := new(jsonQuoter)
-	q.enc = json.NewEncoder(q)
-	q.enc.SetEscapeHTML(false)
-	return q
-}}
-
-// jsonVerbatim reports whether encoding/json (HTML escaping off) writes s
-// unchanged between the quotes: no quote, backslash or control character,
-// valid UTF-8 without U+2028 and U+2029. Only other text goes through the
-// encoder; a test holds this to encoding/json.
-func jsonVerbatim(s string) bool {
+func appendJSONChars[T string | []byte](buf []byte, s T) []byte {
+	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c < 0x20 || c == '"' || c == '\\' {
-				return false
+			if plainStringByte[c] {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				buf = append(buf, '\\', c)
+			case '\b':
+				buf = append(buf, '\\', 'b')
+			case '\f':
+				buf = append(buf, '\\', 'f')
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 			}
 			i++
+			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
-			return false
+		r, size := decodeRune(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+		default:
+			i += size
+			continue
 		}
 		i += size
+		start = i
 	}
-	return true
+	return append(buf, s[start:]...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// decodeRune is utf8.DecodeRune for strings and byte slices.
+func decodeRune[T string | []byte](s T) (rune, int) {
+	var head [utf8.UTFMax]byte
+	return utf8.DecodeRune(head[:copy(head[:], s)])
 }
 
 // jsonCharLen returns the size of the character at s[i] and the length of

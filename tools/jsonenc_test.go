@@ -19,7 +19,7 @@ func stdlibJSONString(t testing.TB, s string) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// checkJSONString holds appendJSONString, appendJSONChars, jsonVerbatim and
+// checkJSONString holds appendJSONString, appendJSONChars and
 // jsonCharLen to encoding/json for s.
 func checkJSONString(t *testing.T, s string) {
 	t.Helper()
@@ -30,9 +30,6 @@ func checkJSONString(t *testing.T, s string) {
 	}
 	if got := string(appendJSONChars(prefix, s)); got != "pre:"+want[1:len(want)-1] {
 		t.Fatalf("appendJSONChars(%q) = %q, want %q", s, got, "pre:"+want[1:len(want)-1])
-	}
-	if got := jsonVerbatim(s); got != (want == `"`+s+`"`) {
-		t.Fatalf("jsonVerbatim(%q) = %v, encoding/json writes %s", s, got, want)
 	}
 	encoded := 2 // the quotes
 	for i := 0; i < len(s); {
@@ -72,6 +69,22 @@ func TestIsJSONNumber(t *testing.T) {
 	for s, want := range tests {
 		if got := isJSONNumber(s); got != want {
 			t.Errorf("isJSONNumber(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestJSONStringDoesNotAllocate(t *testing.T) {
+	buf := make([]byte, 0, 1024)
+	for _, s := range []string{"plain", "é\u2028\xff\"\n<>", strings.Repeat("x", 300)} {
+		b := []byte(s)
+		if n := testing.AllocsPerRun(100, func() { _ = appendJSONString(buf[:0], s) }); n != 0 {
+			t.Errorf("appendJSONString(%q) allocates %v times", s, n)
+		}
+		if n := testing.AllocsPerRun(100, func() { _ = appendJSONString(buf[:0], b) }); n != 0 {
+			t.Errorf("appendJSONString([]byte %q) allocates %v times", s, n)
+		}
+		if got, want := string(appendJSONString(nil, b)), string(appendJSONString(nil, s)); got != want {
+			t.Errorf("appendJSONString of bytes = %s, of the string %s", got, want)
 		}
 	}
 }

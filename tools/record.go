@@ -49,7 +49,24 @@ func (e *Engine) buildRun(st *callState) *store.Run {
 	if v, ok := c.Context["conversation_id"].(string); ok {
 		run.ConversationID = validUTF8(v)
 	}
-	run.Context = redactJSON(r, mustJSON(c.Context))
+	// The JSON columns share one buffer.
+	size := 1024 + len(c.Arguments)
+	if st.req != nil {
+		size += min(len(st.req.Body), e.runBodyMax)
+	}
+	if st.resp != nil {
+		size += min(len(st.resp.Body), e.runBodyMax) * 11 / 10
+	}
+	buf := make([]byte, 0, size)
+	column := func(from int) json.RawMessage { return buf[from:len(buf):len(buf)] }
+
+	from := len(buf)
+	buf, err := appendJSONObject(buf, c.Context)
+	if err != nil {
+		buf = buf[:from]
+		buf = appendJSONString(buf, err.Error())
+	}
+	run.Context = redactJSON(r, column(from))
 	switch {
 	case len(c.Arguments) > 0 && json.Valid(c.Arguments) && utf8.Valid(c.Arguments):
 		run.Arguments = redactJSON(r, c.Arguments) // as the model sent them: no re-encoding
@@ -60,24 +77,33 @@ func (e *Engine) buildRun(st *callState) *store.Run {
 		run.Arguments = mustJSON(validUTF8(r.String(string(c.Arguments))))
 	}
 	if st.req != nil {
-		req := e.recordedRequest(st, false)
-		req.Body, req.RecordedBody = recordBody(st.req.Body, nil, e.runBodyMax, r)
-		run.Request = mustJSON(req)
+		body, rb := recordBody(st.req.Body, nil, e.runBodyMax, r)
+		from = len(buf)
+		buf = appendRecordedRequest(buf, st.req.Method, r.URL(st.req.URL), st.req.Header, body, rb, r)
+		run.Request = column(from)
 	}
 	attempt := Attempt{Attempt: max(c.Attempt, 1), Outcome: st.result.Outcome, StatusCode: st.result.StatusCode,
 		DurationMS: st.result.DurationMS, StartedAt: st.start.UTC(), Error: run.Error}
 	if run.Outcome == OutcomeBlocked {
 		attempt.Error = "the destination was refused by the egress guard" // agents see attempts
 	}
-	if st.resp != nil {
-		resp := RecordedResponse{StatusCode: st.resp.StatusCode, Headers: r.Header(st.resp.Header), Truncated: st.resp.Truncated}
-		resp.Body, resp.RecordedBody = recordBody(st.resp.Body, st.body, e.runBodyMax, r)
-		run.Response = mustJSON(resp)
-		t := st.resp.Timings
-		run.Timings = mustJSON(Timings{DNSMS: ms(t.DNS), ConnectMS: ms(t.Connect), TLSMS: ms(t.TLS), TTFBMS: ms(t.TTFB), TotalMS: ms(t.Total)})
+	if resp := st.resp; resp != nil {
+		body, rb := recordBody(resp.Body, st.body, e.runBodyMax, r)
+		from = len(buf)
+		buf = appendRecordedResponse(buf, resp.StatusCode, resp.Header, body, resp.Truncated, rb, r)
+		run.Response = column(from)
+		t := resp.Timings
+		from = len(buf)
+		buf = appendTimings(buf, Timings{DNSMS: ms(t.DNS), ConnectMS: ms(t.Connect), TLSMS: ms(t.TLS), TTFBMS: ms(t.TTFB), TotalMS: ms(t.Total)})
+		run.Timings = column(from)
 	}
-	attempts := append(slices.Clip(c.PriorAttempts), attempt)
-	run.Attempts = mustJSON(attempts)
+	from = len(buf)
+	if len(c.PriorAttempts) == 0 {
+		buf = appendAttempts(buf, []Attempt{attempt})
+	} else {
+		buf = appendAttempts(buf, append(slices.Clip(c.PriorAttempts), attempt))
+	}
+	run.Attempts = column(from)
 	return run
 }
 
@@ -88,12 +114,12 @@ func (e *Engine) buildRun(st *callState) *store.Run {
 // the whole body redacted, when the caller has it, else the window a kept
 // secret could reach into is checked, and the whole body redacted only if
 // it holds one.
-func recordBody(body, redacted []byte, max int, r *redact.Redactor) (string, RecordedBody) {
+func recordBody(body, redacted []byte, max int, r *redact.Redactor) ([]byte, RecordedBody) {
 	if len(body) <= max {
 		if redacted == nil {
 			redacted = r.Bytes(body)
 		}
-		return string(redacted), RecordedBody{}
+		return redacted, RecordedBody{}
 	}
 	if redacted == nil {
 		redacted = body
@@ -106,7 +132,7 @@ func recordBody(body, redacted []byte, max int, r *redact.Redactor) (string, Rec
 		cut--
 	}
 	sum := sha256.Sum256(body)
-	return string(redacted[:cut]), RecordedBody{BodyCut: true, BodyBytes: len(body), BodySHA256: hex.EncodeToString(sum[:])}
+	return redacted[:cut], RecordedBody{BodyCut: true, BodyBytes: len(body), BodySHA256: hex.EncodeToString(sum[:])}
 }
 
 // recordedRequest is the redacted form of the rendered request, with its
