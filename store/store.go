@@ -265,9 +265,6 @@ type Store interface {
 	// RunDeleteBefore deletes runs created before t in every workspace and
 	// returns how many went.
 	RunDeleteBefore(ctx context.Context, t time.Time) (int, error)
-	// RunGetByIdempotencyKey returns the agent's newest run carrying key
-	// created at or after since; ErrNotFound when there is none.
-	RunGetByIdempotencyKey(ctx context.Context, workspaceID, agentID, key string, since time.Time) (*Run, error)
 
 	OAuthStore
 	SessionStore

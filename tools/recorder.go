@@ -6,7 +6,6 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/toolgate/toolgate/store"
 )
@@ -242,31 +241,6 @@ func (r *Recorder) Get(workspaceID, id string) (*store.Run, bool) {
 		return nil, false
 	}
 	return run, true
-}
-
-// PendingByIdempotencyKey returns the agent's newest run not yet written
-// (by creation time, then ID) that carries key and was created at or after
-// since: store.RunGetByIdempotencyKey's answer among the pending runs. A
-// recorded run is at every moment either pending or stored, so asking
-// this first and the store second finds it without a Flush, which fails
-// while the store refuses writes.
-func (r *Recorder) PendingByIdempotencyKey(workspaceID, agentID, key string, since time.Time) (*store.Run, bool) {
-	if key == "" {
-		return nil, false
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var found *store.Run
-	for p := r.head; p != nil; p = p.next {
-		run := p.run
-		if run.WorkspaceID != workspaceID || run.AgentID != agentID || run.IdempotencyKey != key || run.CreatedAt.Before(since) {
-			continue
-		}
-		if found == nil || run.CreatedAt.After(found.CreatedAt) || (run.CreatedAt.Equal(found.CreatedAt) && run.ID > found.ID) {
-			found = run
-		}
-	}
-	return found, found != nil
 }
 
 // changedLocked updates the admission flag and the gauges after the

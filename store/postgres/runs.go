@@ -14,6 +14,11 @@ import (
 	"github.com/toolgate/toolgate/store/internal/codec"
 )
 
+// unfinishedRuns is the condition of the partial index of runs not yet
+// finished (migration 0050), written into queries that filter on those
+// statuses so that the planner can use it.
+const unfinishedRuns = `status IN ('queued', 'running')`
+
 const runColumns = `id, workspace_id, tool_id, tool_name, tool_version, agent_id, conversation_id, status, outcome,
 	status_code, error, duration_ms, context, arguments, request, response, result, truncated, timings, attempts,
 	idempotency_key, replay_of, created_at, finished_at`
@@ -110,22 +115,6 @@ func (s *Store) RunUpdateTx(ctx context.Context, tx pgx.Tx, r *store.Run) error 
 	return nil
 }
 
-// RunGetByIdempotencyKey returns the agent's newest run (by creation time,
-// then ID) carrying key and created at or after since. An empty key never
-// matches: runs without a key store "".
-func (s *Store) RunGetByIdempotencyKey(ctx context.Context, workspaceID, agentID, key string, since time.Time) (*store.Run, error) {
-	if key == "" {
-		return nil, fmt.Errorf("getting run by idempotency key: empty key: %w", store.ErrNotFound)
-	}
-	r, err := scanRun(s.pool.QueryRow(ctx, `SELECT `+runColumns+` FROM runs
-		WHERE workspace_id = $1 AND agent_id = $2 AND idempotency_key = $3 AND created_at >= $4
-		ORDER BY created_at DESC, id DESC LIMIT 1`, workspaceID, agentID, key, since))
-	if err != nil {
-		return nil, fmt.Errorf("getting run by idempotency key: %w", mapErr(err))
-	}
-	return r, nil
-}
-
 // RunGet returns the workspace's run with the given ID.
 func (s *Store) RunGet(ctx context.Context, workspaceID, id string) (*store.Run, error) {
 	r, err := scanRun(s.pool.QueryRow(ctx,
@@ -159,7 +148,15 @@ func (s *Store) RunList(ctx context.Context, workspaceID string, p store.RunList
 	if p.Outcome != "" {
 		filter("outcome", "=", p.Outcome)
 	}
-	if p.Status != "" {
+	switch p.Status {
+	case "":
+	case store.RunStatusQueued, store.RunStatusRunning:
+		// Runs not yet finished are few: a partial index holds them,
+		// which the planner uses only when its condition is in the query
+		// as written.
+		where = append(where, unfinishedRuns)
+		filter("status", "=", p.Status)
+	default:
 		filter("status", "=", p.Status)
 	}
 	if p.ConversationID != "" {
@@ -191,8 +188,10 @@ func (s *Store) RunList(ctx context.Context, workspaceID string, p store.RunList
 }
 
 // RunDeleteBefore deletes the runs of every workspace created before t.
+// A run's ID carries its creation time (store.NewIDAt), so the primary key
+// bounds what is read; created_at is exact.
 func (s *Store) RunDeleteBefore(ctx context.Context, t time.Time) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM runs WHERE created_at < $1`, t)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM runs WHERE id < $1 AND created_at < $2`, store.IDFloor(t.Add(store.IDSlack)), t)
 	if err != nil {
 		return 0, fmt.Errorf("deleting runs before %s: %w", t, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,6 +12,11 @@ import (
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/store/internal/codec"
 )
+
+// unfinishedRuns is the condition of the partial index of runs not yet
+// finished (migration 0050), written into queries that filter on those
+// statuses so that the planner can use it.
+const unfinishedRuns = `status IN ('queued', 'running')`
 
 const runColumns = `id, workspace_id, tool_id, tool_name, tool_version, agent_id, conversation_id, status, outcome,
 	status_code, error, duration_ms, context, arguments, request, response, result, truncated, timings, attempts,
@@ -39,10 +45,7 @@ func (s *Store) RunInsertBatch(ctx context.Context, runs []*store.Run) error {
 		return nil
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, runUpsert)
-		if err != nil {
-			return err
-		}
+		stmt := tx.StmtContext(ctx, s.runs.upsert)
 		defer stmt.Close()
 		for _, r := range runs {
 			res, err := stmt.ExecContext(ctx, runArgs(r)...)
@@ -73,12 +76,52 @@ func runArgs(r *store.Run) []any {
 	}
 }
 
+// runInsert inserts a run; a duplicate ID fails.
+const runInsert = `INSERT INTO runs (` + runColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// runUpdate replaces every column of a run but its ID, workspace and
+// creation time.
+const runUpdate = `UPDATE runs SET
+	tool_id = ?, tool_name = ?, tool_version = ?, agent_id = ?, conversation_id = ?, status = ?, outcome = ?,
+	status_code = ?, error = ?, duration_ms = ?, context = ?, arguments = ?, request = ?, response = ?,
+	result = ?, truncated = ?, timings = ?, attempts = ?, idempotency_key = ?, replay_of = ?, finished_at = ?
+	WHERE workspace_id = ? AND id = ?`
+
+// runStatements are the run writes, prepared on the write connection.
+type runStatements struct {
+	upsert, insert, update *sql.Stmt
+}
+
+func (rs *runStatements) prepare(ctx context.Context, db *sql.DB) error {
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{{&rs.upsert, runUpsert}, {&rs.insert, runInsert}, {&rs.update, runUpdate}} {
+		stmt, err := db.PrepareContext(ctx, p.query)
+		if err != nil {
+			return errors.Join(err, rs.close())
+		}
+		*p.stmt = stmt
+	}
+	return nil
+}
+
+func (rs *runStatements) close() error {
+	var errs []error
+	for _, stmt := range []*sql.Stmt{rs.upsert, rs.insert, rs.update} {
+		if stmt != nil {
+			errs = append(errs, stmt.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // RunInsertTx inserts r within tx, which must have been begun on s.DB(), so
 // that a run and the job that executes it are written together. A duplicate
 // ID is store.ErrConflict.
 func (s *Store) RunInsertTx(ctx context.Context, tx *sql.Tx, r *store.Run) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO runs (`+runColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, runArgs(r)...)
+	_, err := tx.StmtContext(ctx, s.runs.insert).ExecContext(ctx, runArgs(r)...)
 	if err != nil {
 		return fmt.Errorf("inserting run %s: %w", r.ID, mapErr(err))
 	}
@@ -90,11 +133,7 @@ func (s *Store) RunInsertTx(ctx context.Context, tx *sql.Tx, r *store.Run) error
 // outcome is written with its completion. A missing run is
 // store.ErrNotFound.
 func (s *Store) RunUpdateTx(ctx context.Context, tx *sql.Tx, r *store.Run) error {
-	res, err := tx.ExecContext(ctx, `UPDATE runs SET
-		tool_id = ?, tool_name = ?, tool_version = ?, agent_id = ?, conversation_id = ?, status = ?, outcome = ?,
-		status_code = ?, error = ?, duration_ms = ?, context = ?, arguments = ?, request = ?, response = ?,
-		result = ?, truncated = ?, timings = ?, attempts = ?, idempotency_key = ?, replay_of = ?, finished_at = ?
-		WHERE workspace_id = ? AND id = ?`,
+	res, err := tx.StmtContext(ctx, s.runs.update).ExecContext(ctx,
 		r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
 		r.StatusCode, r.Error, r.DurationMS, codec.RawArg(r.Context), codec.RawArg(r.Arguments), codec.RawArg(r.Request),
 		codec.RawArg(r.Response), codec.RawArg(r.Result), boolInt(r.Truncated), codec.RawArg(r.Timings), codec.RawArg(r.Attempts),
@@ -106,22 +145,6 @@ func (s *Store) RunUpdateTx(ctx context.Context, tx *sql.Tx, r *store.Run) error
 		return fmt.Errorf("updating run %s: %w", r.ID, mapErr(err))
 	}
 	return nil
-}
-
-// RunGetByIdempotencyKey returns the agent's newest run (by creation time,
-// then ID) carrying key and created at or after since. An empty key never
-// matches: runs without a key store "".
-func (s *Store) RunGetByIdempotencyKey(ctx context.Context, workspaceID, agentID, key string, since time.Time) (*store.Run, error) {
-	if key == "" {
-		return nil, fmt.Errorf("getting run by idempotency key: empty key: %w", store.ErrNotFound)
-	}
-	r, err := scanRun(s.read.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs
-		WHERE workspace_id = ? AND agent_id = ? AND idempotency_key = ? AND created_at >= ?
-		ORDER BY created_at DESC, id DESC LIMIT 1`, workspaceID, agentID, key, micros(since)))
-	if err != nil {
-		return nil, fmt.Errorf("getting run by idempotency key: %w", mapErr(err))
-	}
-	return r, nil
 }
 
 // RunGet returns the workspace's run with the given ID.
@@ -157,7 +180,15 @@ func (s *Store) RunList(ctx context.Context, workspaceID string, p store.RunList
 	if p.Outcome != "" {
 		filter("outcome = ?", p.Outcome)
 	}
-	if p.Status != "" {
+	switch p.Status {
+	case "":
+	case store.RunStatusQueued, store.RunStatusRunning:
+		// Runs not yet finished are few: a partial index holds them,
+		// which the planner uses only when its condition is in the query
+		// as written.
+		where = append(where, unfinishedRuns)
+		filter("status = ?", p.Status)
+	default:
 		filter("status = ?", p.Status)
 	}
 	if p.ConversationID != "" {
@@ -189,8 +220,11 @@ func (s *Store) RunList(ctx context.Context, workspaceID string, p store.RunList
 }
 
 // RunDeleteBefore deletes the runs of every workspace created before t.
+// A run's ID carries its creation time (store.NewIDAt), so the primary key
+// bounds what is read; created_at is exact.
 func (s *Store) RunDeleteBefore(ctx context.Context, t time.Time) (int, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM runs WHERE created_at < ?`, micros(t))
+	res, err := s.write.ExecContext(ctx, `DELETE FROM runs WHERE id < ? AND created_at < ?`,
+		store.IDFloor(t.Add(store.IDSlack)), micros(t))
 	if err != nil {
 		return 0, fmt.Errorf("deleting runs before %s: %w", t, err)
 	}

@@ -27,6 +27,10 @@ type Store struct {
 	write *sql.DB
 	read  *sql.DB
 
+	// runs holds the run writes prepared once on the write connection:
+	// parsing the 24-column upsert was 6% of the CPU of recording runs.
+	runs runStatements
+
 	// tokenLocks serializes the writes of each connection's OAuth token
 	// (see OAuthTokenUpdate). It coordinates this Store only: one server
 	// owns a SQLite file.
@@ -92,7 +96,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
 
-	return &Store{write: write, read: read}, nil
+	s := &Store{write: write, read: read}
+	if err := s.runs.prepare(ctx, write); err != nil {
+		read.Close()
+		write.Close()
+		return nil, fmt.Errorf("opening sqlite database %s: %w", path, err)
+	}
+	return s, nil
 }
 
 // dsn builds a modernc.org/sqlite data source name.
@@ -108,5 +118,5 @@ func (s *Store) DB() *sql.DB { return s.write }
 
 // Close closes both the read and the write handles.
 func (s *Store) Close() error {
-	return errors.Join(s.read.Close(), s.write.Close())
+	return errors.Join(s.runs.close(), s.read.Close(), s.write.Close())
 }

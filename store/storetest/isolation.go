@@ -3,7 +3,6 @@ package storetest
 import (
 	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -93,10 +92,6 @@ func testIsolation(t *testing.T, s store.Store) {
 		{"AgentUpdate", func() error { return s.AgentUpdate(ctx, &agentB) }},
 		{"AgentDelete", func() error { return s.AgentDelete(ctx, b.ID, agent.ID) }},
 		{"RunGet", func() error { _, err := s.RunGet(ctx, b.ID, run.ID); return err }},
-		{"RunGetByIdempotencyKey", func() error {
-			_, err := s.RunGetByIdempotencyKey(ctx, b.ID, run.AgentID, run.IdempotencyKey, time.Time{})
-			return err
-		}},
 		{"OAuthTokenGet", func() error { _, err := s.OAuthTokenGet(ctx, b.ID, conn.ID); return err }},
 		{"OAuthTokenPut", func() error { return s.OAuthTokenPut(ctx, newOAuthToken(b.ID, conn.ID)) }},
 		{"OAuthTokenDelete", func() error { return s.OAuthTokenDelete(ctx, b.ID, conn.ID) }},

@@ -101,6 +101,12 @@ func testRunListFilters(t *testing.T, s store.Store) {
 		r.AgentID = []string{"agent-1", "agent-2"}[i%2]
 		r.Outcome = []string{"ok", "ok", "upstream_error", "timeout"}[i%4]
 		r.Status = []string{store.RunStatusSucceeded, store.RunStatusFailed}[i/6]
+		switch i {
+		case 3, 10:
+			r.Status = store.RunStatusQueued
+		case 7:
+			r.Status = store.RunStatusRunning
+		}
 		r.ConversationID = []string{"conv-a", "conv-b", "conv-c"}[i/4]
 		r.CreatedAt = at(time.Duration(i) * time.Minute)
 		r.ID = store.NewIDAt(r.CreatedAt) // a run's ID carries its creation time
@@ -123,6 +129,12 @@ func testRunListFilters(t *testing.T, s store.Store) {
 		{"outcome", store.RunListParams{Outcome: "ok"}, func(r *store.Run) bool { return r.Outcome == "ok" }},
 		{"status", store.RunListParams{Status: store.RunStatusFailed}, func(r *store.Run) bool {
 			return r.Status == store.RunStatusFailed
+		}},
+		{"queued", store.RunListParams{Status: store.RunStatusQueued}, func(r *store.Run) bool {
+			return r.Status == store.RunStatusQueued
+		}},
+		{"running and a tool", store.RunListParams{Status: store.RunStatusRunning, Tool: "crm"}, func(r *store.Run) bool {
+			return r.Status == store.RunStatusRunning && r.ToolName == "crm"
 		}},
 		{"conversation", store.RunListParams{ConversationID: "conv-b"}, func(r *store.Run) bool {
 			return r.ConversationID == "conv-b"
@@ -173,6 +185,7 @@ func testRunDeleteBefore(t *testing.T, s store.Store) {
 		for _, ws := range []*store.Workspace{a, b} {
 			r := newRun(ws.ID)
 			r.CreatedAt = at(time.Duration(i) * time.Hour)
+			r.ID = store.NewIDAt(r.CreatedAt) // a run's ID carries its creation time
 			all = append(all, r)
 		}
 	}

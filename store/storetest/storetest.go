@@ -32,7 +32,6 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Isolation", testIsolation},
 		{"Pagination", testPagination},
 		{"ConcurrentRunInsertBatch", testConcurrentRunInsertBatch},
-		{"RunGetByIdempotencyKey", testRunGetByIdempotencyKey},
 		{"OAuthTokens", testOAuthTokens},
 		{"OAuthTokenUpdate", testOAuthTokenUpdate},
 		{"OAuthTokenUpdateConcurrent", testOAuthTokenUpdateConcurrent},

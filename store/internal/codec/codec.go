@@ -7,6 +7,7 @@ package codec
 import (
 	"encoding/json"
 	"fmt"
+	"unsafe"
 
 	"github.com/toolgate/toolgate/store"
 )
@@ -38,12 +39,15 @@ func Collect[T any](rows Rows, scan func(Scanner) (*T, error)) ([]*T, error) {
 	return items, rows.Err()
 }
 
-// RawArg encodes a JSON document as TEXT; nil or empty is NULL.
+// RawArg encodes a JSON document as TEXT; nil or empty is NULL. The text
+// shares raw's bytes rather than copying them (a run's response can be
+// 64 KiB): both drivers copy an argument while the statement runs, and
+// raw must not change meanwhile, which it cannot without a data race.
 func RawArg(raw json.RawMessage) any {
 	if len(raw) == 0 {
 		return nil
 	}
-	return string(raw)
+	return unsafe.String(&raw[0], len(raw))
 }
 
 // JSONText encodes v as JSON TEXT.
