@@ -50,7 +50,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("opening sqlite database: path %q must be a plain file path", path)
 	}
 
-	write, err := sql.Open("sqlite", dsn(path, url.Values{
+	write := sql.OpenDB(newCachingConnector(dsn(path, url.Values{
 		"_pragma": {
 			fmt.Sprintf("busy_timeout(%d)", BusyTimeoutDefault),
 			"synchronous(NORMAL)",
@@ -59,10 +59,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		// Every write transaction takes the write lock up front, so a
 		// transaction that reads before it writes never fails to upgrade.
 		"_txlock": {"immediate"},
-	}))
-	if err != nil {
-		return nil, fmt.Errorf("opening sqlite database %s: %w", path, err)
-	}
+	})))
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
@@ -81,17 +78,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("migrating sqlite database %s: %w", path, err)
 	}
 
-	read, err := sql.Open("sqlite", dsn(path, url.Values{
+	read := sql.OpenDB(newCachingConnector(dsn(path, url.Values{
 		"_pragma": {
 			fmt.Sprintf("busy_timeout(%d)", BusyTimeoutDefault),
 			"foreign_keys(1)",
 			"query_only(1)",
 		},
-	}))
-	if err != nil {
-		write.Close()
-		return nil, fmt.Errorf("opening sqlite database %s: %w", path, err)
-	}
+	})))
 	readers := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
