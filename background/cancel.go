@@ -20,7 +20,6 @@ const CancelledMessage = "cancelled by the caller before it finished"
 // canceller is a driver-specific queue that can cancel runs.
 type canceller interface {
 	cancel(ctx context.Context, workspaceID, runID string) (*store.Run, error)
-	cancelled(ctx context.Context, workspaceID, runID string) bool
 }
 
 // Cancel cancels a queued or running background run: its job is cancelled
@@ -80,8 +79,14 @@ func (q *queue[TDriver, TTx]) cancel(ctx context.Context, workspaceID, runID str
 	cancelled.Outcome = invoke.OutcomeCancelled
 	cancelled.Error = CancelledMessage
 	cancelled.FinishedAt = &now
-	if err := q.ops.updateRun(ctx, tx, &cancelled); err != nil {
+	// Only a run not yet finished is cancelled: a worker's final record
+	// committed meanwhile (its job completes after it) wins.
+	written, err := q.ops.updateRuns(ctx, tx, []*store.Run{&cancelled})
+	if err != nil {
 		return nil, fmt.Errorf("recording cancelled run: %w", err)
+	}
+	if !written[0] {
+		return nil, invoke.ErrRunFinished
 	}
 	if err := q.ops.commit(ctx, tx); err != nil {
 		return nil, err
@@ -89,34 +94,19 @@ func (q *queue[TDriver, TTx]) cancel(ctx context.Context, workspaceID, runID str
 	return &cancelled, nil
 }
 
-// cancelled reports whether the run was cancelled (as committed).
-func (q *queue[TDriver, TTx]) cancelled(ctx context.Context, workspaceID, runID string) bool {
-	run, err := q.cfg.Store.RunGet(ctx, workspaceID, runID)
-	return err == nil && run.Status == store.RunStatusFailed && run.Outcome == invoke.OutcomeCancelled
-}
-
 // errRunCancelled ends the job of a run cancelled during its attempt.
 var errRunCancelled = errors.New("the run was cancelled")
 
-// writeUnlessCancelled writes a worker's record of a run, unless the run was
-// cancelled (then it writes nothing and reports so). The update takes the
-// run row's write lock before the run is read back, and Cancel writes the
-// same row in its transaction: whichever commits second sees the other,
-// so a cancelled run stays cancelled (finish checks the same way inside
-// its own transaction).
-func (q *queue[TDriver, TTx]) writeUnlessCancelled(ctx context.Context, record *store.Run) (cancelled bool, err error) {
-	tx, err := q.ops.begin(ctx)
+// writeUnlessFinished writes a worker's record of a run through the group
+// commit, with the job that follows it (a callback), unless the run has
+// finished: cancelled, or gone. Cancel writes the same row only while the
+// run has not finished either, so whichever commits second sees the other.
+func (q *queue[TDriver, TTx]) writeUnlessFinished(ctx context.Context, record *store.Run, job river.JobArgs, opts *river.InsertOpts) (cancelled bool, err error) {
+	written, err := q.write(ctx, &write{update: record, job: job, jobOpts: opts})
 	if err != nil {
-		return false, err
-	}
-	defer q.ops.rollback(ctx, tx)
-	if err := q.ops.updateRun(ctx, tx, record); err != nil {
 		return false, fmt.Errorf("storing run: %w", err)
 	}
-	if q.cancelled(ctx, record.WorkspaceID, record.ID) {
-		return true, nil
-	}
-	return false, q.ops.commit(ctx, tx)
+	return !written, nil
 }
 
 // cancelledOr is what Work returns when a write was refused because the

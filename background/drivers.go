@@ -21,11 +21,12 @@ import (
 
 // RunTxWriter writes runs inside an open transaction of type TTx.
 type RunTxWriter[TTx any] interface {
-	// RunInsertTx inserts run; a duplicate ID is store.ErrConflict.
-	RunInsertTx(ctx context.Context, tx TTx, run *store.Run) error
-	// RunUpdateTx replaces every column of the workspace's run but its ID,
-	// workspace and creation time; a missing run is store.ErrNotFound.
-	RunUpdateTx(ctx context.Context, tx TTx, run *store.Run) error
+	// RunInsertManyTx inserts runs; a duplicate ID is store.ErrConflict.
+	RunInsertManyTx(ctx context.Context, tx TTx, runs []*store.Run) error
+	// RunUpdateUnfinishedManyTx replaces every column but the ID,
+	// workspace and creation time of each workspace's run that has not
+	// finished (is queued or running), and reports which it wrote.
+	RunUpdateUnfinishedManyTx(ctx context.Context, tx TTx, runs []*store.Run) ([]bool, error)
 }
 
 // SQLiteStore is a store kept in a SQLite file through database/sql. River
@@ -51,12 +52,12 @@ type PgxStore interface {
 func sqliteOps(st SQLiteStore) txOps[*riversqlite.Driver, *sql.Tx] {
 	db := st.DB()
 	return txOps[*riversqlite.Driver, *sql.Tx]{
-		driver:    riversqlite.New(db),
-		begin:     func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
-		commit:    func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
-		rollback:  func(_ context.Context, tx *sql.Tx) { _ = tx.Rollback() },
-		insertRun: st.RunInsertTx,
-		updateRun: st.RunUpdateTx,
+		driver:     riversqlite.New(db),
+		begin:      func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
+		commit:     func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
+		rollback:   func(_ context.Context, tx *sql.Tx) { _ = tx.Rollback() },
+		insertRuns: st.RunInsertManyTx,
+		updateRuns: st.RunUpdateUnfinishedManyTx,
 	}
 }
 
@@ -64,11 +65,11 @@ func sqliteOps(st SQLiteStore) txOps[*riversqlite.Driver, *sql.Tx] {
 func pgxOps(st PgxStore) txOps[*riverpgxv5.Driver, pgx.Tx] {
 	pool := st.Pool()
 	return txOps[*riverpgxv5.Driver, pgx.Tx]{
-		driver:    riverpgxv5.New(pool),
-		begin:     func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
-		commit:    func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
-		rollback:  func(ctx context.Context, tx pgx.Tx) { _ = tx.Rollback(context.WithoutCancel(ctx)) },
-		insertRun: st.RunInsertTx,
-		updateRun: st.RunUpdateTx,
+		driver:     riverpgxv5.New(pool),
+		begin:      func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
+		commit:     func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
+		rollback:   func(ctx context.Context, tx pgx.Tx) { _ = tx.Rollback(context.WithoutCancel(ctx)) },
+		insertRuns: st.RunInsertManyTx,
+		updateRuns: st.RunUpdateUnfinishedManyTx,
 	}
 }

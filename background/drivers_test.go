@@ -35,7 +35,7 @@ func TestNewRefusesAStoreWithoutTransactions(t *testing.T) {
 
 // TestQueueSharesEachStoresTransactions runs a background run to its end on
 // each store driver, through the queue's interfaces: the run and its job
-// are written together, the final record with the job's completion, and the
+// are written together, the final record with the callback's job, and the
 // callback after it.
 func TestQueueSharesEachStoresTransactions(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {

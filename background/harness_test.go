@@ -67,7 +67,13 @@ func (h *harness) config() background.Config {
 // stops it first.
 func (h *harness) startQueue(t *testing.T) *background.Queue {
 	t.Helper()
-	q, err := background.New(t.Context(), h.config())
+	return h.startQueueWith(t, h.config())
+}
+
+// startQueueWith starts a Queue with cfg, stopped when the test ends.
+func (h *harness) startQueueWith(t *testing.T, cfg background.Config) *background.Queue {
+	t.Helper()
+	q, err := background.New(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("background.New: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -54,6 +55,10 @@ type Config struct {
 	// BackoffBase is the first retry's delay before jitter. Defaults to
 	// BackoffBaseDefault.
 	BackoffBase time.Duration
+	// CommitWindow is how long the writes of background runs wait for
+	// others to share their transaction (see commit.go); negative for no
+	// wait. Defaults to CommitWindowDefault.
+	CommitWindow time.Duration
 }
 
 // Validate reports a Config that cannot work.
@@ -102,6 +107,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	cfg.Workers = cmp.Or(cfg.Workers, WorkersDefault)
 	cfg.RescueAfter = cmp.Or(cfg.RescueAfter, RescueAfterDefault)
 	cfg.BackoffBase = cmp.Or(cfg.BackoffBase, BackoffBaseDefault)
+	cfg.CommitWindow = cmp.Or(cfg.CommitWindow, CommitWindowDefault)
 	cfg.Logger = cmp.Or(cfg.Logger, slog.Default())
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -144,12 +150,12 @@ func (q *Queue) Stop(ctx context.Context) error { return q.impl.stop(ctx) }
 
 // txOps are the transactional operations of one kind of store.
 type txOps[TDriver riverdriver.Driver[TTx], TTx any] struct {
-	driver    TDriver
-	begin     func(ctx context.Context) (TTx, error)
-	commit    func(ctx context.Context, tx TTx) error
-	rollback  func(ctx context.Context, tx TTx)
-	insertRun func(ctx context.Context, tx TTx, run *store.Run) error
-	updateRun func(ctx context.Context, tx TTx, run *store.Run) error
+	driver     TDriver
+	begin      func(ctx context.Context) (TTx, error)
+	commit     func(ctx context.Context, tx TTx) error
+	rollback   func(ctx context.Context, tx TTx)
+	insertRuns func(ctx context.Context, tx TTx, runs []*store.Run) error
+	updateRuns func(ctx context.Context, tx TTx, runs []*store.Run) ([]bool, error)
 }
 
 // queue is a Queue over one River driver.
@@ -159,6 +165,9 @@ type queue[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	client *river.Client[TTx]
 	// runner is set by start, before any job is worked.
 	runner Runner
+	// commit is the group commit, from start to stop; before start,
+	// writes are made one by one.
+	commit atomic.Pointer[committer]
 }
 
 func newQueue[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, cfg *Config, ops txOps[TDriver, TTx]) (*queue[TDriver, TTx], error) {
@@ -202,27 +211,22 @@ func (h levelHandler) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.min && h.Handler.Enabled(ctx, l)
 }
 
+// submit stores a queued run with its job, in the group commit.
 func (q *queue[TDriver, TTx]) submit(ctx context.Context, run *store.Run, args RunArgs) error {
-	tx, err := q.ops.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer q.ops.rollback(ctx, tx)
-	if err := q.ops.insertRun(ctx, tx, run); err != nil {
-		return fmt.Errorf("storing queued run: %w", err)
-	}
-	if _, err := q.client.InsertTx(ctx, tx, args, nil); err != nil {
-		return fmt.Errorf("enqueueing run: %w", err)
-	}
-	return q.ops.commit(ctx, tx)
+	_, err := q.write(ctx, &write{insert: run, job: args})
+	return err
 }
 
 func (q *queue[TDriver, TTx]) start(ctx context.Context, runner Runner) error {
 	q.runner = runner
+	q.startCommitter()
 	return q.client.Start(ctx)
 }
 
+// stop stops the workers, then the group commit, which makes their last
+// writes.
 func (q *queue[TDriver, TTx]) stop(ctx context.Context) error {
+	defer q.stopCommitter()
 	if err := q.client.Stop(ctx); err != nil {
 		// Out of time: cancel what still runs; River hands it back.
 		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -45,8 +45,8 @@ func (w *runWorker[TDriver, TTx]) Timeout(job *river.Job[RunArgs]) time.Duration
 
 // Work makes one attempt of a run. A retryable failure with attempts left
 // stores the attempt and snoozes the job for the backoff; anything else is
-// final: the run's last state is written in the transaction that completes
-// the job (and enqueues its callback).
+// final: the run's last state is written with its callback's job, then the
+// job completes. The writes go through the group commit (commit.go).
 func (w *runWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 	cfg := w.q.cfg
 	args := job.Args
@@ -57,8 +57,8 @@ func (w *runWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[RunAr
 	if err != nil {
 		return err
 	}
-	if run.Status == store.RunStatusSucceeded || run.Status == store.RunStatusFailed {
-		return w.finish(ctx, job, nil) // delivered again after it ended
+	if runFinished(run) {
+		return nil // delivered again after it ended: the job completes
 	}
 	prior := priorAttempts(run.Attempts)
 	attempt := len(prior) + 1
@@ -69,7 +69,7 @@ func (w *runWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[RunAr
 	running := *run
 	running.Status = store.RunStatusRunning
 	running.Attempts = attemptsJSON(append(slices.Clip(prior), started))
-	if cancelled, err := w.q.writeUnlessCancelled(ctx, &running); err != nil || cancelled {
+	if cancelled, err := w.q.writeUnlessFinished(ctx, &running, nil, nil); err != nil || cancelled {
 		return cancelledOr(cancelled, err)
 	}
 	out, err := w.q.runner.RunAttempt(ctx, run, attempt, prior)
@@ -91,7 +91,7 @@ func (w *runWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[RunAr
 		// The next attempt runs from the submitted arguments, not from
 		// the redacted copy made for display.
 		record.Arguments, record.Context = run.Arguments, run.Context
-		if cancelled, err := w.q.writeUnlessCancelled(ctx, record); err != nil || cancelled {
+		if cancelled, err := w.q.writeUnlessFinished(ctx, record, nil, nil); err != nil || cancelled {
 			return cancelledOr(cancelled, err)
 		}
 		return river.JobSnooze(Backoff(cfg.BackoffBase, attempt, res.RetryAfter, cfg.Jitter))
@@ -112,38 +112,28 @@ func (w *runWorker[TDriver, TTx]) handBack(ctx context.Context, running *store.R
 	queued.Status = store.RunStatusQueued
 	queued.Attempts = attemptsJSON(append(slices.Clip(prior), started))
 	// A run cancelled meanwhile stays cancelled.
-	if _, err := w.q.writeUnlessCancelled(ctx, &queued); err != nil {
+	if _, err := w.q.writeUnlessFinished(ctx, &queued, nil, nil); err != nil {
 		cfg.Logger.Warn("recording an interrupted attempt", "run_id", running.ID, "error", err)
 	}
 }
 
-// finish completes the job, writing the run's final record (when given) and
-// enqueueing its callback in the same transaction.
+// finish writes the run's final record with its callback's job, in the
+// group commit; the job then completes (River completes jobs in batches).
+// Should this process die in between, the job is rescued, finds the run
+// finished and completes.
 func (w *runWorker[TDriver, TTx]) finish(ctx context.Context, job *river.Job[RunArgs], record *store.Run) error {
-	ops := w.q.ops
-	tx, err := ops.begin(ctx)
+	var callback river.JobArgs
+	if job.Args.CallbackURL != "" {
+		callback = CallbackArgs{WorkspaceID: record.WorkspaceID, RunID: record.ID, URL: job.Args.CallbackURL}
+	}
+	cancelled, err := w.q.writeUnlessFinished(ctx, record, callback, &river.InsertOpts{MaxAttempts: CallbackMaxAttempts})
 	if err != nil {
-		return err
+		return fmt.Errorf("storing final run: %w", err)
 	}
-	defer ops.rollback(ctx, tx)
-	if record != nil {
-		if err := ops.updateRun(ctx, tx, record); err != nil {
-			return fmt.Errorf("storing final run: %w", err)
-		}
-		if w.q.cancelled(ctx, record.WorkspaceID, record.ID) {
-			return river.JobCancel(errRunCancelled) // see cancel.go
-		}
-		if job.Args.CallbackURL != "" {
-			cb := CallbackArgs{WorkspaceID: record.WorkspaceID, RunID: record.ID, URL: job.Args.CallbackURL}
-			if _, err := river.ClientFromContext[TTx](ctx).InsertTx(ctx, tx, cb, &river.InsertOpts{MaxAttempts: CallbackMaxAttempts}); err != nil {
-				return fmt.Errorf("enqueueing callback: %w", err)
-			}
-		}
+	if cancelled {
+		return river.JobCancel(errRunCancelled) // see cancel.go
 	}
-	if _, err := river.JobCompleteTx[TDriver](ctx, tx, job); err != nil {
-		return err
-	}
-	return ops.commit(ctx, tx)
+	return nil
 }
 
 // SignatureHeader carries a callback's signature:

@@ -200,9 +200,9 @@ type runTxWriter struct {
 	tx pgx.Tx
 }
 
-func (w runTxWriter) Insert(ctx context.Context, r *store.Run) error {
-	return w.s.RunInsertTx(ctx, w.tx, r)
+func (w runTxWriter) Insert(ctx context.Context, runs ...*store.Run) error {
+	return w.s.RunInsertManyTx(ctx, w.tx, runs)
 }
-func (w runTxWriter) Update(ctx context.Context, r *store.Run) error {
-	return w.s.RunUpdateTx(ctx, w.tx, r)
+func (w runTxWriter) Update(ctx context.Context, runs ...*store.Run) ([]bool, error) {
+	return w.s.RunUpdateUnfinishedManyTx(ctx, w.tx, runs)
 }

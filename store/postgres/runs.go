@@ -80,40 +80,65 @@ func runArgs(r *store.Run) []any {
 	}
 }
 
-// RunInsertTx inserts r within tx, so that a run and the job that executes
-// it are written together. A duplicate ID is store.ErrConflict.
-func (s *Store) RunInsertTx(ctx context.Context, tx pgx.Tx, r *store.Run) error {
-	_, err := tx.Exec(ctx, `INSERT INTO runs (`+runColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
-		runArgs(r)...)
-	if err != nil {
-		return fmt.Errorf("inserting run %s: %w", r.ID, mapErr(err))
+// RunInsertManyTx inserts runs within tx in one round trip, so that runs
+// and the jobs that execute them are written together. A duplicate ID is
+// store.ErrConflict.
+func (s *Store) RunInsertManyTx(ctx context.Context, tx pgx.Tx, runs []*store.Run) error {
+	var batch pgx.Batch
+	for _, r := range runs {
+		batch.Queue(runInsert, runArgs(r)...)
 	}
-	return nil
+	results := tx.SendBatch(ctx, &batch)
+	defer results.Close()
+	for _, r := range runs {
+		if _, err := results.Exec(); err != nil {
+			return fmt.Errorf("inserting run %s: %w", r.ID, mapErr(err))
+		}
+	}
+	return results.Close()
 }
 
-// RunUpdateTx replaces every column of the workspace's run r.ID but its ID,
-// workspace and creation time, within tx, so that a job's outcome is written
-// with its completion. A missing run is store.ErrNotFound.
-func (s *Store) RunUpdateTx(ctx context.Context, tx pgx.Tx, r *store.Run) error {
-	tag, err := tx.Exec(ctx, `UPDATE runs SET
-		tool_id = $1, tool_name = $2, tool_version = $3, agent_id = $4, conversation_id = $5, status = $6,
-		outcome = $7, status_code = $8, error = $9, duration_ms = $10, context = $11, arguments = $12,
-		request = $13, response = $14, result = $15, truncated = $16, timings = $17, attempts = $18,
-		idempotency_key = $19, replay_of = $20, finished_at = $21
-		WHERE workspace_id = $22 AND id = $23`,
-		r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
-		r.StatusCode, r.Error, r.DurationMS, codec.RawArg(r.Context), codec.RawArg(r.Arguments), codec.RawArg(r.Request),
-		codec.RawArg(r.Response), codec.RawArg(r.Result), r.Truncated, codec.RawArg(r.Timings), codec.RawArg(r.Attempts),
-		r.IdempotencyKey, r.ReplayOf, r.FinishedAt, r.WorkspaceID, r.ID)
-	if err == nil {
-		err = affectedOne(tag)
+// RunUpdateUnfinishedManyTx replaces every column but the ID, workspace
+// and creation time of each workspace's run that has not finished (status
+// queued or running), within tx and in one round trip, so that a job's
+// outcome is written with the job's own writes. written reports, for each
+// run, whether it was: a run missing, of another workspace, or already
+// finished (one cancelled meanwhile) is left alone. A run's row is locked
+// by the update, so a cancellation committed meanwhile is seen.
+func (s *Store) RunUpdateUnfinishedManyTx(ctx context.Context, tx pgx.Tx, runs []*store.Run) (written []bool, err error) {
+	var batch pgx.Batch
+	for _, r := range runs {
+		batch.Queue(runUpdate,
+			r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
+			r.StatusCode, r.Error, r.DurationMS, codec.RawArg(r.Context), codec.RawArg(r.Arguments), codec.RawArg(r.Request),
+			codec.RawArg(r.Response), codec.RawArg(r.Result), r.Truncated, codec.RawArg(r.Timings), codec.RawArg(r.Attempts),
+			r.IdempotencyKey, r.ReplayOf, r.FinishedAt, r.WorkspaceID, r.ID)
 	}
-	if err != nil {
-		return fmt.Errorf("updating run %s: %w", r.ID, mapErr(err))
+	results := tx.SendBatch(ctx, &batch)
+	defer results.Close()
+	written = make([]bool, len(runs))
+	for i, r := range runs {
+		tag, err := results.Exec()
+		if err != nil {
+			return nil, fmt.Errorf("updating run %s: %w", r.ID, mapErr(err))
+		}
+		written[i] = tag.RowsAffected() > 0
 	}
-	return nil
+	return written, results.Close()
 }
+
+// runInsert inserts a run; a duplicate ID fails.
+const runInsert = `INSERT INTO runs (` + runColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`
+
+// runUpdate replaces every column of a run not yet finished but its ID,
+// workspace and creation time.
+const runUpdate = `UPDATE runs SET
+	tool_id = $1, tool_name = $2, tool_version = $3, agent_id = $4, conversation_id = $5, status = $6,
+	outcome = $7, status_code = $8, error = $9, duration_ms = $10, context = $11, arguments = $12,
+	request = $13, response = $14, result = $15, truncated = $16, timings = $17, attempts = $18,
+	idempotency_key = $19, replay_of = $20, finished_at = $21
+	WHERE workspace_id = $22 AND id = $23 AND ` + unfinishedRuns
 
 // RunGet returns the workspace's run with the given ID.
 func (s *Store) RunGet(ctx context.Context, workspaceID, id string) (*store.Run, error) {

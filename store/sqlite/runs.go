@@ -80,13 +80,13 @@ func runArgs(r *store.Run) []any {
 const runInsert = `INSERT INTO runs (` + runColumns + `)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-// runUpdate replaces every column of a run but its ID, workspace and
-// creation time.
+// runUpdate replaces every column of a run not yet finished but its ID,
+// workspace and creation time.
 const runUpdate = `UPDATE runs SET
 	tool_id = ?, tool_name = ?, tool_version = ?, agent_id = ?, conversation_id = ?, status = ?, outcome = ?,
 	status_code = ?, error = ?, duration_ms = ?, context = ?, arguments = ?, request = ?, response = ?,
 	result = ?, truncated = ?, timings = ?, attempts = ?, idempotency_key = ?, replay_of = ?, finished_at = ?
-	WHERE workspace_id = ? AND id = ?`
+	WHERE workspace_id = ? AND id = ? AND ` + unfinishedRuns
 
 // runStatements are the run writes, prepared on the write connection.
 type runStatements struct {
@@ -117,34 +117,44 @@ func (rs *runStatements) close() error {
 	return errors.Join(errs...)
 }
 
-// RunInsertTx inserts r within tx, which must have been begun on s.DB(), so
-// that a run and the job that executes it are written together. A duplicate
-// ID is store.ErrConflict.
-func (s *Store) RunInsertTx(ctx context.Context, tx *sql.Tx, r *store.Run) error {
-	_, err := tx.StmtContext(ctx, s.runs.insert).ExecContext(ctx, runArgs(r)...)
-	if err != nil {
-		return fmt.Errorf("inserting run %s: %w", r.ID, mapErr(err))
+// RunInsertManyTx inserts runs within tx, which must have been begun on
+// s.DB(), so that runs and the jobs that execute them are written together.
+// A duplicate ID is store.ErrConflict.
+func (s *Store) RunInsertManyTx(ctx context.Context, tx *sql.Tx, runs []*store.Run) error {
+	stmt := tx.StmtContext(ctx, s.runs.insert)
+	for _, r := range runs {
+		if _, err := stmt.ExecContext(ctx, runArgs(r)...); err != nil {
+			return fmt.Errorf("inserting run %s: %w", r.ID, mapErr(err))
+		}
 	}
 	return nil
 }
 
-// RunUpdateTx replaces every column of the workspace's run r.ID but its ID,
-// workspace and creation time, within tx (begun on s.DB()), so that a job's
-// outcome is written with its completion. A missing run is
-// store.ErrNotFound.
-func (s *Store) RunUpdateTx(ctx context.Context, tx *sql.Tx, r *store.Run) error {
-	res, err := tx.StmtContext(ctx, s.runs.update).ExecContext(ctx,
-		r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
-		r.StatusCode, r.Error, r.DurationMS, codec.RawArg(r.Context), codec.RawArg(r.Arguments), codec.RawArg(r.Request),
-		codec.RawArg(r.Response), codec.RawArg(r.Result), boolInt(r.Truncated), codec.RawArg(r.Timings), codec.RawArg(r.Attempts),
-		r.IdempotencyKey, r.ReplayOf, microsPtr(r.FinishedAt), r.WorkspaceID, r.ID)
-	if err == nil {
-		err = affectedOne(res)
+// RunUpdateUnfinishedManyTx replaces every column but the ID, workspace
+// and creation time of each workspace's run that has not finished (status
+// queued or running), within tx (begun on s.DB()), so that a job's outcome
+// is written with the job's own writes. written reports, for each run,
+// whether it was: a run missing, of another workspace, or already finished
+// (one cancelled meanwhile) is left alone.
+func (s *Store) RunUpdateUnfinishedManyTx(ctx context.Context, tx *sql.Tx, runs []*store.Run) (written []bool, err error) {
+	stmt := tx.StmtContext(ctx, s.runs.update)
+	written = make([]bool, len(runs))
+	for i, r := range runs {
+		res, err := stmt.ExecContext(ctx,
+			r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
+			r.StatusCode, r.Error, r.DurationMS, codec.RawArg(r.Context), codec.RawArg(r.Arguments), codec.RawArg(r.Request),
+			codec.RawArg(r.Response), codec.RawArg(r.Result), boolInt(r.Truncated), codec.RawArg(r.Timings), codec.RawArg(r.Attempts),
+			r.IdempotencyKey, r.ReplayOf, microsPtr(r.FinishedAt), r.WorkspaceID, r.ID)
+		if err != nil {
+			return nil, fmt.Errorf("updating run %s: %w", r.ID, mapErr(err))
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, fmt.Errorf("updating run %s: %w", r.ID, err)
+		}
+		written[i] = n > 0
 	}
-	if err != nil {
-		return fmt.Errorf("updating run %s: %w", r.ID, mapErr(err))
-	}
-	return nil
+	return written, nil
 }
 
 // RunGet returns the workspace's run with the given ID.

@@ -12,11 +12,11 @@ import (
 	"github.com/toolgate/toolgate/store"
 )
 
-// RunTxWriter is a store's transactional run writes (RunInsertTx and
-// RunUpdateTx) bound to one open transaction.
+// RunTxWriter is a store's transactional run writes (RunInsertManyTx and
+// RunUpdateUnfinishedManyTx) bound to one open transaction.
 type RunTxWriter interface {
-	Insert(ctx context.Context, r *store.Run) error
-	Update(ctx context.Context, r *store.Run) error
+	Insert(ctx context.Context, runs ...*store.Run) error
+	Update(ctx context.Context, runs ...*store.Run) ([]bool, error)
 }
 
 // RunTx checks a store's transactional run writes. inTx must begin a
@@ -30,21 +30,26 @@ func RunTx(t *testing.T, s store.Store, inTx func(ctx context.Context, fn func(w
 	queued := newRun(ws.ID)
 	queued.Status, queued.Outcome, queued.StatusCode = store.RunStatusQueued, "", 0
 	queued.Response, queued.Result, queued.Timings, queued.Attempts, queued.FinishedAt = nil, nil, nil, nil, nil
-	if err := inTx(ctx, func(w RunTxWriter) error { return w.Insert(ctx, queued) }); err != nil {
-		t.Fatalf("RunInsertTx: %v", err)
+	second := *queued
+	second.ID = store.NewID()
+	if err := inTx(ctx, func(w RunTxWriter) error { return w.Insert(ctx, queued, &second) }); err != nil {
+		t.Fatalf("RunInsertManyTx: %v", err)
 	}
-	got, err := s.RunGet(ctx, ws.ID, queued.ID)
-	if err != nil {
-		t.Fatalf("RunGet after RunInsertTx: %v", err)
-	}
-	if diff := cmp.Diff(queued, got); diff != "" {
-		t.Errorf("RunGet after RunInsertTx mismatch (-want +got):\n%s", diff)
+	for _, r := range []*store.Run{queued, &second} {
+		got, err := s.RunGet(ctx, ws.ID, r.ID)
+		if err != nil {
+			t.Fatalf("RunGet after RunInsertManyTx: %v", err)
+		}
+		if diff := cmp.Diff(r, got); diff != "" {
+			t.Errorf("RunGet after RunInsertManyTx mismatch (-want +got):\n%s", diff)
+		}
 	}
 
-	// A rolled-back insert leaves nothing; a duplicate ID is a conflict.
+	// A rolled-back insert leaves nothing; a duplicate ID is a conflict,
+	// and nothing of its batch is written.
 	errAbort := errors.New("abort")
 	rolledBack := newRun(ws.ID)
-	err = inTx(ctx, func(w RunTxWriter) error {
+	err := inTx(ctx, func(w RunTxWriter) error {
 		if err := w.Insert(ctx, rolledBack); err != nil {
 			return err
 		}
@@ -57,9 +62,16 @@ func RunTx(t *testing.T, s store.Store, inTx func(ctx context.Context, fn func(w
 	wantErr(t, "RunGet(rolled back insert)", err, store.ErrNotFound)
 	dup := newRun(other.ID)
 	dup.ID = queued.ID
-	wantErr(t, "RunInsertTx(same ID)", inTx(ctx, func(w RunTxWriter) error { return w.Insert(ctx, dup) }), store.ErrConflict)
+	fresh := newRun(other.ID)
+	wantErr(t, "RunInsertManyTx(same ID)", inTx(ctx, func(w RunTxWriter) error { return w.Insert(ctx, fresh, dup) }), store.ErrConflict)
+	_, err = s.RunGet(ctx, other.ID, fresh.ID)
+	wantErr(t, "RunGet(the batch of a duplicate)", err, store.ErrNotFound)
 
-	// The update replaces every mutable column; the creation time stays.
+	// The update replaces every mutable column of a run not yet finished;
+	// the creation time stays. A finished run, a missing one and another
+	// workspace's are left alone, and said so.
+	running := second
+	running.Status, running.Attempts = store.RunStatusRunning, json.RawMessage(`[{"attempt":1}]`)
 	finished := newRun(ws.ID)
 	finished.ID = queued.ID
 	finished.Status, finished.Outcome, finished.StatusCode = store.RunStatusFailed, "upstream_error", 502
@@ -67,30 +79,44 @@ func RunTx(t *testing.T, s store.Store, inTx func(ctx context.Context, fn func(w
 	finished.Result = json.RawMessage(`{"error":"bad gateway"}`)
 	finished.CreatedAt = at(time.Hour) // ignored
 	finished.FinishedAt = ptr(at(time.Second))
-	if err := inTx(ctx, func(w RunTxWriter) error { return w.Update(ctx, finished) }); err != nil {
-		t.Fatalf("RunUpdateTx: %v", err)
+	var written []bool
+	if err := inTx(ctx, func(w RunTxWriter) (err error) { written, err = w.Update(ctx, finished, &running); return err }); err != nil {
+		t.Fatalf("RunUpdateUnfinishedManyTx: %v", err)
 	}
-	got, err = s.RunGet(ctx, ws.ID, queued.ID)
-	if err != nil {
-		t.Fatalf("RunGet after RunUpdateTx: %v", err)
+	if diff := cmp.Diff([]bool{true, true}, written); diff != "" {
+		t.Errorf("RunUpdateUnfinishedManyTx written mismatch (-want +got):\n%s", diff)
 	}
 	want := *finished
 	want.CreatedAt = queued.CreatedAt
-	if diff := cmp.Diff(&want, got); diff != "" {
-		t.Errorf("RunGet after RunUpdateTx mismatch (-want +got):\n%s", diff)
+	for _, r := range []*store.Run{&want, &running} {
+		got, err := s.RunGet(ctx, ws.ID, r.ID)
+		if err != nil {
+			t.Fatalf("RunGet after RunUpdateUnfinishedManyTx: %v", err)
+		}
+		if diff := cmp.Diff(r, got); diff != "" {
+			t.Errorf("RunGet after RunUpdateUnfinishedManyTx mismatch (-want +got):\n%s", diff)
+		}
 	}
 
+	again := *finished
+	again.Error = "overwritten"
 	missing := newRun(ws.ID)
-	wantErr(t, "RunUpdateTx(missing)", inTx(ctx, func(w RunTxWriter) error { return w.Update(ctx, missing) }), store.ErrNotFound)
-	foreign := *finished
+	foreign := running
 	foreign.WorkspaceID = other.ID
 	foreign.Error = "hijacked"
-	wantErr(t, "RunUpdateTx(other workspace)", inTx(ctx, func(w RunTxWriter) error { return w.Update(ctx, &foreign) }), store.ErrNotFound)
-	got, err = s.RunGet(ctx, ws.ID, queued.ID)
-	if err != nil {
-		t.Fatalf("RunGet after refused updates: %v", err)
+	if err := inTx(ctx, func(w RunTxWriter) (err error) { written, err = w.Update(ctx, &again, missing, &foreign); return err }); err != nil {
+		t.Fatalf("RunUpdateUnfinishedManyTx(refused): %v", err)
 	}
-	if diff := cmp.Diff(&want, got); diff != "" {
-		t.Errorf("RunGet after refused updates mismatch (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]bool{false, false, false}, written); diff != "" {
+		t.Errorf("RunUpdateUnfinishedManyTx(refused) written mismatch (-want +got):\n%s", diff)
+	}
+	for _, r := range []*store.Run{&want, &running} {
+		got, err := s.RunGet(ctx, ws.ID, r.ID)
+		if err != nil {
+			t.Fatalf("RunGet after refused updates: %v", err)
+		}
+		if diff := cmp.Diff(r, got); diff != "" {
+			t.Errorf("RunGet after refused updates mismatch (-want +got):\n%s", diff)
+		}
 	}
 }
