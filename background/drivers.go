@@ -7,7 +7,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 
 	"github.com/toolgate/toolgate/store"
 )
@@ -48,11 +47,12 @@ type PgxStore interface {
 }
 
 // sqliteOps share a SQLite store's write handle with River, so a run and its
-// job commit together.
-func sqliteOps(st SQLiteStore) txOps[*riversqlite.Driver, *sql.Tx] {
+// job commit together. River's notifications stay in process (see
+// sqliteDriver).
+func sqliteOps(st SQLiteStore) txOps[*sqliteDriver, *sql.Tx] {
 	db := st.DB()
-	return txOps[*riversqlite.Driver, *sql.Tx]{
-		driver:     riversqlite.New(db),
+	return txOps[*sqliteDriver, *sql.Tx]{
+		driver:     newSQLiteDriver(db),
 		begin:      func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
 		commit:     func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 		rollback:   func(_ context.Context, tx *sql.Tx) { _ = tx.Rollback() },

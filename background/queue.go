@@ -188,8 +188,10 @@ func newQueue[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, cfg
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		JobTimeout:           -1, // each worker sets its own
 		Logger:               quiet(cfg.Logger),
-		FetchCooldown:        10 * time.Millisecond,
-		FetchPollInterval:    200 * time.Millisecond,
+		// Producers are woken when jobs are committed (see commit.go),
+		// so they poll only as a backstop.
+		FetchCooldown:     fetchCooldown,
+		FetchPollInterval: fetchPollInterval,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("background: %w", err)
@@ -210,6 +212,13 @@ type levelHandler struct {
 func (h levelHandler) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.min && h.Handler.Enabled(ctx, l)
 }
+
+// River's fetching: a producer fetches at most once per fetchCooldown,
+// and polls every fetchPollInterval when nothing woke it.
+const (
+	fetchCooldown     = 2 * time.Millisecond
+	fetchPollInterval = 2 * time.Second
+)
 
 // submit stores a queued run with its job, in the group commit.
 func (q *queue[TDriver, TTx]) submit(ctx context.Context, run *store.Run, args RunArgs) error {
