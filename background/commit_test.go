@@ -6,10 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/toolgate/toolgate/background"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/store/testdb"
 )
@@ -88,4 +90,86 @@ func TestSubmitGroupCommit(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSubmitGroupCommitFails: when the database refuses the jobs of a
+// shared transaction (a trigger here), every submission of it is answered
+// with the error, none is stored, and the queue commits again once the
+// database accepts.
+func TestSubmitGroupCommitFails(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
+		st := newStore(t)
+		h := newHarness(t, st)
+		v := h.publish(t, map[string]any{"name": "save_note", "description": "Save a note, in the background.",
+			"method": "POST", "url": "http://127.0.0.1:1/notes", "background": true})
+		cfg := h.config()
+		cfg.CommitWindow = 200 * time.Millisecond
+		q := h.startQueueWith(t, cfg)
+		refuse, accept := refuseJobs(t, st)
+		refuse()
+
+		const n = 8
+		runs := make([]*store.Run, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range runs {
+			id := store.NewID()
+			createdAt, _ := store.IDTime(id)
+			runs[i] = &store.Run{ID: id, WorkspaceID: h.workspaceID, ToolID: v.ToolID, ToolName: v.Name, ToolVersion: v.Version,
+				AgentID: "agent-1", Status: store.RunStatusQueued, Context: json.RawMessage(`{}`), Arguments: json.RawMessage(`{}`),
+				Attempts: json.RawMessage(`[]`), CreatedAt: createdAt}
+			wg.Go(func() { errs[i] = q.Submit(t.Context(), runs[i], 2*time.Second, "") })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err == nil || !strings.Contains(err.Error(), "enqueueing jobs") || !strings.Contains(err.Error(), "refused by the test") {
+				t.Errorf("run %d: Submit = %v, want the database's refusal of the jobs", i, err)
+			}
+			if _, err := st.RunGet(t.Context(), h.workspaceID, runs[i].ID); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("run %d: RunGet after a refused Submit = %v, want store.ErrNotFound", i, err)
+			}
+		}
+
+		accept()
+		id := h.submit(t, q, v, "")
+		if _, err := st.RunGet(t.Context(), h.workspaceID, id); err != nil {
+			t.Errorf("RunGet after the database accepts again: %v", err)
+		}
+	})
+}
+
+// refuseJobs returns functions that make the store's database refuse, and
+// accept again, inserts of River jobs.
+func refuseJobs(t *testing.T, st store.Store) (refuse, accept func()) {
+	t.Helper()
+	exec := func(stmts ...string) {
+		t.Helper()
+		for _, s := range stmts {
+			var err error
+			switch st := st.(type) {
+			case background.SQLiteStore:
+				_, err = st.DB().ExecContext(t.Context(), s)
+			case background.PgxStore:
+				_, err = st.Pool().Exec(t.Context(), s)
+			default:
+				t.Fatalf("store %T: no way to refuse jobs", st)
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+	}
+	if _, ok := st.(background.SQLiteStore); ok {
+		return func() {
+				exec(`CREATE TRIGGER refuse_jobs BEFORE INSERT ON river_job BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`)
+			}, func() {
+				exec(`DROP TRIGGER refuse_jobs`)
+			}
+	}
+	return func() {
+			exec(`CREATE FUNCTION refuse_jobs() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$`,
+				`CREATE TRIGGER refuse_jobs BEFORE INSERT ON river_job FOR EACH ROW EXECUTE FUNCTION refuse_jobs()`)
+		}, func() {
+			exec(`DROP TRIGGER refuse_jobs ON river_job`, `DROP FUNCTION refuse_jobs()`)
+		}
 }
