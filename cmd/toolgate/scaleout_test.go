@@ -312,4 +312,3 @@ func TestScaleOut(t *testing.T) {
 		t.Logf("background: %d runs queued through two replicas, one killed mid-way: %d succeeded, %d reached the upstream twice (rescued, at least once)", runs, runs, twice)
 	})
 }
-
