@@ -23,6 +23,12 @@ type Prepared struct {
 	// origin.
 	secretHeaders []string
 	secretBody    bool
+
+	// inputSchema is the argument schema as models see it (with the
+	// confirmation token of a tool with a confirm).
+	inputSchema json.RawMessage
+	// confirmMessage is the parsed confirm message, nil without one.
+	confirmMessage *Template
 }
 
 // Prepare parses and compiles def. A definition that does not prepare
@@ -43,6 +49,13 @@ func Prepare(toolID string, version int, def *Definition) (*Prepared, error) {
 		}
 	}
 	p.secretBody = usesSecret(string(def.Body))
+	p.inputSchema = s.Raw()
+	if def.Confirm != nil {
+		if p.confirmMessage, err = ParseTemplate(def.Confirm.Message); err != nil {
+			return nil, fmt.Errorf("confirm.message: %w", err)
+		}
+		p.inputSchema = withConfirmationToken(p.inputSchema)
+	}
 	return p, nil
 }
 
@@ -69,5 +82,11 @@ func PrepareJSON(toolID string, version int, raw json.RawMessage) (*Prepared, er
 	return Prepare(toolID, version, &def)
 }
 
-// InputSchema returns the tool's argument schema as JSON.
-func (p *Prepared) InputSchema() json.RawMessage { return p.Schema.Raw() }
+// InputSchema returns the tool's argument schema as JSON, as models see
+// it: a tool with a confirm also takes ConfirmationTokenArgument.
+func (p *Prepared) InputSchema() json.RawMessage {
+	if p.inputSchema == nil {
+		return p.Schema.Raw()
+	}
+	return p.inputSchema
+}

@@ -114,6 +114,7 @@ func (v *validator) check(conn *Connection) {
 			v.err("input_schema", "%v", err)
 		}
 	}
+	v.checkGuardrails(sch)
 	rt, err := NewRequestTemplate(d)
 	if err != nil {
 		var re *RenderError
