@@ -24,6 +24,9 @@ const (
 type BatchCall struct {
 	Tool      string
 	Arguments json.RawMessage
+	// ConfirmationToken confirms the call (see Request); the
+	// _confirmation_token argument does too.
+	ConfirmationToken string
 }
 
 // CallBatch runs a model's tool calls as an agent, at most
@@ -42,7 +45,7 @@ func (iv *Invoker) CallBatch(ctx context.Context, workspaceID, agentID string, c
 		wg.Go(func() {
 			defer func() { <-sem }()
 			res, err := iv.Call(ctx, &Request{WorkspaceID: workspaceID, AgentID: agentID, Tool: call.Tool,
-				Arguments: call.Arguments, Context: maps.Clone(callerCtx)})
+				Arguments: call.Arguments, Context: maps.Clone(callerCtx), ConfirmationToken: call.ConfirmationToken})
 			switch {
 			case problem.Is(err, problem.NotFound):
 				answers[i] = Answer{Kind: AnswerFailed, Text: prompts.UnknownTool(call.Tool)}

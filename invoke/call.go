@@ -28,6 +28,10 @@ type Request struct {
 	CallbackURL string
 	// IdempotencyKey makes a repeated call return the first call's run.
 	IdempotencyKey string
+	// ConfirmationToken confirms a call of a tool with a confirm (the
+	// REST field). Surfaces without it pass the token as the
+	// _confirmation_token argument, which is taken out of Arguments.
+	ConfirmationToken string
 }
 
 // MaxIdempotencyKeyBytes bounds a client's Idempotency-Key.
@@ -68,11 +72,12 @@ func (iv *Invoker) Call(ctx context.Context, req *Request) (*tools.Result, error
 			return nil, problem.BadRequestf("callback_url", "callback_url must be an absolute http or https URL")
 		}
 	}
+	token, args := takeConfirmationToken(req.ConfirmationToken, req.Arguments)
 	call := &tools.Call{
 		WorkspaceID:    req.WorkspaceID,
 		AgentID:        req.AgentID,
 		Tool:           prepared,
-		Arguments:      req.Arguments,
+		Arguments:      args,
 		Context:        CallerContext(req.Context, req.AgentID),
 		IdempotencyKey: req.IdempotencyKey,
 	}
@@ -91,10 +96,12 @@ func (iv *Invoker) Call(ctx context.Context, req *Request) (*tools.Result, error
 		}
 	}
 	var res *tools.Result
+	g := guards{agent: true, cache: true, token: token, callbackURL: req.CallbackURL}
 	if background && iv.queue != nil {
-		res, err = iv.submit(ctx, call, req.CallbackURL)
+		g.background = true
+		res, err = iv.submit(ctx, call, g)
 	} else {
-		res, err = iv.run(ctx, call)
+		res, err = iv.run(ctx, call, g)
 	}
 	if key != "" {
 		if err != nil || !sentAnything(res) {
@@ -108,8 +115,9 @@ func (iv *Invoker) Call(ctx context.Context, req *Request) (*tools.Result, error
 	return res, err
 }
 
-// run attaches the call's connection and runs it in the foreground.
-func (iv *Invoker) run(ctx context.Context, call *tools.Call) (*tools.Result, error) {
+// run attaches the call's connection and runs it in the foreground,
+// through the guardrails g applies.
+func (iv *Invoker) run(ctx context.Context, call *tools.Call, g guards) (*tools.Result, error) {
 	refused, err := iv.attachConnection(ctx, call)
 	if err != nil {
 		return nil, err
@@ -118,13 +126,17 @@ func (iv *Invoker) run(ctx context.Context, call *tools.Call) (*tools.Result, er
 		res, record := iv.engine.Refuse(call, tools.OutcomeConfigError, refused)
 		iv.engine.Recorder().Record(record)
 		return res, nil
+	}
+	if guarded(call, g) {
+		return iv.runGuarded(ctx, call, g)
 	}
 	return iv.engine.Run(ctx, call), nil
 }
 
-// submit checks a background call synchronously and queues it. A call that
-// fails the check is recorded and returned as it is.
-func (iv *Invoker) submit(ctx context.Context, call *tools.Call, callbackURL string) (*tools.Result, error) {
+// submit checks a background call synchronously and queues it (once
+// confirmed and approved). A call that fails the check is recorded and
+// returned as it is.
+func (iv *Invoker) submit(ctx context.Context, call *tools.Call, g guards) (*tools.Result, error) {
 	refused, err := iv.attachConnection(ctx, call)
 	if err != nil {
 		return nil, err
@@ -134,6 +146,10 @@ func (iv *Invoker) submit(ctx context.Context, call *tools.Call, callbackURL str
 		iv.engine.Recorder().Record(record)
 		return res, nil
 	}
+	if guarded(call, g) {
+		return iv.runGuarded(ctx, call, g)
+	}
+	callbackURL := g.callbackURL
 	res, record := iv.engine.Check(ctx, call)
 	if res.Status != store.RunStatusQueued {
 		iv.engine.Recorder().Record(record)

@@ -16,6 +16,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/tools"
 )
@@ -37,11 +39,15 @@ type Config struct {
 	// Catalog resolves agents' tools and connections. Required.
 	Catalog *tools.Catalog
 	// Queue runs background calls. Optional: without it, background tools
-	// run in the foreground.
+	// run in the foreground. A Queue that is also an ApprovalQueue runs
+	// tools that require approval; without one, their calls end with
+	// config_error.
 	Queue  Queue
 	Logger *slog.Logger
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
+	// Registry, if set, exports the guardrails' counters.
+	Registry prometheus.Registerer
 }
 
 // Validate reports a Config that cannot work.
@@ -66,6 +72,8 @@ type Invoker struct {
 	log         *slog.Logger
 	now         func() time.Time
 	idempotency keyedLocks
+	approvals   ApprovalQueue
+	metrics     *guardMetrics
 }
 
 // New returns an Invoker.
@@ -74,9 +82,12 @@ func New(cfg Config) (*Invoker, error) {
 		return nil, err
 	}
 	iv := &Invoker{store: cfg.Store, engine: cfg.Engine, catalog: cfg.Catalog, queue: cfg.Queue,
-		log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now}
+		log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now, metrics: newGuardMetrics(cfg.Registry)}
 	if iv.now == nil {
 		iv.now = time.Now
+	}
+	if aq, ok := cfg.Queue.(ApprovalQueue); ok {
+		iv.approvals = aq
 	}
 	return iv, nil
 }

@@ -205,7 +205,7 @@ func (s *Service) call(ctx context.Context, agent *store.Agent, tool string, arg
 	}
 	a := invoke.AnswerOf(res)
 	switch a.Kind {
-	case invoke.AnswerQueued, invoke.AnswerInvalid:
+	case invoke.AnswerQueued, invoke.AnswerInvalid, invoke.AnswerConfirm:
 		return Reply{Kind: ReplyInstruction, Text: prompts.SingleLine(a.Text)}
 	case invoke.AnswerFailed:
 		return Reply{Kind: ReplyError, Text: prompts.SingleLine(a.Text)}

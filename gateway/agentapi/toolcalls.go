@@ -48,9 +48,23 @@ type toolResultBlock struct {
 
 // pendingCall is one call of a batch, in either protocol.
 type pendingCall struct {
-	id   string
-	name string
-	args json.RawMessage
+	id    string
+	name  string
+	args  json.RawMessage
+	token string
+}
+
+// confirmation is the optional confirmation_token a client may add to a
+// tool call object (the _confirmation_token argument works too).
+type confirmation struct {
+	ConfirmationToken string `json:"confirmation_token"`
+}
+
+// confirmationToken reads a call object's confirmation_token, if any.
+func confirmationToken(raw json.RawMessage) string {
+	var c confirmation
+	_ = json.Unmarshal(raw, &c)
+	return c.ConfirmationToken
 }
 
 // batchToolCalls runs a model's tool calls concurrently through invoke and
@@ -85,7 +99,8 @@ func (a *API) batchToolCalls(c *gin.Context) error {
 			if tc.Type != "" && tc.Type != openai.ToolTypeFunction {
 				return problem.BadRequestf("tool_calls", "tool_calls[%d].type must be function", i)
 			}
-			calls[i] = pendingCall{id: tc.ID, name: tc.Function.Name, args: json.RawMessage(tc.Function.Arguments)}
+			calls[i] = pendingCall{id: tc.ID, name: tc.Function.Name, args: json.RawMessage(tc.Function.Arguments),
+				token: confirmationToken(raw)}
 		}
 		outcomes, err := a.runToolCalls(c.Request.Context(), httpapi.Who(c), calls, req.Context)
 		if err != nil {
@@ -107,7 +122,7 @@ func (a *API) batchToolCalls(c *gin.Context) error {
 		if tu.ID == "" || tu.Name == "" || (tu.Type != "" && tu.Type != "tool_use") {
 			return problem.BadRequestf("tool_uses", "tool_uses[%d] needs type tool_use, an id and a name", i)
 		}
-		calls[i] = pendingCall{id: tu.ID, name: tu.Name, args: tu.Input}
+		calls[i] = pendingCall{id: tu.ID, name: tu.Name, args: tu.Input, token: confirmationToken(raw)}
 	}
 	outcomes, err := a.runToolCalls(c.Request.Context(), httpapi.Who(c), calls, req.Context)
 	if err != nil {
@@ -125,7 +140,7 @@ func (a *API) batchToolCalls(c *gin.Context) error {
 func (a *API) runToolCalls(ctx context.Context, p *tenant.Principal, calls []pendingCall, callerCtx map[string]any) ([]invoke.Answer, error) {
 	batch := make([]invoke.BatchCall, len(calls))
 	for i, c := range calls {
-		batch[i] = invoke.BatchCall{Tool: c.name, Arguments: c.args}
+		batch[i] = invoke.BatchCall{Tool: c.name, Arguments: c.args, ConfirmationToken: c.token}
 	}
 	return a.Invoker.CallBatch(ctx, p.WorkspaceID, p.AgentID, batch, callerCtx)
 }
