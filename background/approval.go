@@ -252,6 +252,7 @@ func (w *runWorker[TDriver, TTx]) wait(ctx context.Context, run *store.Run, prio
 	if err := w.q.cfg.Store.RunInsertBatch(ctx, []*store.Run{&waiting}); err != nil {
 		return err
 	}
+	w.q.cfg.Logger.Debug("a limit held the run back; it waits", "run_id", run.ID, "wait", wait)
 	return river.JobSnooze(wait)
 }
 

@@ -65,8 +65,9 @@ func (iv *Invoker) Call(ctx context.Context, req *Request) (*tools.Result, error
 		background = *req.Background
 	}
 	if req.CallbackURL != "" {
-		if !background {
-			return nil, problem.BadRequestf("callback_url", "callback_url applies only to background calls")
+		// A call that awaits approval runs in the background once approved.
+		if !background && !prepared.Def.NeedsApproval() {
+			return nil, problem.BadRequestf("callback_url", "callback_url applies only to background calls and to calls that need approval")
 		}
 		if !tools.IsHTTPURL(req.CallbackURL) {
 			return nil, problem.BadRequestf("callback_url", "callback_url must be an absolute http or https URL")

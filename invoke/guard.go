@@ -59,7 +59,7 @@ func guarded(call *tools.Call, g guards) bool {
 // call's connection is attached.
 func (iv *Invoker) runGuarded(ctx context.Context, call *tools.Call, g guards) (*tools.Result, error) {
 	if call.RunID == "" {
-		call.RunID = store.NewIDAt(iv.now().UTC())
+		call.RunID = store.NewID() // the engine stamps the run with its own clock
 	}
 	in := iv.engine.Inspect(ctx, call)
 	if in.Failed != nil {

@@ -240,17 +240,14 @@ func rateWait(tat, now, interval int64, burst int) time.Duration {
 	return time.Duration(max(max(tat, now)+interval-now-int64(burst)*interval, 1)) * time.Microsecond
 }
 
-// slotAttempts bounds the tries of SlotAcquire when concurrent acquirers
-// picked the same free slot.
-const slotAttempts = 3
-
 // SlotAcquire implements store.GuardrailStore. Each slot is a row; a free
 // one (absent or expired) is taken by a conditional upsert, which the row
 // lock makes exclusive across replicas. Acquirers that picked the same
-// free slot lose to the first and try another.
+// free slot lose to the first and try again while any slot is free: each
+// round some acquirer wins one, so at most limit+1 rounds are needed.
 func (s *Store) SlotAcquire(ctx context.Context, workspaceID, key string, limit int, holder string, now, until time.Time) (store.SlotLease, bool, error) {
 	lease := store.SlotLease{WorkspaceID: workspaceID, Key: key, Holder: holder}
-	for range slotAttempts {
+	for range limit + 1 {
 		err := s.pool.QueryRow(ctx, `INSERT INTO concurrency_slots (workspace_id, key, slot, holder, expires_at)
 			SELECT $1, $2, n, $4, $5 FROM generate_series(0, $3::int - 1) AS n
 			WHERE NOT EXISTS (SELECT 1 FROM concurrency_slots c
