@@ -237,6 +237,28 @@ func testConfirm(t *testing.T, g *guardEnv) {
 		t.Errorf("upstream got %d calls over REST, want 1", n)
 	}
 
+	// A model's batch: the token as a field of the tool call object.
+	batch := func(token string) string {
+		call := map[string]any{"id": "call_1", "type": "function",
+			"function": map[string]any{"name": "book_callback", "arguments": string(mustJSON(t, args))}}
+		if token != "" {
+			call["confirmation_token"] = token
+		}
+		r := g.must(200, "POST", "/v1/tool-calls", g.key, map[string]any{"tool_calls": []any{call},
+			"context": map[string]any{"conversation_id": "conv-batch"}})
+		return r.at("messages").([]any)[0].(map[string]any)["content"].(string)
+	}
+	content := batch("")
+	if !strings.Contains(content, "only if they agree") {
+		t.Fatalf("batch call without a token: %q", content)
+	}
+	if content := batch(tokenInText.FindString(content)); strings.Contains(content, "agree") {
+		t.Errorf("batch call with the token: %q", content)
+	}
+	if n := g.hits("/callbacks"); n != 2 {
+		t.Errorf("upstream got %d calls after the batch, want 2", n)
+	}
+
 	// MCP: _confirmation_token is an argument, not sent upstream; the
 	// session is the conversation.
 	cs := g.mustMCP(g.key, nil)
@@ -259,8 +281,8 @@ func testConfirm(t *testing.T, g *guardEnv) {
 	if body := g.up.last(t).Body; strings.Contains(body, "_confirmation_token") {
 		t.Errorf("the token reached the upstream: %s", body)
 	}
-	if n := g.hits("/callbacks"); n != 2 {
-		t.Errorf("upstream got %d calls after MCP, want 2", n)
+	if n := g.hits("/callbacks"); n != 3 {
+		t.Errorf("upstream got %d calls after MCP, want 3", n)
 	}
 
 	// A voice adapter: the answer is an instruction with the token; the
@@ -279,8 +301,8 @@ func testConfirm(t *testing.T, g *guardEnv) {
 	if a := g.vapi("call-A", "book_callback", withToken(args, token)); a.err != "" || strings.Contains(a.result, "agree") {
 		t.Fatalf("Vapi confirmed call: %+v", a)
 	}
-	if n := g.hits("/callbacks"); n != 3 {
-		t.Errorf("upstream got %d calls after Vapi, want 3", n)
+	if n := g.hits("/callbacks"); n != 4 {
+		t.Errorf("upstream got %d calls after Vapi, want 4", n)
 	}
 
 	// The runs say what happened; the metrics count it.
@@ -289,7 +311,7 @@ func testConfirm(t *testing.T, g *guardEnv) {
 		t.Errorf("%d needs_confirmation runs recorded, want at least 9", n)
 	}
 	metrics := string(g.must(200, "GET", "/metrics", g.admin, nil).raw)
-	for _, want := range []string{`toolgate_confirmations_total{result="confirmed",tool="book_callback"} 3`,
+	for _, want := range []string{`toolgate_confirmations_total{result="confirmed",tool="book_callback"} 4`,
 		`toolgate_confirmations_total{result="requested",tool="book_callback"}`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q", want)

@@ -131,7 +131,9 @@ func (iv *Invoker) limited(call *tools.Call, in *tools.Inspection, wait time.Dur
 // field, else the _confirmation_token argument) and the arguments without
 // that argument. Arguments that are not an object are left as they are.
 func takeConfirmationToken(field string, args json.RawMessage) (string, json.RawMessage) {
-	if !bytes.Contains(args, []byte(`"`+tools.ConfirmationTokenArgument+`"`)) {
+	// Only arguments that may name it are parsed: the name as is, or
+	// anything with an escape (a key may be spelled with \u escapes).
+	if !bytes.Contains(args, []byte(tools.ConfirmationTokenArgument)) && !bytes.Contains(args, []byte(`\u`)) {
 		return field, args
 	}
 	value, rest, ok := removeMember(args, tools.ConfirmationTokenArgument)

@@ -248,10 +248,9 @@ func rateWait(tat, now, interval int64, burst int) time.Duration {
 func (s *Store) SlotAcquire(ctx context.Context, workspaceID, key string, limit int, holder string, now, until time.Time) (store.SlotLease, bool, error) {
 	lease := store.SlotLease{WorkspaceID: workspaceID, Key: key, Holder: holder}
 	for range limit + 1 {
-		err := s.pool.QueryRow(ctx, `INSERT INTO concurrency_slots (workspace_id, key, slot, holder, expires_at)
-			SELECT $1, $2, n, $4, $5 FROM generate_series(0, $3::int - 1) AS n
-			WHERE NOT EXISTS (SELECT 1 FROM concurrency_slots c
-				WHERE c.workspace_id = $1 AND c.key = $2 AND c.slot = n AND c.expires_at > $6)
+		err := s.pool.QueryRow(ctx, slotCandidates+`
+			INSERT INTO concurrency_slots (workspace_id, key, slot, holder, expires_at)
+			SELECT $1, $2, n, $4, $5 FROM candidates WHERE n < $3::int
 			ORDER BY random() LIMIT 1
 			ON CONFLICT (workspace_id, key, slot) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
 			WHERE concurrency_slots.expires_at <= $6
@@ -273,6 +272,17 @@ func (s *Store) SlotAcquire(ctx context.Context, workspaceID, key string, limit 
 	}
 	return lease, false, nil
 }
+
+// slotCandidates names the free slots worth trying, in O(slots held): the
+// smallest free slot is 0 or follows a held one, so slot 0 (unless held)
+// and each held slot's successor (unless held) are candidates; an expired
+// lease counts as free (the upsert takes it over).
+const slotCandidates = `WITH held AS (SELECT slot FROM concurrency_slots
+		WHERE workspace_id = $1 AND key = $2 AND expires_at > $6),
+	candidates AS (
+		SELECT 0 AS n WHERE NOT EXISTS (SELECT 1 FROM held WHERE slot = 0)
+		UNION ALL
+		SELECT h.slot + 1 FROM held h WHERE NOT EXISTS (SELECT 1 FROM held h2 WHERE h2.slot = h.slot + 1))`
 
 // SlotRelease implements store.GuardrailStore.
 func (s *Store) SlotRelease(ctx context.Context, l store.SlotLease) error {

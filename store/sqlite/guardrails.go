@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -168,96 +167,6 @@ func scanApproval(row codec.Scanner) (*store.Approval, error) {
 	return &a, nil
 }
 
-// rateTake is the GCRA step of one bucket: the theoretical arrival time
-// moves one interval past max(itself, now) unless that would put it more
-// than burst intervals ahead of now. It returns the new time, or no row
-// when the call is refused.
-const rateTake = `INSERT INTO rate_limits (workspace_id, key, tat) VALUES (?1, ?2, ?3 + ?4)
-	ON CONFLICT (workspace_id, key) DO UPDATE SET tat = max(rate_limits.tat, ?3) + ?4
-	WHERE max(rate_limits.tat, ?3) + ?4 - ?3 <= ?5
-	RETURNING tat`
-
-// RateTake implements store.GuardrailStore. SQLite has one writer: the
-// buckets are taken in one transaction, all or none.
-func (s *Store) RateTake(ctx context.Context, workspaceID string, buckets []store.RateBucket, now time.Time) (time.Duration, error) {
-	var wait time.Duration
-	errRefused := errors.New("refused")
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, b := range sortedBuckets(buckets) {
-			interval := b.Interval.Microseconds()
-			var tat int64
-			err := tx.QueryRowContext(ctx, rateTake, workspaceID, b.Key, micros(now), interval, int64(b.Burst)*interval).Scan(&tat)
-			if errors.Is(err, sql.ErrNoRows) {
-				if err := tx.QueryRowContext(ctx, `SELECT tat FROM rate_limits WHERE workspace_id = ? AND key = ?`,
-					workspaceID, b.Key).Scan(&tat); err != nil {
-					return err
-				}
-				wait = rateWait(tat, micros(now), interval, b.Burst)
-				return errRefused
-			}
-			if err != nil {
-				return mapParentErr(err)
-			}
-		}
-		return nil
-	})
-	if errors.Is(err, errRefused) {
-		return wait, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("taking from rate limits: %w", err)
-	}
-	return 0, nil
-}
-
-// sortedBuckets orders buckets by key, so that concurrent takers lock
-// them in one order.
-func sortedBuckets(buckets []store.RateBucket) []store.RateBucket {
-	if len(buckets) < 2 {
-		return buckets
-	}
-	out := slices.Clone(buckets)
-	slices.SortFunc(out, func(a, b store.RateBucket) int { return strings.Compare(a.Key, b.Key) })
-	return out
-}
-
-// rateWait is how long until a call would be admitted by a bucket whose
-// theoretical arrival time is tat (all in microseconds).
-func rateWait(tat, now, interval int64, burst int) time.Duration {
-	return time.Duration(max(max(tat, now)+interval-now-int64(burst)*interval, 1)) * time.Microsecond
-}
-
-// SlotAcquire implements store.GuardrailStore.
-func (s *Store) SlotAcquire(ctx context.Context, workspaceID, key string, limit int, holder string, now, until time.Time) (store.SlotLease, bool, error) {
-	lease := store.SlotLease{WorkspaceID: workspaceID, Key: key, Holder: holder}
-	err := s.write.QueryRowContext(ctx, `WITH RECURSIVE slots(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM slots WHERE n + 1 < ?3)
-		INSERT INTO concurrency_slots (workspace_id, key, slot, holder, expires_at)
-		SELECT ?1, ?2, n, ?4, ?5 FROM slots
-		WHERE NOT EXISTS (SELECT 1 FROM concurrency_slots c
-			WHERE c.workspace_id = ?1 AND c.key = ?2 AND c.slot = n AND c.expires_at > ?6)
-		ORDER BY n LIMIT 1
-		ON CONFLICT (workspace_id, key, slot) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-		WHERE concurrency_slots.expires_at <= ?6
-		RETURNING slot`, workspaceID, key, limit, holder, micros(until), micros(now)).Scan(&lease.Slot)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return lease, false, nil
-	case err != nil:
-		return lease, false, fmt.Errorf("acquiring a concurrency slot: %w", mapParentErr(err))
-	}
-	return lease, true, nil
-}
-
-// SlotRelease implements store.GuardrailStore.
-func (s *Store) SlotRelease(ctx context.Context, l store.SlotLease) error {
-	_, err := s.write.ExecContext(ctx, `DELETE FROM concurrency_slots
-		WHERE workspace_id = ? AND key = ? AND slot = ? AND holder = ?`, l.WorkspaceID, l.Key, l.Slot, l.Holder)
-	if err != nil {
-		return fmt.Errorf("releasing a concurrency slot: %w", err)
-	}
-	return nil
-}
-
 // CacheGet implements store.GuardrailStore.
 func (s *Store) CacheGet(ctx context.Context, workspaceID, key string, now time.Time) ([]byte, error) {
 	var value []byte
@@ -323,8 +232,6 @@ func (s *Store) GuardrailsSweep(ctx context.Context, p store.GuardrailSweep) (in
 	queries := []query{
 		{`DELETE FROM confirmations WHERE expires_at <= ?`, []any{now}},
 		{`DELETE FROM cache_entries WHERE expires_at <= ?`, []any{now}},
-		{`DELETE FROM concurrency_slots WHERE expires_at <= ?`, []any{now}},
-		{`DELETE FROM rate_limits WHERE tat <= ?`, []any{now}},
 		{`DELETE FROM approvals WHERE status <> ? AND decided_at < ?
 			AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.workspace_id = approvals.workspace_id AND runs.id = approvals.run_id)`,
 			[]any{store.ApprovalPending, micros(p.DecidedBefore)}},
@@ -354,5 +261,5 @@ func (s *Store) GuardrailsSweep(ctx context.Context, p store.GuardrailSweep) (in
 	if err != nil {
 		return 0, fmt.Errorf("sweeping guardrails: %w", err)
 	}
-	return int(n), nil
+	return int(n) + s.limits.sweep(p.Now), nil
 }

@@ -196,9 +196,6 @@ func testRateTake(t *testing.T, s store.Store) {
 	take(ws.ID, 12*time.Second, 0, roomy)
 	take(ws.ID, 12*time.Second, 0, roomy) // the refused call took nothing from it
 	take(ws.ID, 12*time.Second, time.Second, roomy)
-
-	_, err := s.RateTake(ctx, store.NewID(), []store.RateBucket{perMinute}, at(0))
-	wantErr(t, "RateTake in a missing workspace", err, store.ErrNotFound)
 }
 
 func testRateTakeConcurrent(t *testing.T, s store.Store) {
@@ -260,9 +257,6 @@ func testSlots(t *testing.T, s store.Store) {
 	// A lease that ended (its holder's replica died) frees its slot.
 	acquire("run-d", 30*time.Second, false)
 	acquire("run-d", time.Minute, true)
-
-	_, _, err := s.SlotAcquire(ctx, store.NewID(), "k", 1, "run-e", at(0), at(time.Minute))
-	wantErr(t, "SlotAcquire in a missing workspace", err, store.ErrNotFound)
 }
 
 func testSlotsConcurrent(t *testing.T, s store.Store) {

@@ -1,6 +1,5 @@
--- Guardrails: caller confirmations, human approvals, rate and concurrency
--- limits, the response cache and workspace settings. Times are
--- microseconds since the Unix epoch.
+-- Guardrails: caller confirmations, human approvals, the response cache
+-- and workspace settings. Times are microseconds since the Unix epoch.
 
 -- A run answered from the response cache sent nothing upstream.
 ALTER TABLE runs ADD COLUMN cache_hit INTEGER NOT NULL DEFAULT 0;
@@ -42,25 +41,8 @@ CREATE TABLE approvals (
 CREATE INDEX approvals_status_expires_at ON approvals (status, expires_at);
 CREATE INDEX approvals_workspace_id_status ON approvals (workspace_id, status, run_id);
 
--- GCRA state of a rate limit: its theoretical arrival time (microseconds).
-CREATE TABLE rate_limits (
-    workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
-    key          TEXT NOT NULL,
-    tat          INTEGER NOT NULL,
-    PRIMARY KEY (workspace_id, key)
-);
-CREATE INDEX rate_limits_tat ON rate_limits (tat);
-
--- Concurrency slots, each leased by one call until released or expired.
-CREATE TABLE concurrency_slots (
-    workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
-    key          TEXT NOT NULL,
-    slot         INTEGER NOT NULL,
-    holder       TEXT NOT NULL,
-    expires_at   INTEGER NOT NULL,
-    PRIMARY KEY (workspace_id, key, slot)
-);
-CREATE INDEX concurrency_slots_expires_at ON concurrency_slots (expires_at);
+-- Rate and concurrency limits are kept in memory: one process owns a
+-- SQLite file (see store/sqlite/limits.go).
 
 -- Cached upstream results (already redacted).
 CREATE TABLE cache_entries (
