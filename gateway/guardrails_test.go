@@ -190,6 +190,14 @@ func testConfirm(t *testing.T, g *guardEnv) {
 	args := map[string]any{"phone_number": "+14155550123", "name": "Ada"}
 	changed := map[string]any{"phone_number": "+14155550199", "name": "Ada"}
 
+	// Every listing offers the token as an argument of the tool with a
+	// confirm (strict mode as a required, nullable one).
+	for _, format := range []string{"openai", "openai_strict", "anthropic", "gemini", "mcp"} {
+		if raw := string(g.must(200, "GET", "/v1/tools?format="+format, g.key, nil).raw); !strings.Contains(raw, "_confirmation_token") {
+			t.Errorf("%s listing lacks _confirmation_token", format)
+		}
+	}
+
 	// REST: a call without a token sends nothing and answers 200 with
 	// the message to read back and a token.
 	r := g.call("book_callback", args, "conv-1", "")
