@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/toolgate/toolgate/oauth/oauthtest"
 	"github.com/toolgate/toolgate/store"
@@ -525,20 +527,39 @@ func testApproval(t *testing.T, g *guardEnv) {
 }
 
 func testConcurrencyLimit(t *testing.T, g *guardEnv) {
-	const calls = 6
+	// Nine calls at once, three through each surface, to a tool limited to
+	// two in flight.
 	type answer struct {
-		status     int
-		retryAfter string
-		outcome    string
+		surface     string
+		ok, limited bool
+		detail      string
 	}
-	answers := make(chan answer, calls)
-	for range calls {
-		go func() {
+	cs := g.mustMCP(g.key, nil)
+	surfaces := []func() answer{
+		func() answer {
 			r := g.call("get_slow", nil, "conv-1", "")
-			answers <- answer{r.status, r.header.Get("Retry-After"), r.str("outcome")}
-		}()
+			return answer{"REST", r.status == 200 && r.str("outcome") == "success",
+				r.status == 429 && r.str("outcome") == "rate_limited" && r.header.Get("Retry-After") == "1", string(r.raw)}
+		},
+		func() answer {
+			res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "get_slow", Arguments: map[string]any{}})
+			if err != nil || len(res.Content) != 1 {
+				return answer{surface: "MCP", detail: fmt.Sprint(err)}
+			}
+			text := res.Content[0].(*mcp.TextContent).Text
+			return answer{"MCP", !res.IsError, res.IsError && strings.Contains(text, "Too many requests"), text}
+		},
+		func() answer {
+			v := g.vapi("call-A", "get_slow", nil)
+			return answer{"Vapi", v.err == "" && strings.Contains(v.result, "done"), strings.Contains(v.err, "Too many requests"), v.err}
+		},
 	}
-	// Two reach the upstream and wait there; the other four are refused
+	const calls = 9
+	answers := make(chan answer, calls)
+	for i := range calls {
+		go func() { answers <- surfaces[i%3]() }()
+	}
+	// Two reach the upstream and wait there; the other seven are refused
 	// at once, with nothing sent.
 	for range 2 {
 		select {
@@ -547,29 +568,35 @@ func testConcurrencyLimit(t *testing.T, g *guardEnv) {
 			t.Fatal("fewer than two calls reached the upstream")
 		}
 	}
+	limited := map[string]int{}
 	for range calls - 2 {
 		a := <-answers
-		if a.status != 429 || a.outcome != "rate_limited" || a.retryAfter != "1" {
-			t.Errorf("call over the concurrency limit: %+v, want 429 rate_limited with Retry-After 1", a)
+		if !a.limited {
+			t.Errorf("%s call over the concurrency limit: %s, want it refused as rate_limited", a.surface, a.detail)
 		}
+		limited[a.surface]++
 	}
 	close(g.slow)
 	for range 2 {
-		if a := <-answers; a.status != 200 || a.outcome != "success" {
-			t.Errorf("call within the limit: %+v", a)
+		if a := <-answers; !a.ok {
+			t.Errorf("%s call within the limit: %s", a.surface, a.detail)
 		}
 	}
 	if got := g.maxInFlight.Load(); got != 2 {
 		t.Errorf("upstream saw %d calls at once, want at most (and here exactly) 2", got)
 	}
-	// The slots were given back.
-	g.slow = make(chan struct{})
-	close(g.slow)
+	if n := g.hits("/slow"); n != 2 {
+		t.Errorf("upstream got %d calls, want 2", n)
+	}
+	if len(limited) != 3 {
+		t.Errorf("refused calls by surface %v, want each surface refused", limited)
+	}
+	// The slots were given back (the upstream answers at once now).
 	if r := g.call("get_slow", nil, "conv-1", ""); r.status != 200 {
 		t.Errorf("after the slots were released: %d %s", r.status, r.raw)
 	}
 	metrics := string(g.must(200, "GET", "/metrics", g.admin, nil).raw)
-	if want := `toolgate_limited_calls_total{limit="concurrency",tool="get_slow"} 4`; !strings.Contains(metrics, want) {
+	if want := `toolgate_limited_calls_total{limit="concurrency",tool="get_slow"} 7`; !strings.Contains(metrics, want) {
 		t.Errorf("metrics lack %q", want)
 	}
 }
