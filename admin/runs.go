@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/toolgate/toolgate/invoke"
@@ -68,7 +69,9 @@ func ViewRun(r *store.Run) Run {
 // List pages through the workspace's runs, newest first, including this
 // replica's runs that were not yet written.
 func (s *Runs) List(ctx context.Context, workspaceID string, p store.RunListParams) ([]*store.Run, error) {
-	if err := s.d.recorder.Flush(ctx); err != nil {
+	// While the store refuses writes, list what it has: the runs kept for
+	// it are still readable one by one.
+	if err := s.d.recorder.Flush(ctx); err != nil && !errors.Is(err, tools.ErrRunHistoryUnavailable) {
 		return nil, err
 	}
 	return s.d.store.RunList(ctx, workspaceID, p)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/toolgate/toolgate/admin"
 	"github.com/toolgate/toolgate/background"
@@ -60,14 +61,27 @@ type Config struct {
 	// BackoffBase is the first background retry's delay. Defaults to
 	// background.BackoffBaseDefault.
 	BackoffBase time.Duration
+	// CORSOrigins are the origins of browser-based MCP clients allowed to
+	// call /mcp ("*" for any); requests from other origins are refused.
+	CORSOrigins []string
+	// RunRetention is how long runs are kept; MCP tasks report it as their
+	// ttl. Zero reports no limit.
+	RunRetention time.Duration
 	// MetricsPublic serves /metrics without a key.
 	MetricsPublic bool
+	// Recording configures the run recorder (mode and buffer bounds); its
+	// Store, Logger and Metrics are the app's.
+	Recording tools.RecorderConfig
 	// Registry gathers the metrics. Defaults to a new registry with the Go
 	// and process collectors.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
-	// Now is the clock of OAuth token expiry, of the catalog's cache and
-	// of the guardrails (confirmation and approval expiry, limits, cache).
+	// TracerProvider makes the spans of requests and tool calls. Optional:
+	// nil makes none (package telemetry builds one from the environment).
+	TracerProvider trace.TracerProvider
+	// Now is the clock of OAuth token expiry, of the catalog's cache, of
+	// the gateway (MCP session expiry) and of the guardrails (confirmation
+	// and approval expiry, limits, cache).
 	// Defaults to time.Now.
 	Now func() time.Time
 	// GuardrailSweepInterval is how often expired approvals end and
@@ -130,7 +144,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	metrics := tools.NewMetrics(a.Registry)
-	a.Recorder = tools.NewRecorder(tools.RecorderConfig{Store: cfg.Store, Logger: a.log, Metrics: metrics})
+	rcfg := cfg.Recording
+	rcfg.Store, rcfg.Logger, rcfg.Metrics = cfg.Store, a.log, metrics
+	if err := rcfg.WithDefaults().Validate(); err != nil {
+		return nil, err
+	}
+	a.Recorder = tools.NewRecorder(rcfg)
 	a.Client = egress.New(egress.Config{AllowNetworks: cfg.AllowNetworks})
 	var err error
 	a.OAuth, err = oauth.New(oauth.Config{Store: cfg.Store, Box: cfg.Box, HTTPClient: a.Client.HTTPClient(),
@@ -148,7 +167,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Bus = changes.NewBus(transport, a.log)
 	a.Listings = listing.NewCache()
 
-	icfg := invoke.Config{Store: cfg.Store, Engine: a.Engine, Catalog: a.Catalog, Logger: a.log, Now: cfg.Now, Registry: a.Registry}
+	icfg := invoke.Config{Store: cfg.Store, Engine: a.Engine, Catalog: a.Catalog, Logger: a.log, TracerProvider: cfg.TracerProvider,
+		Now: cfg.Now, Registry: a.Registry}
 	if !cfg.WithoutQueue {
 		a.Queue, err = background.New(ctx, background.Config{
 			Store: cfg.Store, Client: a.Client, Box: cfg.Box, Workers: cfg.Workers,
@@ -172,7 +192,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.Server, err = gateway.New(gateway.Config{Admin: a.Admin, Invoker: a.Invoker, Voice: a.Voice, Listings: a.Listings,
-		Client: a.Client, Metrics: a.Registry, MetricsPublic: cfg.MetricsPublic, PublicURL: cfg.PublicURL, Logger: a.log})
+		Client: a.Client, Metrics: a.Registry, MetricsPublic: cfg.MetricsPublic, PublicURL: cfg.PublicURL, Logger: a.log,
+		Ready: cfg.Store.Ping, TracerProvider: cfg.TracerProvider,
+		MCPSessions: cfg.Store, Changes: a.Bus, CORSOrigins: cfg.CORSOrigins, RunRetention: cfg.RunRetention, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -237,6 +259,7 @@ func (a *App) Stop(ctx context.Context) error {
 	if a.Queue != nil && a.started {
 		err = a.Queue.Stop(ctx)
 	}
+	a.Server.MCP.Close()
 	if a.started {
 		if a.stopSweep != nil {
 			a.stopSweep()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/toolgate/toolgate/flows"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/tools"
 )
@@ -31,13 +32,35 @@ type Attempt struct {
 // submitted. A tool version or connection that no longer exists ends the
 // run with config_error. The error is one the attempt should be retried
 // after (the store is unreachable).
-func (iv *Invoker) RunAttempt(ctx context.Context, run *store.Run, attempt int, prior []tools.Attempt) (*Attempt, error) {
+func (iv *Invoker) RunAttempt(ctx context.Context, run *store.Run, attempt int, prior []tools.Attempt) (out *Attempt, err error) {
+	ctx, span := iv.startCall(ctx, callSpan{run.WorkspaceID, run.AgentID, run.ToolName, ""})
+	defer func() {
+		var res *tools.Result
+		if out != nil {
+			res = out.Result
+		}
+		endCall(ctx, span, res, err)
+	}()
 	var callerCtx map[string]any
 	_ = json.Unmarshal(run.Context, &callerCtx)
 	call := &tools.Call{
 		WorkspaceID: run.WorkspaceID, AgentID: run.AgentID, Arguments: run.Arguments, Context: callerCtx,
 		RunID: run.ID, IdempotencyKey: run.IdempotencyKey, ReplayOf: run.ReplayOf,
 		Attempt: attempt, PriorAttempts: prior, CreatedAt: run.CreatedAt,
+	}
+	if fr, ok := flowRunOf(run); ok {
+		// A conversation flow's fire-and-forget call.
+		err := iv.flowAttemptCall(ctx, run, call, fr)
+		if errors.Is(err, flows.ErrNoAction) || errors.Is(err, store.ErrNotFound) {
+			call.Tool = &tools.Prepared{ToolID: run.ToolID, Name: run.ToolName, Version: run.ToolVersion}
+			res, record := iv.engine.Refuse(call, tools.OutcomeConfigError,
+				fmt.Sprintf("flow %s version %d no longer has this call", fr.info.FlowName, fr.info.Version))
+			return &Attempt{Result: res, Record: record, MaxAttempts: tools.MaxAttemptsDefault}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return iv.attemptWith(ctx, call)
 	}
 	prepared, err := iv.catalog.Version(ctx, run.WorkspaceID, run.ToolID, run.ToolVersion)
 	if errors.Is(err, tools.ErrToolNotFound) {
@@ -50,7 +73,12 @@ func (iv *Invoker) RunAttempt(ctx context.Context, run *store.Run, attempt int, 
 		return nil, err
 	}
 	call.Tool = prepared
-	out := &Attempt{MaxAttempts: prepared.Def.EffectiveMaxAttempts()}
+	return iv.attemptWith(ctx, call)
+}
+
+// attemptWith makes an attempt of a prepared call.
+func (iv *Invoker) attemptWith(ctx context.Context, call *tools.Call) (*Attempt, error) {
+	out := &Attempt{MaxAttempts: call.Tool.Def.EffectiveMaxAttempts()}
 	refused, err := iv.attachConnection(ctx, call)
 	if err != nil {
 		return nil, err

@@ -28,6 +28,9 @@ type Request struct {
 	CallbackURL string
 	// IdempotencyKey makes a repeated call return the first call's run.
 	IdempotencyKey string
+	// ToolCallID is the model's ID of this tool call, when the surface
+	// knows it (traced as gen_ai.tool.call.id).
+	ToolCallID string
 	// ConfirmationToken confirms a call of a tool with a confirm (the
 	// REST field). Surfaces without it pass the token as the
 	// _confirmation_token argument, which is taken out of Arguments.
@@ -46,9 +49,14 @@ const IdempotencyWindow = 24 * time.Hour
 // not have, BadRequest for a bad option, Conflict for a reused
 // idempotency key) or an internal error; every failure of the call itself
 // is an outcome in the result.
-func (iv *Invoker) Call(ctx context.Context, req *Request) (*tools.Result, error) {
+func (iv *Invoker) Call(ctx context.Context, req *Request) (res *tools.Result, err error) {
+	ctx, span := iv.startCall(ctx, callSpan{req.WorkspaceID, req.AgentID, req.Tool, req.ToolCallID})
+	defer func() { endCall(ctx, span, res, err) }()
 	if !ValidIdempotencyKey(req.IdempotencyKey) {
 		return nil, problem.BadRequestf("", "Idempotency-Key must be at most 255 printable ASCII characters")
+	}
+	if err := iv.admit(); err != nil {
+		return nil, err
 	}
 	prepared, err := iv.catalog.AgentTool(ctx, req.WorkspaceID, req.AgentID, req.Tool)
 	if err != nil {
@@ -96,8 +104,7 @@ func (iv *Invoker) Call(ctx context.Context, req *Request) (*tools.Result, error
 			return tools.ResultFromRun(prev), nil
 		}
 	}
-	var res *tools.Result
-	g := guards{agent: true, cache: true, token: token, callbackURL: req.CallbackURL}
+	g := guards{confirm: true, approval: true, cache: true, token: token, callbackURL: req.CallbackURL}
 	if background && iv.queue != nil {
 		g.background = true
 		res, err = iv.submit(ctx, call, g)
@@ -209,4 +216,14 @@ func ValidIdempotencyKey(k string) bool {
 		}
 	}
 	return true
+}
+
+// admit refuses a call before anything is sent while its run could not be
+// recorded (the run history is full of runs the store has not taken).
+func (iv *Invoker) admit() error {
+	if err := iv.engine.Admit(); err != nil {
+		return &problem.Error{Kind: problem.Unavailable, Type: "run_history_unavailable",
+			Message: "the gateway cannot record runs right now (its database is not taking writes), so it runs no tool; retry shortly", Err: err}
+	}
+	return nil
 }

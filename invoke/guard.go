@@ -25,12 +25,16 @@ import (
 //     ends rate_limited (a background attempt waits instead);
 //  6. the call is sent, its slots released, a success cached.
 //
-// Replays and draft tests (admins) go through the limits only.
+// Agents' calls go through all of them. Conversation flows' calls skip the
+// confirmation (no model reads it back; the flow's author decides what
+// the caller agrees to). Replays and draft tests (admins) go through the
+// limits only.
 
 // guards says which guardrails apply to a call.
 type guards struct {
-	// agent: an agent's call, which confirm and approval apply to.
-	agent bool
+	// confirm and approval: the call asks the caller, and an admin, when
+	// its tool says so.
+	confirm, approval bool
 	// cache: the call may be answered from the cache.
 	cache bool
 	// background: queue the call once confirmed and approved.
@@ -46,7 +50,7 @@ func guarded(call *tools.Call, g guards) bool {
 	if d == nil {
 		return false
 	}
-	if g.agent && (d.Confirm != nil || d.NeedsApproval()) {
+	if (g.confirm && d.Confirm != nil) || (g.approval && d.NeedsApproval()) {
 		return true
 	}
 	if g.background {
@@ -67,13 +71,13 @@ func (iv *Invoker) runGuarded(ctx context.Context, call *tools.Call, g guards) (
 		return in.Failed, nil
 	}
 	def := call.Tool.Def
-	if g.agent && def.Confirm != nil {
+	if g.confirm && def.Confirm != nil {
 		res, err := iv.confirm(ctx, call, in, g.token)
 		if res != nil || err != nil {
 			return res, err
 		}
 	}
-	if g.agent && def.NeedsApproval() {
+	if g.approval && def.NeedsApproval() {
 		return iv.requestApproval(ctx, call, in, g.callbackURL)
 	}
 	if g.background {

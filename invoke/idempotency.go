@@ -38,8 +38,8 @@ func (iv *Invoker) claimKey(ctx context.Context, call *tools.Call, key string) (
 		return nil, problem.Conflictf("this Idempotency-Key was used for another tool (%s) in the last 24 hours", held.ToolName)
 	}
 	// The holder may be a call of this process whose run is not yet written.
-	if err := iv.engine.Recorder().Flush(ctx); err != nil {
-		return nil, err
+	if prev, ok := iv.engine.Recorder().Get(call.WorkspaceID, held.RunID); ok {
+		return prev, nil
 	}
 	prev, err := iv.store.RunGet(ctx, call.WorkspaceID, held.RunID)
 	if errors.Is(err, store.ErrNotFound) {

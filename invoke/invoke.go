@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/toolgate/toolgate/flows"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/tools"
 )
@@ -42,8 +44,13 @@ type Config struct {
 	// run in the foreground. A Queue that is also an ApprovalQueue runs
 	// tools that require approval; without one, their calls end with
 	// config_error.
-	Queue  Queue
-	Logger *slog.Logger
+	Queue Queue
+	// FlowPrograms are the compiled conversation flows, from which
+	// background workers run flows' fire-and-forget calls. Optional.
+	FlowPrograms *flows.Programs
+	Logger       *slog.Logger
+	// TracerProvider makes a span per tool call. Optional: nil makes none.
+	TracerProvider trace.TracerProvider
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
 	// Registry, if set, exports the guardrails' counters.
@@ -65,15 +72,17 @@ func (c *Config) Validate() error {
 
 // Invoker runs tool calls for every surface. It is safe for concurrent use.
 type Invoker struct {
-	store       store.Store
-	engine      *tools.Engine
-	catalog     *tools.Catalog
-	queue       Queue
-	log         *slog.Logger
-	now         func() time.Time
-	idempotency keyedLocks
-	approvals   ApprovalQueue
-	metrics     *guardMetrics
+	store        store.Store
+	engine       *tools.Engine
+	catalog      *tools.Catalog
+	queue        Queue
+	flowPrograms *flows.Programs
+	log          *slog.Logger
+	now          func() time.Time
+	idempotency  keyedLocks
+	tracer       trace.Tracer
+	approvals    ApprovalQueue
+	metrics      *guardMetrics
 }
 
 // New returns an Invoker.
@@ -82,7 +91,8 @@ func New(cfg Config) (*Invoker, error) {
 		return nil, err
 	}
 	iv := &Invoker{store: cfg.Store, engine: cfg.Engine, catalog: cfg.Catalog, queue: cfg.Queue,
-		log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now, metrics: newGuardMetrics(cfg.Registry)}
+		flowPrograms: cfg.FlowPrograms, log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now, tracer: newTracer(cfg.TracerProvider),
+		metrics: newGuardMetrics(cfg.Registry)}
 	if iv.now == nil {
 		iv.now = time.Now
 	}

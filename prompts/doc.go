@@ -1,6 +1,6 @@
 // Package prompts holds the text toolgate shows to models: what was wrong with
-// a tool call's arguments and what to do about it, what went wrong upstream,
-// and that a background call was accepted.
+// a tool call's arguments (or its call context) and what to do about it, what
+// went wrong upstream, and that a background call was accepted.
 //
 // The wording lives in embedded text/template files under templates/, parsed
 // once when the program starts, so it can be read and reviewed as prose. Every

@@ -21,6 +21,9 @@ var (
 	// ErrConflict means a uniqueness constraint (such as a name per
 	// workspace) would be violated.
 	ErrConflict = errors.New("conflict")
+	// ErrMigrationsPending means the database lacks a migration this
+	// version of toolgate needs (Ping).
+	ErrMigrationsPending = errors.New("database migrations pending")
 )
 
 // Roles of an API key.
@@ -276,6 +279,13 @@ type Store interface {
 	SessionStore
 	GuardStore
 	GuardrailStore
+	FlowStore
+
+	// Ping reports whether the store can serve: the database answers and
+	// has every migration this version needs applied (ErrMigrationsPending
+	// otherwise). It is cheap enough for a load balancer's readiness probe.
+	Ping(ctx context.Context) error
+	MCPSessionStore
 	Close() error
 }
 

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // Auth types of a connection.
@@ -72,7 +74,7 @@ func (a *Auth) Validate(prefix string) []FieldError {
 		}
 		if a.Name == "" {
 			add("name", "is required: the header or query parameter that carries the key")
-		} else if a.In == "header" && !validHeaderName(a.Name) {
+		} else if a.In == "header" && !httpguts.ValidHeaderFieldName(a.Name) {
 			add("name", "is not a valid header name")
 		} else if a.In == "header" && isReservedHeader(a.Name) {
 			add("name", "cannot be a reserved header")
@@ -172,7 +174,7 @@ func IsCredentialHeader(name string) bool {
 func ValidateHeader(prefix, name, value string) []FieldError {
 	path := prefix + "." + name
 	switch {
-	case !validHeaderName(name):
+	case !httpguts.ValidHeaderFieldName(name):
 		return []FieldError{{path, "is not a valid header name"}}
 	case isReservedHeader(name):
 		return []FieldError{{path, "is set by the gateway and cannot be configured"}}

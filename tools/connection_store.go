@@ -109,7 +109,7 @@ func OpenConnection(box *secrets.Box, sc *store.Connection) (*Connection, error)
 			return nil, fmt.Errorf("connection %s: headers.%s: %w", sc.Name, name, err)
 		}
 		c.headers = append(c.headers, headerTemplate{name: name, tmpl: t})
-		if usesSecret(sc.Headers[name]) {
+		if usesSecret(sc.Headers[name], ParseOptions{}) {
 			c.secretHeaders = append(c.secretHeaders, name)
 		}
 	}

@@ -2,6 +2,9 @@ package tools
 
 import "encoding/json"
 
+// Methods are the HTTP methods a tool may use.
+var Methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+
 // Definition is a tool as an admin registers it: one HTTP operation an agent
 // may call. It is stored as JSON; published versions are immutable copies.
 type Definition struct {
@@ -26,6 +29,10 @@ type Definition struct {
 	Body json.RawMessage `json:"body,omitempty"`
 	// InputSchema is the JSON Schema (type object) of the arguments.
 	InputSchema json.RawMessage `json:"input_schema,omitempty"`
+	// OutputSchema is the JSON Schema (type object) of the upstream's
+	// success response, when known (the OpenAPI import sets it). MCP
+	// publishes it as the tool's outputSchema. It is not enforced upstream.
+	OutputSchema json.RawMessage `json:"output_schema,omitempty"`
 	// TimeoutMS bounds the whole exchange. Defaults to TimeoutMSDefault.
 	TimeoutMS int `json:"timeout_ms,omitempty"`
 	// Background runs the call as a durable job.

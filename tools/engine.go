@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -93,6 +95,13 @@ type Call struct {
 	Arguments json.RawMessage
 	// Context is the caller context: user_id, channel, conversation_id...
 	Context map[string]any
+	// Variables are a conversation flow's variables, the values of
+	// {{variables.*}} in a tool prepared with RootVariables allowed.
+	Variables map[string]any
+	// Headers are identification headers sent besides the gateway's own
+	// (a conversation flow's X-Toolgate-State, -Flow-Name, -User-Name). A
+	// value with a control character is not sent.
+	Headers http.Header
 	// RunID is preassigned for background runs; empty means a new one.
 	RunID          string
 	IdempotencyKey string
@@ -221,11 +230,22 @@ type callState struct {
 	errText    string
 }
 
+// Admit reports whether a call may start: ErrRunHistoryUnavailable while
+// its run could not be recorded (see Recorder.Admit). Callers check it
+// before a call, so that a refused call is a request error (503) that
+// reaches nothing upstream.
+func (e *Engine) Admit() error { return e.recorder.Admit() }
+
 // Run executes a call and records it. It never returns a Go error: every
-// failure is an outcome in the result.
+// failure is an outcome in the result. A call Admit would refuse is not
+// started: its outcome is OutcomeRunHistoryUnavailable, nothing is sent and
+// no run is recorded.
 func (e *Engine) Run(ctx context.Context, c *Call) *Result {
+	if e.recorder.Admit() != nil {
+		return unavailableResult(c)
+	}
 	res, run := e.Execute(ctx, c)
-	e.recorder.Record(run)
+	e.record(ctx, run)
 	return res
 }
 
@@ -280,6 +300,9 @@ func (e *Engine) begin(c *Call, m mode) *callState {
 	if c.Conn != nil {
 		st.redactor = c.Conn.redactor
 	}
+	if len(c.Tool.literalSecrets) > 0 {
+		st.redactor = st.redactor.With(c.Tool.literalSecrets...)
+	}
 	st.result = Result{RunID: st.runID, Tool: c.Tool.Name, Version: c.Tool.Version}
 	return st
 }
@@ -298,6 +321,8 @@ func (e *Engine) finish(st *callState) (*Result, *store.Run) {
 
 func (e *Engine) run(ctx context.Context, st *callState) {
 	c := st.call
+	steps := traceSteps(ctx, st, SpanValidate)
+	defer steps.end()
 	// 1. Validate the arguments against the compiled schema.
 	rawArgs := c.Arguments
 	if len(bytes.TrimSpace(rawArgs)) == 0 {
@@ -319,7 +344,8 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 	argMap, _ := args.(map[string]any)
 
 	// 2. Render the request.
-	scope := &Scope{Args: argMap, Context: c.Context}
+	steps.next(SpanRender)
+	scope := &Scope{Args: argMap, Context: c.Context, Variables: c.Variables}
 	base := ""
 	if c.Conn != nil {
 		scope.Conn, scope.Secret, base = c.Conn.Config, c.Conn.Secrets, c.Conn.BaseURL
@@ -327,12 +353,16 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 	req, err := c.Tool.Request.Render(base, scope)
 	if err != nil {
 		var re *RenderError
-		if errors.As(err, &re) && re.Kind == KindInvalidArguments {
+		switch {
+		case !errors.As(err, &re):
+		case re.Kind == KindInvalidArguments:
 			e.invalid(st, nil, []schema.Issue{{Path: strings.TrimPrefix(re.Placeholder, "args."), Message: re.Reason}})
 			return
-		}
-		if errors.As(err, &re) && strings.HasPrefix(re.Placeholder, "secret.") {
-			e.fail(st, OutcomeAuthError, "the connection's secret "+strings.TrimPrefix(re.Placeholder, "secret.")+" is not set")
+		case re.Kind == KindContext:
+			e.invalidContext(st, re)
+			return
+		case re.Kind == KindMissingSecret:
+			e.fail(st, OutcomeAuthError, "the connection's secret "+strings.TrimPrefix(re.Placeholder, RootSecret+".")+" is not set")
 			return
 		}
 		e.fail(st, OutcomeConfigError, err.Error())
@@ -348,22 +378,23 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 		}
 	}
 	e.identify(st)
+	steps.end()
 	switch st.mode {
 	case modeCheck:
 		return
 	case modeDryRun:
 		if c.Conn != nil && c.Conn.Auth.IsOAuth2() {
 			req.Header.Set("Authorization", "Bearer "+redact.Placeholder)
-		} else if outcome, msg := e.authorize(ctx, st, false); outcome != "" {
-			e.fail(st, outcome, msg)
+		} else if outcome, msg, modelMsg := e.authorize(ctx, st, false); outcome != "" {
+			e.failFor(st, outcome, modelMsg, msg)
 			return
 		}
 		st.result.Outcome = "dry_run"
 		st.result.Request = e.recordedRequest(st)
 		return
 	}
-	if outcome, msg := e.authorize(ctx, st, false); outcome != "" {
-		e.fail(st, outcome, msg)
+	if outcome, msg, modelMsg := e.authorize(ctx, st, false); outcome != "" {
+		e.failFor(st, outcome, modelMsg, msg)
 		return
 	}
 
@@ -371,8 +402,8 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 	e.send(ctx, st)
 	if st.resp != nil && st.resp.StatusCode == http.StatusUnauthorized && c.Conn != nil && c.Conn.Auth.IsOAuth2() {
 		// One refresh and one retry.
-		if outcome, msg := e.authorize(ctx, st, true); outcome != "" {
-			e.fail(st, outcome, msg)
+		if outcome, msg, modelMsg := e.authorize(ctx, st, true); outcome != "" {
+			e.failFor(st, outcome, modelMsg, msg)
 			return
 		}
 		e.send(ctx, st)
@@ -430,7 +461,7 @@ func (e *Engine) send(ctx context.Context, st *callState) {
 	if c.Conn != nil {
 		opts.SensitiveHeaders = c.Conn.sensitiveHeaders(c.Tool.secretHeaders)
 	}
-	resp, err := e.client.Do(ctx, hreq, opts)
+	resp, err := e.do(ctx, hreq, opts)
 	if err != nil {
 		st.resp = nil
 		outcome := egress.Classify(err)
@@ -462,6 +493,11 @@ func (e *Engine) connectionHeaders(st *callState, scope *Scope) error {
 // identify adds the identification headers.
 func (e *Engine) identify(st *callState) {
 	c, h := st.call, st.req.Header
+	for name, values := range c.Headers {
+		if len(values) > 0 && validHeaderValue(values[0]) {
+			h.Set(name, values[0])
+		}
+	}
 	h.Set(HeaderRunID, st.runID)
 	h.Set(HeaderTool, c.Tool.Name)
 	h.Set(HeaderIdempotencyKey, st.runID)
@@ -479,12 +515,13 @@ func (e *Engine) identify(st *callState) {
 // validHeaderValue reports whether v can be sent as a header value.
 func validHeaderValue(v string) bool { return httpguts.ValidHeaderFieldValue(v) }
 
-// authorize injects the connection's credential. It returns an outcome and
-// message when the credential is missing or unusable.
-func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool) (string, string) {
+// authorize injects the connection's credential. When the credential is
+// missing or unusable it returns the outcome and the messages for admins
+// (the run record) and for the model.
+func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool) (outcome, detail, modelDetail string) {
 	conn := st.call.Conn
 	if conn == nil {
-		return "", ""
+		return "", "", ""
 	}
 	h := st.req.Header
 	secret := func(name string) (string, bool) {
@@ -496,13 +533,13 @@ func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool
 	case AuthBearer:
 		tok, ok := secret(SecretToken)
 		if !ok {
-			return OutcomeAuthError, "connection " + conn.Name + " has no token set"
+			return refusal(OutcomeAuthError, "connection "+conn.Name+" has no token set")
 		}
 		h.Set("Authorization", "Bearer "+tok)
 	case AuthAPIKey:
 		key, ok := secret(SecretAPIKey)
 		if !ok {
-			return OutcomeAuthError, "connection " + conn.Name + " has no api_key set"
+			return refusal(OutcomeAuthError, "connection "+conn.Name+" has no api_key set")
 		}
 		if conn.Auth.In == "query" {
 			st.req.URL = addQuery(st.req.URL, conn.Auth.Name, key)
@@ -512,14 +549,14 @@ func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool
 	case AuthBasic:
 		pw, ok := secret(SecretPassword)
 		if !ok {
-			return OutcomeAuthError, "connection " + conn.Name + " has no password set"
+			return refusal(OutcomeAuthError, "connection "+conn.Name+" has no password set")
 		}
 		r := http.Request{Header: http.Header{}}
 		r.SetBasicAuth(conn.Auth.Username, pw)
 		h.Set("Authorization", r.Header.Get("Authorization"))
 	case AuthOAuth2ClientCredentials, AuthOAuth2AuthorizationCode:
 		if e.tokens == nil {
-			return OutcomeAuthError, "connection " + conn.Name + " uses OAuth2, which this gateway is not configured for"
+			return refusal(OutcomeAuthError, "connection "+conn.Name+" uses OAuth2, which this gateway is not configured for")
 		}
 		// Token endpoint retries stay within the tool's timeout.
 		tctx, cancel := context.WithTimeout(ctx, time.Duration(st.call.Tool.Def.EffectiveTimeoutMS())*time.Millisecond)
@@ -527,25 +564,31 @@ func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool
 		if forceRefresh {
 			rejected = st.oauthToken
 		}
-		tok, err := e.tokens.Token(tctx, st.call.WorkspaceID, conn, rejected)
+		tok, err := e.token(tctx, st.call.WorkspaceID, conn, rejected)
 		cancel()
 		if err != nil {
 			switch {
 			case errors.Is(err, ErrNeedsReauth):
-				return OutcomeAuthError, "connection " + conn.Name + " needs to be re-authorized by an admin"
+				return refusal(OutcomeAuthError, "connection "+conn.Name+" needs to be re-authorized by an admin")
 			case errors.Is(err, egress.ErrBlocked):
 				// Where the token endpoint resolved is not the model's business.
-				return OutcomeAuthError, "the token endpoint of connection " + conn.Name + " was refused by the egress guard"
+				return refusal(OutcomeAuthError, "the token endpoint of connection "+conn.Name+" was refused by the egress guard")
 			}
-			return OutcomeAuthError, "getting an access token for connection " + conn.Name + ": " + st.redactor.String(err.Error())
+			detail := tokenFailure + conn.Name + ": " + st.redactor.String(err.Error())
+			if isTransportError(err) {
+				// Where the token endpoint failed to answer (addresses,
+				// resolvers) is for admins: the run record keeps it.
+				return OutcomeAuthError, detail, tokenFailure + conn.Name
+			}
+			return refusal(OutcomeAuthError, detail)
 		}
 		st.oauthToken = tok
 		st.redactor = st.redactor.With(tok)
 		h.Set("Authorization", "Bearer "+tok)
 	default:
-		return OutcomeConfigError, "connection " + conn.Name + " has unknown auth type " + conn.Auth.Type
+		return refusal(OutcomeConfigError, "connection "+conn.Name+" has unknown auth type "+conn.Auth.Type)
 	}
-	return "", ""
+	return "", "", ""
 }
 
 // invalid ends the call with invalid_arguments and the model-readable error.
@@ -567,16 +610,36 @@ func (e *Engine) invalid(st *callState, missing []string, issues []schema.Issue)
 	st.errText = msg
 }
 
-// fail ends the call with a failure outcome other than invalid_arguments.
-// The model is not told where a blocked destination resolved (that would
-// disclose internal addresses); the run record keeps it for admins.
-func (e *Engine) fail(st *callState, outcome, detail string) {
-	st.result.Outcome = outcome
+// invalidContext ends the call with invalid_arguments for a context value
+// the request needs: the message is for the platform that sends the
+// context, the hint tells the model not to retry or ask the caller.
+func (e *Engine) invalidContext(st *callState, re *RenderError) {
+	msg, hint := prompts.ContextProblem(prompts.ContextProblemData{Tool: st.call.Tool.Name, Name: re.Placeholder, Problem: re.Reason})
+	st.result.Outcome = OutcomeInvalidArguments
+	st.result.Error = &CallError{Type: OutcomeInvalidArguments, Message: msg,
+		Details: []schema.Issue{{Path: re.Placeholder, Message: re.Reason}}, Missing: []string{}, Hint: hint}
 	st.result.Result = json.RawMessage("null")
+	st.errText = msg
+}
+
+// fail ends the call with a failure outcome other than invalid_arguments.
+// The model is not told where a blocked or unreachable destination resolved
+// nor what a transport error said (either would disclose internal
+// addresses): it reads a plain sentence, and the run record keeps the
+// detail for admins.
+func (e *Engine) fail(st *callState, outcome, detail string) {
 	modelDetail := detail
-	if outcome == OutcomeBlocked {
+	if outcome == OutcomeBlocked || outcome == OutcomeNetworkError {
 		modelDetail = ""
 	}
+	e.failFor(st, outcome, modelDetail, detail)
+}
+
+// failFor ends the call with a failure outcome, telling the model
+// modelDetail and recording detail for admins.
+func (e *Engine) failFor(st *callState, outcome, modelDetail, detail string) {
+	st.result.Outcome = outcome
+	st.result.Result = json.RawMessage("null")
 	st.result.Error = &CallError{Type: outcome, Message: prompts.UpstreamFailure(prompts.FailureData{
 		Tool: st.call.Tool.Name, Outcome: outcome, Detail: modelDetail})}
 	st.errText = detail
@@ -587,3 +650,17 @@ func msSince(now, start time.Time) float64 {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// tokenFailure starts the message of an OAuth token that could not be had.
+const tokenFailure = "getting an access token failed for connection "
+
+// refusal is an outcome whose message both admins and the model read.
+func refusal(outcome, msg string) (string, string, string) { return outcome, msg, msg }
+
+// isTransportError reports whether err is a failure to reach a server (its
+// text names addresses), not a server's answer.
+func isTransportError(err error) bool {
+	var netErr net.Error
+	var urlErr *url.Error
+	return errors.As(err, &netErr) || errors.As(err, &urlErr) || errors.Is(err, context.DeadlineExceeded)
+}

@@ -10,7 +10,11 @@ type Metrics struct {
 	callLatency     *prometheus.HistogramVec
 	upstreamLatency *prometheus.HistogramVec
 	recorderQueue   prometheus.Gauge
+	recorderBytes   prometheus.Gauge
 	recorderDrops   prometheus.Counter
+	recorderRefused prometheus.Counter
+	recorderErrors  prometheus.Counter
+	recorderDetails prometheus.Counter
 }
 
 // NewMetrics creates the engine's instruments and registers them on reg.
@@ -27,13 +31,30 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "toolgate_upstream_duration_seconds", Help: "Time of the upstream HTTP exchange.", Buckets: buckets,
 		}, []string{"tool"}),
 		recorderQueue: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "toolgate_run_recorder_queue_depth", Help: "Runs waiting to be written.",
+			Name: "toolgate_run_recorder_queue_depth",
+			Help: "Runs not yet written: queued, or kept while the store refuses writes.",
+		}),
+		recorderBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "toolgate_run_recorder_pending_bytes", Help: "Estimated memory held by the runs not yet written.",
 		}),
 		recorderDrops: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "toolgate_run_recorder_dropped_total", Help: "Runs that could not be written (should stay 0).",
+			Name: "toolgate_run_recorder_dropped_total",
+			Help: "Runs that were never written: dropped in best-effort mode, refused by the store, or pending at shutdown (should stay 0).",
+		}),
+		recorderRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "toolgate_run_recorder_refused_calls_total",
+			Help: "Calls refused before anything was sent because the unwritten runs fill the recorder's buffer (run_history_unavailable).",
+		}),
+		recorderErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "toolgate_run_recorder_write_errors_total", Help: "Failed attempts to write runs to the store.",
+		}),
+		recorderDetails: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "toolgate_run_recorder_details_refused_total",
+			Help: "Runs the store took only without their details (arguments, request, response).",
 		}),
 	}
-	reg.MustRegister(m.calls, m.callLatency, m.upstreamLatency, m.recorderQueue, m.recorderDrops)
+	reg.MustRegister(m.calls, m.callLatency, m.upstreamLatency, m.recorderQueue, m.recorderBytes, m.recorderDrops,
+		m.recorderRefused, m.recorderErrors, m.recorderDetails)
 	return m
 }
 

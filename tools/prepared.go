@@ -23,6 +23,9 @@ type Prepared struct {
 	// origin.
 	secretHeaders []string
 	secretBody    bool
+	// literalSecrets are credentials written literally into the tool's
+	// headers or query: redacted like a connection's secrets.
+	literalSecrets []string
 
 	// inputSchema is the argument schema as models see it (with the
 	// confirmation token of a tool with a confirm).
@@ -34,21 +37,29 @@ type Prepared struct {
 // Prepare parses and compiles def. A definition that does not prepare
 // cannot be published.
 func Prepare(toolID string, version int, def *Definition) (*Prepared, error) {
+	return PrepareWith(toolID, version, def, ParseOptions{})
+}
+
+// PrepareWith prepares def like Prepare, its templates parsed with opts: a
+// conversation flow's API_CALL allows RootVariables, whose values a Call
+// carries in Variables.
+func PrepareWith(toolID string, version int, def *Definition, opts ParseOptions) (*Prepared, error) {
 	s, err := schema.Compile(def.InputSchema)
 	if err != nil {
 		return nil, fmt.Errorf("input_schema: %w", err)
 	}
-	rt, err := NewRequestTemplate(def)
+	rt, err := NewRequestTemplateWith(def, opts)
 	if err != nil {
 		return nil, err
 	}
 	p := &Prepared{ToolID: toolID, Name: def.Name, Version: version, Def: def, Schema: s, Request: rt}
 	for name, value := range def.Headers {
-		if usesSecret(value) {
+		if usesSecret(value, opts) {
 			p.secretHeaders = append(p.secretHeaders, name)
 		}
 	}
-	p.secretBody = usesSecret(string(def.Body))
+	p.secretBody = usesSecret(string(def.Body), opts)
+	p.literalSecrets, _ = literalCredentials(def)
 	p.inputSchema = s.Raw()
 	if def.Confirm != nil {
 		if p.confirmMessage, err = ParseTemplate(def.Confirm.Message); err != nil {
@@ -60,8 +71,8 @@ func Prepare(toolID string, version int, def *Definition) (*Prepared, error) {
 }
 
 // usesSecret reports whether a template refers to a {{secret.*}} value.
-func usesSecret(src string) bool {
-	t, err := ParseTemplate(src)
+func usesSecret(src string, opts ParseOptions) bool {
+	t, err := ParseTemplateWith(src, opts)
 	if err != nil {
 		return strings.Contains(src, RootSecret+".")
 	}

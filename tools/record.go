@@ -45,7 +45,7 @@ func (e *Engine) buildRun(st *callState) *store.Run {
 		run.IdempotencyKey = ""
 	}
 	if v, ok := c.Context["conversation_id"].(string); ok {
-		run.ConversationID = v
+		run.ConversationID = validUTF8(v)
 	}
 	run.Context = redactJSON(r, mustJSON(c.Context))
 	switch {
@@ -116,12 +116,13 @@ func redactJSON(r *redact.Redactor, doc json.RawMessage) json.RawMessage {
 	return mustJSON(string(out))
 }
 
-// validUTF8 replaces invalid UTF-8 (which PostgreSQL refuses to store).
+// validUTF8 replaces invalid UTF-8 and NUL, which PostgreSQL refuses to
+// store in text: a run holding either would not be stored at all.
 func validUTF8(s string) string {
-	if utf8.ValidString(s) {
-		return s
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	return strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
 }
 
 func mustJSON(v any) json.RawMessage {

@@ -17,6 +17,7 @@ import (
 type renderCase struct {
 	name  string
 	def   Definition
+	opts  ParseOptions // how def is parsed; the zero value is a tool's
 	base  string
 	scope Scope
 	want  *RenderedRequest
@@ -30,9 +31,9 @@ func runRenderCases(t *testing.T, tests []renderCase) {
 	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rt, err := NewRequestTemplate(&tt.def)
+			rt, err := NewRequestTemplateWith(&tt.def, tt.opts)
 			if err != nil {
-				t.Fatalf("NewRequestTemplate: %v", err)
+				t.Fatalf("NewRequestTemplateWith: %v", err)
 			}
 			got, err := rt.Render(tt.base, &tt.scope)
 			if tt.wantErr != nil {
@@ -143,7 +144,7 @@ func TestRenderPath(t *testing.T) {
 			name:    "missing context",
 			def:     Definition{Path: "/t/{{context.tenant}}"},
 			base:    base,
-			wantErr: &RenderError{Field: "path", Placeholder: "context.tenant", Kind: KindInvalidArguments},
+			wantErr: &RenderError{Field: "path", Placeholder: "context.tenant", Kind: KindContext},
 			wantMsg: "context.tenant (in path): missing value",
 		},
 		{
@@ -310,7 +311,7 @@ func TestRenderQuery(t *testing.T) {
 			name:    "missing context is never dropped",
 			def:     Definition{Path: "/x", Query: map[string]string{"tenant": "{{context.tenant}}"}},
 			base:    base,
-			wantErr: &RenderError{Field: "query.tenant", Placeholder: "context.tenant", Kind: KindInvalidArguments},
+			wantErr: &RenderError{Field: "query.tenant", Placeholder: "context.tenant", Kind: KindContext},
 			wantMsg: "context.tenant (in query.tenant): missing value",
 		},
 		{
@@ -324,7 +325,7 @@ func TestRenderQuery(t *testing.T) {
 			name:    "missing secret",
 			def:     Definition{Path: "/x", Query: map[string]string{"key": "{{secret.api_key}}"}},
 			base:    base,
-			wantErr: &RenderError{Field: "query.key", Placeholder: "secret.api_key", Kind: KindConfig},
+			wantErr: &RenderError{Field: "query.key", Placeholder: "secret.api_key", Kind: KindMissingSecret},
 			wantMsg: "missing secret in the connection",
 		},
 		{
@@ -408,7 +409,7 @@ func TestRenderHeaders(t *testing.T) {
 			def:     def,
 			base:    base,
 			scope:   with(func(s *Scope) { s.Context["tenant"] = "t\r" }),
-			wantErr: &RenderError{Field: "headers.X-Tenant", Placeholder: "context.tenant", Kind: KindInvalidArguments},
+			wantErr: &RenderError{Field: "headers.X-Tenant", Placeholder: "context.tenant", Kind: KindContext},
 		},
 		{
 			name:    "LF from secret is a config error",
@@ -422,7 +423,7 @@ func TestRenderHeaders(t *testing.T) {
 			def:     def,
 			base:    base,
 			scope:   with(func(s *Scope) { delete(s.Context, "tenant") }),
-			wantErr: &RenderError{Field: "headers.X-Tenant", Placeholder: "context.tenant", Kind: KindInvalidArguments},
+			wantErr: &RenderError{Field: "headers.X-Tenant", Placeholder: "context.tenant", Kind: KindContext},
 			wantMsg: "context.tenant",
 		},
 		{
@@ -430,7 +431,7 @@ func TestRenderHeaders(t *testing.T) {
 			def:     def,
 			base:    base,
 			scope:   with(func(s *Scope) { s.Secret = nil }),
-			wantErr: &RenderError{Field: "headers.Authorization", Placeholder: "secret.token", Kind: KindConfig},
+			wantErr: &RenderError{Field: "headers.Authorization", Placeholder: "secret.token", Kind: KindMissingSecret},
 		},
 		{
 			name:  "tab allowed",
@@ -516,7 +517,7 @@ func TestRenderBody(t *testing.T) {
 			def:     post(`{"customer":{"tenant":"{{context.tenant}}"}}`),
 			base:    base,
 			scope:   Scope{Args: args},
-			wantErr: &RenderError{Field: "body.customer.tenant", Placeholder: "context.tenant", Kind: KindInvalidArguments},
+			wantErr: &RenderError{Field: "body.customer.tenant", Placeholder: "context.tenant", Kind: KindContext},
 			wantMsg: "context.tenant (in body.customer.tenant): missing value",
 		},
 		{
@@ -678,20 +679,25 @@ func TestRenderConcurrentBaseURLs(t *testing.T) {
 	}
 }
 
-func TestSegmentEscapeMatchesPathEscape(t *testing.T) {
+// TestEscapingMatchesStdlib: a value in a path segment is escaped exactly as
+// url.PathEscape does, and a query value exactly as url.QueryEscape does,
+// for every byte.
+func TestEscapingMatchesStdlib(t *testing.T) {
 	var all []byte
 	for c := range 256 {
 		all = append(all, byte(c))
 	}
-	var b strings.Builder
-	writeEscaped(&b, string(all), escSegment)
-	if got, want := b.String(), url.PathEscape(string(all)); got != want {
-		t.Errorf("segment escape differs from url.PathEscape:\n got %q\nwant %q", got, want)
+	v := string(all)
+	rt, err := NewRequestTemplate(&Definition{Path: "/x/{{args.v}}#{{args.v}}", Query: map[string]string{"q": "{{args.v}}"}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	b.Reset()
-	writeEscaped(&b, string(all), escQuery)
-	if got, want := b.String(), url.QueryEscape(string(all)); got != want {
-		t.Errorf("query escape differs from url.QueryEscape:\n got %q\nwant %q", got, want)
+	got, err := rt.Render("https://h.example", &Scope{Args: map[string]any{"v": v}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "https://h.example/x/" + url.PathEscape(v) + "?q=" + url.QueryEscape(v) + "#" + url.PathEscape(v); got.URL != want {
+		t.Errorf("escaping differs from url.PathEscape / url.QueryEscape:\n got %q\nwant %q", got.URL, want)
 	}
 }
 
@@ -817,6 +823,28 @@ func BenchmarkRender(b *testing.B) {
 				"address": map[string]any{"city": "Nairobi"}},
 			Context: map[string]any{"user_id": "u_42"},
 		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := rt.Render("https://api.example.com/v1", s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// POSTExact: arguments as the engine decodes them (exact numbers) and
+	// text that must be escaped (quotes, non-ASCII, a space in the path).
+	b.Run("POSTExact", func(b *testing.B) {
+		rt, err := NewRequestTemplate(&Definition{
+			Method: "POST",
+			Path:   "/customers/{{args.customer_name}}/orders",
+			Body: json.RawMessage(`{"customer_id":"{{args.customer_id}}","quantity":"{{args.quantity}}",` +
+				`"price":"{{args.price}}","note":"Deliver to {{args.address.city}}: {{args.note}}"}`),
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := &Scope{Args: map[string]any{"customer_id": "cus_12345", "customer_name": "Ana María",
+			"quantity": json.Number("3"), "price": json.Number("12.50"),
+			"address": map[string]any{"city": "São Paulo"}, "note": `ring "twice"`}}
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := rt.Render("https://api.example.com/v1", s); err != nil {

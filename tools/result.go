@@ -39,8 +39,9 @@ func ResultFromRun(r *store.Run) *Result {
 
 // HTTPStatus is the status the call endpoint answers a result with: 202 for
 // a queued or running background run or one awaiting approval, 422 for
-// invalid arguments, 429 for a rate-limited call, else 200 (a
-// needs_confirmation result included: the model must read it).
+// invalid arguments, 429 for a rate-limited call, 503 for a call refused
+// because its run could not be recorded, else 200 (a needs_confirmation
+// result included: the model must read it).
 func (r *Result) HTTPStatus() int {
 	switch {
 	case r.Status == store.RunStatusQueued || r.Status == store.RunStatusRunning || r.Status == store.RunStatusAwaitingApproval:
@@ -49,6 +50,8 @@ func (r *Result) HTTPStatus() int {
 		return http.StatusUnprocessableEntity
 	case r.Outcome == OutcomeRateLimited:
 		return http.StatusTooManyRequests
+	case r.Outcome == OutcomeRunHistoryUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusOK
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Roots a placeholder may start with.
@@ -20,7 +19,42 @@ const (
 	RootConn = "conn"
 	// RootSecret names the connection's secrets: {{secret.api_key}}.
 	RootSecret = "secret"
+	// RootVariables names a conversation flow's variables:
+	// {{variables.order.status}}. Only templates parsed with ParseOptions
+	// that allow it may use it; tool definitions do not.
+	RootVariables = "variables"
 )
+
+// ParseOptions widens the template language for callers other than tool
+// definitions. The zero value is the language of tool definitions.
+type ParseOptions struct {
+	// AllowRoots names roots accepted besides args, context, conn and
+	// secret. RootVariables (conversation flows) is the only such root;
+	// other names are ignored. Defaults to none, so {{variables.x}} is an
+	// unknown root.
+	AllowRoots []string
+}
+
+// parseFlags widen what a parse accepts.
+type parseFlags uint8
+
+const (
+	// allowVariables accepts RootVariables.
+	allowVariables parseFlags = 1 << iota
+	// allowOptional accepts {{context.x?}}: set for the fields that are
+	// dropped when such a value is absent.
+	allowOptional
+)
+
+func (o ParseOptions) flags() parseFlags {
+	var f parseFlags
+	for _, name := range o.AllowRoots {
+		if name == RootVariables {
+			f |= allowVariables
+		}
+	}
+	return f
+}
 
 // PathElem is one step of a placeholder's path below its root: a property
 // name (.city) or an array index ([0]).
@@ -35,13 +69,20 @@ type PathElem struct {
 
 // Placeholder is one {{root.path}} of a template.
 type Placeholder struct {
-	// Root is RootArgs, RootContext, RootConn or RootSecret.
+	// Root is RootArgs, RootContext, RootConn, RootSecret or, where
+	// allowed, RootVariables.
 	Root string
 	// Path is the steps below the root; never empty.
 	Path []PathElem
 	// Raw is the expression as written between the braces, without the
-	// surrounding spaces: "args.items[0].id".
+	// surrounding spaces and without a trailing '?': "args.items[0].id".
 	Raw string
+	// Optional is set for a context placeholder written with a trailing
+	// '?', {{context.tenant?}}: the header, query parameter or body field it
+	// is the whole value of is left out when the context has no such value,
+	// as for an absent optional argument. Without '?', a context value is
+	// required. Only request templates accept it (see NewRequestTemplate).
+	Optional bool
 }
 
 // Name returns the placeholder without its root: "items[0].id" for
@@ -49,8 +90,20 @@ type Placeholder struct {
 // as a model knows it.
 func (p *Placeholder) Name() string { return p.Raw[len(p.Root)+1:] }
 
-// String returns the placeholder as written in a template: "{{args.x}}".
-func (p *Placeholder) String() string { return "{{" + p.Raw + "}}" }
+// String returns the placeholder as written in a template: "{{args.x}}",
+// "{{context.tenant?}}".
+func (p *Placeholder) String() string {
+	if p.Optional {
+		return "{{" + p.Raw + "?}}"
+	}
+	return "{{" + p.Raw + "}}"
+}
+
+// Reasons for refusing an optional placeholder.
+const (
+	reasonOptionalNotContext = "only a context placeholder can be optional ({{context.x?}}); an argument is optional when input_schema does not require it"
+	reasonOptionalNotWhole   = "an optional placeholder ({{context.x?}}) must be the whole value of a header, a query parameter or a body object field, which is left out when the context has no such value; write it without ? here"
+)
 
 // Template is a parsed template: literal text and placeholders. It is parsed
 // once (when a tool is saved or loaded) and rendered many times; it is
@@ -108,7 +161,15 @@ func (e *ParseError) Error() string {
 // .name steps and [index] steps, optionally surrounded by spaces. secret
 // placeholders take exactly one name. Anything else is a *ParseError naming
 // the offending text.
-func ParseTemplate(s string) (*Template, error) {
+func ParseTemplate(s string) (*Template, error) { return ParseTemplateWith(s, ParseOptions{}) }
+
+// ParseTemplateWith parses s like ParseTemplate, also accepting the roots
+// opts allows.
+func ParseTemplateWith(s string, opts ParseOptions) (*Template, error) {
+	return parseTemplate(s, opts.flags())
+}
+
+func parseTemplate(s string, flags parseFlags) (*Template, error) {
 	t := &Template{src: s}
 	i := 0
 	for i < len(s) {
@@ -126,7 +187,7 @@ func ParseTemplate(s string) (*Template, error) {
 		}
 		k += j + 2
 		expr := s[j+2 : k]
-		ph, reason := parsePlaceholder(expr)
+		ph, reason := parsePlaceholder(expr, flags)
 		if reason != "" {
 			return nil, &ParseError{Offset: j, Expr: expr, Reason: reason}
 		}
@@ -140,17 +201,21 @@ func ParseTemplate(s string) (*Template, error) {
 	return t, nil
 }
 
-// parsePlaceholder parses the text between {{ and }}. It returns a non-empty
-// reason when the text is not a placeholder.
-func parsePlaceholder(expr string) (Placeholder, string) {
+// parsePlaceholder parses the text between {{ and }}, accepting the four
+// roots of tools and what flags allow. It returns a non-empty reason when
+// the text is not a placeholder.
+func parsePlaceholder(expr string, flags parseFlags) (Placeholder, string) {
 	raw := strings.TrimSpace(expr)
 	if raw == "" {
 		return Placeholder{}, "empty placeholder; write e.g. {{args.name}}"
 	}
 	n := identLen(raw)
 	root := raw[:n]
-	switch root {
-	case RootArgs, RootContext, RootConn, RootSecret:
+	switch {
+	case root == RootArgs, root == RootContext, root == RootConn, root == RootSecret:
+	case root == RootVariables && flags&allowVariables != 0:
+	case flags&allowVariables != 0:
+		return Placeholder{}, fmt.Sprintf("unknown root %q; a placeholder starts with args., context., conn., secret. or variables.", root)
 	default:
 		return Placeholder{}, fmt.Sprintf("unknown root %q; a placeholder starts with args., context., conn. or secret.", root)
 	}
@@ -165,6 +230,12 @@ func parsePlaceholder(expr string) (Placeholder, string) {
 			}
 			ph.Path = append(ph.Path, PathElem{Key: rest[1 : 1+m]})
 			rest = rest[1+m:]
+		case '?':
+			if rest != "?" {
+				return Placeholder{}, fmt.Sprintf("unexpected %q after %q; ? may only end a placeholder: {{context.x?}}", rest[1], raw[:len(raw)-len(rest)+1])
+			}
+			ph.Optional, ph.Raw = true, raw[:len(raw)-1]
+			rest = ""
 		case '[':
 			end := strings.IndexByte(rest, ']')
 			if end < 0 {
@@ -189,6 +260,12 @@ func parsePlaceholder(expr string) (Placeholder, string) {
 	}
 	if root == RootSecret && len(ph.Path) != 1 {
 		return Placeholder{}, "a secret placeholder takes exactly one name, e.g. {{secret.api_key}}"
+	}
+	switch {
+	case ph.Optional && root != RootContext:
+		return Placeholder{}, reasonOptionalNotContext
+	case ph.Optional && flags&allowOptional == 0:
+		return Placeholder{}, reasonOptionalNotWhole
 	}
 	return ph, ""
 }
@@ -231,32 +308,78 @@ func (t *Template) single() *Placeholder {
 // Execute renders the template as plain text: each placeholder's value is
 // formatted (see Scope.Lookup) and inserted without escaping. A missing value
 // is a *RenderError naming the placeholder.
-func (t *Template) Execute(s *Scope) (string, error) {
-	if ph := t.single(); ph != nil {
-		v, ok := s.Lookup(ph)
-		if !ok {
-			return "", missingError("", ph)
-		}
-		return valueText("", ph, v)
-	}
-	var b strings.Builder
-	for _, p := range t.parts {
+func (t *Template) Execute(s *Scope) (string, error) { return t.text("", s, nil) }
+
+// expand is the one loop that renders a template: it walks parts (all of
+// t.parts, or the ones of one URL component) in order and hands emit each
+// literal as written, with ph nil, and each placeholder's value as text (see
+// valueText), with its placeholder. emit encodes both for where they land.
+// A placeholder without a value stops the walk with a *RenderError for
+// field, as does an error from emit.
+func (t *Template) expand(parts []tmplPart, field string, s *Scope, emit func(text string, ph *Placeholder) error) error {
+	for _, p := range parts {
 		if !p.isPh {
-			b.WriteString(p.lit)
+			if err := emit(p.lit, nil); err != nil {
+				return err
+			}
 			continue
 		}
 		ph := &t.placeholders[p.ph]
 		v, ok := s.Lookup(ph)
 		if !ok {
-			return "", missingError("", ph)
+			return missingError(field, ph)
 		}
-		txt, err := valueText("", ph, v)
+		txt, err := valueText(field, ph, v)
 		if err != nil {
-			return "", err
+			return err
 		}
-		b.WriteString(txt)
+		if err := emit(txt, ph); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// text renders the template as plain text for field. check, when not nil,
+// vets each value's text (a header value must not hold a line break).
+func (t *Template) text(field string, s *Scope, check func(text string, ph *Placeholder) error) (string, error) {
+	single := t.single() != nil
+	var out string // the value's text when single: used as it is, no copy
+	var b strings.Builder
+	err := t.expand(t.parts, field, s, func(text string, ph *Placeholder) error {
+		if ph != nil && check != nil {
+			if err := check(text, ph); err != nil {
+				return err
+			}
+		}
+		if single {
+			out = text
+		} else {
+			b.WriteString(text)
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return "", err
+	case single:
+		return out, nil
 	}
 	return b.String(), nil
+}
+
+// skeleton returns the template's text with every placeholder replaced by
+// "x", to check that the literal text around them parses.
+func (t *Template) skeleton() string {
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.isPh {
+			b.WriteByte('x')
+		} else {
+			b.WriteString(p.lit)
+		}
+	}
+	return b.String()
 }
 
 // Scope holds the values placeholders are looked up in.
@@ -269,6 +392,8 @@ type Scope struct {
 	Conn map[string]any
 	// Secret are the connection's decrypted secrets.
 	Secret map[string]string
+	// Variables are a conversation flow's variables (RootVariables).
+	Variables map[string]any
 }
 
 // Lookup returns the value of p in s. Objects are map[string]any (or
@@ -287,6 +412,8 @@ func (s *Scope) Lookup(p *Placeholder) (v any, ok bool) {
 		cur = s.Context
 	case RootConn:
 		cur = s.Conn
+	case RootVariables:
+		cur = s.Variables
 	case RootSecret:
 		sec, ok := s.Secret[p.Path[0].Key]
 		if !ok || sec == "" || len(p.Path) != 1 {
@@ -408,160 +535,4 @@ func formatNumber(n json.Number) string {
 		}
 	}
 	return s
-}
-
-// ----- JSON encoding of values -----
-
-// appendJSONValue appends v as JSON, keeping its type.
-func appendJSONValue(buf []byte, v any) ([]byte, error) {
-	switch v := v.(type) {
-	case string:
-		return appendJSONString(buf, v), nil
-	case bool:
-		return strconv.AppendBool(buf, v), nil
-	case float64:
-		if v != v || v > 1.7976931348623157e308 || v < -1.7976931348623157e308 {
-			return nil, fmt.Errorf("unsupported number %v", v)
-		}
-		return append(buf, formatFloat(v)...), nil
-	case json.Number:
-		if !validJSONNumber(string(v)) {
-			return nil, fmt.Errorf("invalid number %q", string(v))
-		}
-		return append(buf, v...), nil
-	case int:
-		return strconv.AppendInt(buf, int64(v), 10), nil
-	case int64:
-		return strconv.AppendInt(buf, v, 10), nil
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return append(buf, data...), nil
-}
-
-// appendJSONString appends s as a JSON string.
-func appendJSONString(buf []byte, s string) []byte {
-	buf = append(buf, '"')
-	buf = appendJSONChars(buf, s)
-	return append(buf, '"')
-}
-
-// appendJSONChars appends s escaped for the inside of a JSON string: quote,
-// backslash and control characters escaped, U+2028 and U+2029 escaped (as
-// encoding/json does), invalid UTF-8 replaced by U+FFFD. HTML characters are
-// left as they are.
-func appendJSONChars(buf []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		size, esc := jsonChar(s, i)
-		if esc == "" && size > 0 {
-			i += size
-			continue
-		}
-		buf = append(buf, s[start:i]...)
-		if esc == "" { // a control character without a short form
-			c := s[i]
-			buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-			size = 1
-		} else {
-			buf = append(buf, esc...)
-		}
-		i += size
-		start = i
-	}
-	return append(buf, s[start:]...)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// jsonChar describes the character at s[i]: its size in s and, when it must
-// be escaped, its escape. A control character without a short escape has
-// size 0 and esc "" (the caller writes \u00XX, 6 bytes).
-func jsonChar(s string, i int) (size int, esc string) {
-	c := s[i]
-	if c < utf8.RuneSelf {
-		switch {
-		case c == '"':
-			return 1, `\"`
-		case c == '\\':
-			return 1, `\\`
-		case c >= 0x20:
-			return 1, ""
-		case c == '\n':
-			return 1, `\n`
-		case c == '\r':
-			return 1, `\r`
-		case c == '\t':
-			return 1, `\t`
-		}
-		return 0, ""
-	}
-	r, size := utf8.DecodeRuneInString(s[i:])
-	switch {
-	case r == utf8.RuneError && size == 1:
-		return 1, `\ufffd`
-	case r == '\u2028':
-		return size, `\u2028`
-	case r == '\u2029':
-		return size, `\u2029`
-	}
-	return size, ""
-}
-
-// jsonCharLen returns the size of the character at s[i] and the length of
-// its encoding in a JSON string.
-func jsonCharLen(s string, i int) (size, encoded int) {
-	size, esc := jsonChar(s, i)
-	switch {
-	case size == 0:
-		return 1, 6
-	case esc != "":
-		return size, len(esc)
-	}
-	return size, size
-}
-
-// validJSONNumber reports whether s is a JSON number.
-func validJSONNumber(s string) bool {
-	if s == "" {
-		return false
-	}
-	if s[0] == '-' {
-		s = s[1:]
-		if s == "" {
-			return false
-		}
-	}
-	switch {
-	case s[0] == '0':
-		s = s[1:]
-	case '1' <= s[0] && s[0] <= '9':
-		s = s[1:]
-		for s != "" && '0' <= s[0] && s[0] <= '9' {
-			s = s[1:]
-		}
-	default:
-		return false
-	}
-	if len(s) >= 2 && s[0] == '.' && '0' <= s[1] && s[1] <= '9' {
-		s = s[2:]
-		for s != "" && '0' <= s[0] && s[0] <= '9' {
-			s = s[1:]
-		}
-	}
-	if len(s) >= 2 && (s[0] == 'e' || s[0] == 'E') {
-		s = s[1:]
-		if s[0] == '+' || s[0] == '-' {
-			s = s[1:]
-			if s == "" {
-				return false
-			}
-		}
-		for s != "" && '0' <= s[0] && s[0] <= '9' {
-			s = s[1:]
-		}
-	}
-	return s == ""
 }

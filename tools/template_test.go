@@ -106,9 +106,10 @@ func TestScopeLookup(t *testing.T) {
 			"n":       nil,
 			"tags":    []string{"x"},
 		},
-		Context: map[string]any{"user_id": "u1"},
-		Conn:    map[string]any{"labels": map[string]string{"env": "prod"}},
-		Secret:  map[string]string{"token": "t0k", "empty": ""},
+		Context:   map[string]any{"user_id": "u1"},
+		Conn:      map[string]any{"labels": map[string]string{"env": "prod"}},
+		Secret:    map[string]string{"token": "t0k", "empty": ""},
+		Variables: map[string]any{"order": map[string]any{"status": "late", "lines": []any{map[string]any{"id": "l1"}}}},
 	}
 	tests := []struct {
 		expr   string
@@ -129,9 +130,13 @@ func TestScopeLookup(t *testing.T) {
 		{"secret.token", "t0k", true},
 		{"secret.empty", nil, false},
 		{"secret.nope", nil, false},
+		{"variables.order.status", "late", true},
+		{"variables.order.lines[0].id", "l1", true},
+		{"variables.order.lines[1].id", nil, false},
+		{"variables.nope", nil, false},
 	}
 	for _, tt := range tests {
-		ph, reason := parsePlaceholder(tt.expr)
+		ph, reason := parsePlaceholder(tt.expr, allowVariables)
 		if reason != "" {
 			t.Fatalf("parsePlaceholder(%q): %s", tt.expr, reason)
 		}
@@ -141,7 +146,7 @@ func TestScopeLookup(t *testing.T) {
 		}
 	}
 	var nilScope *Scope
-	ph, _ := parsePlaceholder("args.x")
+	ph, _ := parsePlaceholder("args.x", 0)
 	if _, ok := nilScope.Lookup(&ph); ok {
 		t.Error("nil scope: Lookup reported a value")
 	}
@@ -191,7 +196,7 @@ func TestExecute(t *testing.T) {
 	}
 	_, err = tmpl.Execute(&Scope{Args: s.Args})
 	var re *RenderError
-	if !errors.As(err, &re) || re.Placeholder != "context.user" || re.Kind != KindInvalidArguments {
+	if !errors.As(err, &re) || re.Placeholder != "context.user" || re.Kind != KindContext {
 		t.Errorf("Execute without context = %v; want a RenderError naming context.user", err)
 	}
 }

@@ -22,6 +22,9 @@ type Store struct {
 	// connection's token lock, so that at most one pool connection per
 	// OAuth connection waits on the database (see OAuthTokenUpdate).
 	tokenLocks keylock.Map
+	// flowSessionLocks serializes, within this process, the turns waiting
+	// for a flow session's lock (see FlowSessionAdvance).
+	flowSessionLocks keylock.Map
 }
 
 var _ store.Store = (*Store)(nil)

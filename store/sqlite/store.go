@@ -31,6 +31,9 @@ type Store struct {
 	// (see OAuthTokenUpdate). It coordinates this Store only: one server
 	// owns a SQLite file.
 	tokenLocks keylock.Map
+	// flowSessionLocks serializes the turns of each flow session (see
+	// FlowSessionAdvance).
+	flowSessionLocks keylock.Map
 
 	// limits is the rate and concurrency state (see limits.go).
 	limits limits

@@ -51,7 +51,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Cache", testCache},
 		{"WorkspaceSettings", testWorkspaceSettings},
 		{"GuardrailsSweep", testGuardrailsSweep},
+		{"Ping", testPing},
+		{"MCPSessions", testMCPSessions},
 	}
+	tests = append(tests, flowTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
