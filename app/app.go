@@ -79,10 +79,19 @@ type Config struct {
 	// TracerProvider makes the spans of requests and tool calls. Optional:
 	// nil makes none (package telemetry builds one from the environment).
 	TracerProvider trace.TracerProvider
-	// Now is the clock of OAuth token expiry, of the catalog's cache and of
-	// the gateway (MCP session expiry).
+	// Now is the clock of OAuth token expiry, of the catalog's cache, of
+	// the gateway (MCP session expiry) and of the guardrails (confirmation
+	// and approval expiry, limits, cache).
 	// Defaults to time.Now.
 	Now func() time.Time
+	// GuardrailSweepInterval is how often expired approvals end and
+	// expired guardrail state goes. Defaults to
+	// GuardrailSweepIntervalDefault; negative turns the sweep off (tests
+	// call SweepGuardrails).
+	GuardrailSweepInterval time.Duration
+	// CacheMaxBytes bounds each workspace's response cache. Defaults to
+	// invoke.CacheWorkspaceMaxBytesDefault.
+	CacheMaxBytes int64
 }
 
 // App is a built gateway. Its fields are its parts, for the binary and for
@@ -105,8 +114,15 @@ type App struct {
 	Server   *gateway.Server
 
 	log     *slog.Logger
+	now     func() time.Time
 	started bool
 	stopped bool
+	// sweepEvery, cacheMaxBytes: the guardrails' upkeep.
+	sweepEvery    time.Duration
+	cacheMaxBytes int64
+	// stopSweep ends the guardrail sweep; sweepDone closes when it has.
+	stopSweep context.CancelFunc
+	sweepDone chan struct{}
 	// stopBus ends the change listener; busDone closes when it has.
 	stopBus context.CancelFunc
 	busDone chan struct{}
@@ -117,7 +133,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Store == nil || cfg.Box == nil {
 		return nil, errors.New("app: Config.Store and Config.Box are required")
 	}
-	a := &App{Store: cfg.Store, Box: cfg.Box, Registry: cfg.Registry, log: cmp.Or(cfg.Logger, slog.Default())}
+	a := &App{Store: cfg.Store, Box: cfg.Box, Registry: cfg.Registry, log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now,
+		sweepEvery:    cmp.Or(cfg.GuardrailSweepInterval, GuardrailSweepIntervalDefault),
+		cacheMaxBytes: cmp.Or(cfg.CacheMaxBytes, invoke.CacheWorkspaceMaxBytesDefault)}
+	if a.now == nil {
+		a.now = time.Now
+	}
 	if a.Registry == nil {
 		a.Registry = prometheus.NewRegistry()
 		a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -146,7 +167,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Bus = changes.NewBus(transport, a.log)
 	a.Listings = listing.NewCache()
 
-	icfg := invoke.Config{Store: cfg.Store, Engine: a.Engine, Catalog: a.Catalog, Logger: a.log, TracerProvider: cfg.TracerProvider}
+	icfg := invoke.Config{Store: cfg.Store, Engine: a.Engine, Catalog: a.Catalog, Logger: a.log, TracerProvider: cfg.TracerProvider,
+		Now: cfg.Now, Registry: a.Registry}
 	if !cfg.WithoutQueue {
 		a.Queue, err = background.New(ctx, background.Config{
 			Store: cfg.Store, Client: a.Client, Box: cfg.Box, Workers: cfg.Workers,
@@ -209,6 +231,11 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	if a.sweepEvery > 0 {
+		sweepCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		a.stopSweep, a.sweepDone = cancel, make(chan struct{})
+		go a.sweepGuardrails(sweepCtx, a.sweepEvery, a.sweepDone)
+	}
 	busCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopBus, a.busDone = cancel, make(chan struct{})
 	go func() {
@@ -234,6 +261,10 @@ func (a *App) Stop(ctx context.Context) error {
 	}
 	a.Server.MCP.Close()
 	if a.started {
+		if a.stopSweep != nil {
+			a.stopSweep()
+			<-a.sweepDone
+		}
 		a.stopBus()
 		<-a.busDone
 		a.Recorder.Stop()

@@ -43,6 +43,21 @@ type Definition struct {
 	Response *ResponseConfig `json:"response,omitempty"`
 	// Retry configures background retries.
 	Retry *RetryConfig `json:"retry,omitempty"`
+
+	// Confirm makes the caller agree before the call runs: the model reads
+	// the message back and calls again with the token it was given.
+	Confirm *ConfirmConfig `json:"confirm,omitempty"`
+	// Approval makes an admin approve each call before it runs.
+	Approval *ApprovalConfig `json:"approval,omitempty"`
+	// Limits bound how often and how many calls at once reach the
+	// upstream.
+	Limits []Limit `json:"limits,omitempty"`
+	// Cache answers repeated calls from a stored result (GET or ReadOnly
+	// tools only).
+	Cache *CacheConfig `json:"cache,omitempty"`
+	// ReadOnly marks a tool that changes nothing upstream whatever its
+	// method, so its results may be cached.
+	ReadOnly bool `json:"read_only,omitempty"`
 }
 
 // ResponseConfig shapes an upstream response for a model's context window.

@@ -34,6 +34,9 @@ type Store struct {
 	// flowSessionLocks serializes the turns of each flow session (see
 	// FlowSessionAdvance).
 	flowSessionLocks keylock.Map
+
+	// limits is the rate and concurrency state (see limits.go).
+	limits limits
 }
 
 var _ store.Store = (*Store)(nil)
