@@ -40,6 +40,8 @@ type Definition struct {
 	Response *ResponseConfig `json:"response,omitempty"`
 	// Retry configures background retries.
 	Retry *RetryConfig `json:"retry,omitempty"`
+	// Origin is the OpenAPI operation an imported tool was made from.
+	Origin *Origin `json:"origin,omitempty"`
 }
 
 // ResponseConfig shapes an upstream response for a model's context window.

@@ -59,6 +59,8 @@ func (a *API) Routes(g *gin.RouterGroup) {
 	g.GET("/runs", h(a.listRuns))
 	g.GET("/runs/:id", h(a.getRun))
 	g.POST("/runs/:id/replay", h(a.replayRun))
+
+	a.importRoutes(g)
 }
 
 func ws(c *gin.Context) string { return httpapi.Who(c).WorkspaceID }
