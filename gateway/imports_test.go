@@ -45,9 +45,9 @@ func shopDocument(summaries map[string]string, extra ...string) map[string]any {
 		paths["/extra/"+id] = map[string]any{"get": op(id)}
 	}
 	return map[string]any{
-		"openapi": "3.0.3",
-		"info":    map[string]any{"title": "Shop API", "version": "1"},
-		"servers": []any{map[string]any{"url": "https://shop.example.com/api"}},
+		"openapi":  "3.0.3",
+		"info":     map[string]any{"title": "Shop API", "version": "1"},
+		"servers":  []any{map[string]any{"url": "https://shop.example.com/api"}},
 		"security": []any{map[string]any{"basicAuth": []any{}}},
 		"components": map[string]any{"securitySchemes": map[string]any{
 			"basicAuth": map[string]any{"type": "http", "scheme": "basic"}}},

@@ -9,12 +9,12 @@ import "strings"
 // effect on calls; removing it detaches the tool from later imports.
 type Origin struct {
 	// OperationID is the operation's operationId ("" when it has none).
-	OperationID string `json:"operation_id,omitempty"`
+	OperationID string `json:"operation_id,omitempty" jsonschema_description:"The operation's operationId (absent when it has none)."`
 	// Method is the operation's HTTP method, upper case.
-	Method string `json:"method"`
+	Method string `json:"method" jsonschema_description:"The operation's HTTP method."`
 	// Path is the operation's path template as the document writes it
 	// ("/repos/{owner}/{repo}").
-	Path string `json:"path"`
+	Path string `json:"path" jsonschema_description:"The operation's path as the document writes it (/repos/{owner}/{repo})."`
 }
 
 // Key identifies the operation within its document: its operationId, or

@@ -67,7 +67,7 @@ func (v *validator) check(conn *Connection) {
 		v.warn("description", "is too short to tell the model when to call the tool; say what it does and which facts must be known first")
 	}
 	method := d.EffectiveMethod()
-	if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, method) {
+	if !slices.Contains(Methods, method) {
 		v.err("method", "must be GET, POST, PUT, PATCH or DELETE")
 	}
 	switch {
