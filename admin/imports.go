@@ -45,6 +45,9 @@ const (
 	ImportTimeout = 2 * time.Minute
 	// ImportFetchTimeout bounds fetching the document of an import by URL.
 	ImportFetchTimeout = 30 * time.Second
+	// ImportIncludeMax bounds each filter of an import's include (GitHub's
+	// description has 1,223 operations).
+	ImportIncludeMax = 5000
 )
 
 // Actions an import reports for the connection and each tool.
@@ -175,6 +178,12 @@ func (s *Imports) OpenAPI(ctx context.Context, workspaceID string, req *ImportOp
 	ctx, cancel := context.WithTimeout(ctx, ImportTimeout)
 	defer cancel()
 
+	for field, list := range map[string][]string{"include.operations": req.Include.Operations,
+		"include.tags": req.Include.Tags, "include.methods": req.Include.Methods} {
+		if len(list) > ImportIncludeMax {
+			return nil, requestInvalid(field, "lists %d values; at most %d are accepted", len(list), ImportIncludeMax)
+		}
+	}
 	data, err := s.document(ctx, req)
 	if err != nil {
 		return nil, err

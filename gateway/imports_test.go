@@ -386,6 +386,7 @@ func testImportErrors(t *testing.T, e *env) {
 		{"bad connection name", `{"spec": {"openapi": "3.0.0", "info": {"title": "x", "version": "1"}, "paths": {}}, "connection": {"name": "a/b"}}`, 422, "validation_failed", []string{`"path":"connection.name"`}},
 		{"no server", `{"spec": {"openapi": "3.0.0", "info": {"title": "x", "version": "1"}, "paths": {}}}`, 422, "validation_failed", []string{`"path":"connection.base_url"`}},
 		{"url not http", `{"url": "file:///etc/passwd"}`, 422, "validation_failed", []string{`"path":"url"`}},
+		{"too many filters", `{"spec": {}, "include": {"tags": [` + strings.Repeat(`"t",`, admin.ImportIncludeMax) + `"t"]}}`, 422, "validation_failed", []string{`"path":"include.tags"`}},
 		{"unknown field", `{"spec": {}, "specs": {}}`, 400, "bad_request", []string{"specs"}},
 	}
 	for _, tt := range tests {
