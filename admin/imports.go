@@ -178,10 +178,12 @@ func (s *Imports) OpenAPI(ctx context.Context, workspaceID string, req *ImportOp
 	ctx, cancel := context.WithTimeout(ctx, ImportTimeout)
 	defer cancel()
 
-	for field, list := range map[string][]string{"include.operations": req.Include.Operations,
-		"include.tags": req.Include.Tags, "include.methods": req.Include.Methods} {
-		if len(list) > ImportIncludeMax {
-			return nil, requestInvalid(field, "lists %d values; at most %d are accepted", len(list), ImportIncludeMax)
+	for _, f := range []struct {
+		field string
+		list  []string
+	}{{"include.operations", req.Include.Operations}, {"include.tags", req.Include.Tags}, {"include.methods", req.Include.Methods}} {
+		if len(f.list) > ImportIncludeMax {
+			return nil, requestInvalid(f.field, "lists %d values; at most %d are accepted", len(f.list), ImportIncludeMax)
 		}
 	}
 	data, err := s.document(ctx, req)
