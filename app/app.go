@@ -183,7 +183,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.Admin, err = admin.New(admin.Config{Store: cfg.Store, Box: cfg.Box, Invoker: a.Invoker, Recorder: a.Recorder,
-		Catalog: a.Catalog, Notifier: a.Bus, OAuth: a.OAuth, Logger: a.log})
+		Catalog: a.Catalog, Notifier: a.Bus, OAuth: a.OAuth, Egress: a.Client, Logger: a.log})
 	if err != nil {
 		return nil, err
 	}
