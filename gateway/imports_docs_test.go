@@ -81,6 +81,7 @@ func (e *env) checkImportedDrafts(rep *admin.ImportReport) {
 // (Swagger 2.0, OpenAPI 3.0 and 3.1, in JSON and YAML) through the REST
 // endpoint, on both stores.
 func TestImportReadmeExamples(t *testing.T) {
+	skipUnderRace(t)
 	root := npmPath(t, "@readme/oas-examples")
 	var files []string
 	for _, version := range []string{"2.0", "3.0", "3.1"} {
@@ -137,6 +138,7 @@ const githubImportMax = 10 * time.Second
 // githubImportMax, and reports the time and peak memory; publishes every
 // draft, activates them all for an agent and lists them in every format.
 func TestImportGitHub(t *testing.T) {
+	skipUnderRace(t)
 	data, err := os.ReadFile(npmPath(t, githubDescription))
 	if err != nil {
 		t.Fatal(err)
