@@ -271,6 +271,7 @@ type Store interface {
 
 	OAuthStore
 	SessionStore
+	RunStatsStore
 	GuardStore
 	FlowStore
 
