@@ -13,7 +13,7 @@ const (
 	RunStatsBucketsMax = 1440
 	// RunStatsSampleMaxDefault is the default bound on the durations
 	// RunStats samples for percentiles.
-	RunStatsSampleMaxDefault = 20000
+	RunStatsSampleMaxDefault = 2000
 	// RunStatsSampleMaxLimit bounds RunStatsParams.SampleMax.
 	RunStatsSampleMaxLimit = 200000
 )

@@ -48,7 +48,7 @@ var uiTemplateFS embed.FS
 var uiStaticFS embed.FS
 
 // uiPages are the page templates; each is parsed with the layout.
-var uiPages = []string{"signin", "error", "runs", "run", "conversation", "tools", "tool", "connections", "agents", "agent"}
+var uiPages = []string{"signin", "error", "runs", "run", "conversation", "tools", "tool", "connections", "agents", "agent", "dashboard"}
 
 // uiTemplates holds one parsed template set per page, parsed once.
 var uiTemplates = mustParseUITemplates()
@@ -92,6 +92,7 @@ func (u *Console) Routes(r *gin.Engine) {
 	ui := r.Group("/ui", uiSecurityHeaders, u.uiAuthenticate)
 	ui.POST("/signout", u.uiHandle(u.uiSignOut))
 
+	ui.GET("/dashboard", u.uiHandle(u.uiDashboard))
 	ui.GET("/runs", u.uiHandle(u.uiRuns))
 	ui.GET("/runs-rows", u.uiHandle(u.uiRunRows))
 	ui.GET("/runs/:id", u.uiHandle(u.uiRun))

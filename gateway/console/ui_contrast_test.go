@@ -55,13 +55,6 @@ func TestContrast(t *testing.T) {
 	}
 }
 
-func cmpOr(s, or string) string {
-	if s == "" {
-		return or
-	}
-	return s
-}
-
 // outcomeClass is the class list the templates give an outcome's badge.
 func outcomeClass(outcome string) string {
 	return uiFuncs["outcomeClass"].(func(string) string)(outcome)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/toolgate/toolgate/store"
 )
@@ -36,7 +37,9 @@ func (s *Store) RunStats(ctx context.Context, workspaceID string, p store.RunSta
 	if p.AgentID != "" {
 		filter("agent_id =", p.AgentID)
 	}
-	bucket := fmt.Sprintf("((extract(epoch FROM created_at - $4::timestamptz) * 1000000)::bigint / %d)::int", p.Bucket.Microseconds())
+	// date_bin is integer arithmetic on the timestamp; the bucket's number
+	// is worked out below.
+	bucket := fmt.Sprintf("date_bin('%d microseconds'::interval, created_at, $4::timestamptz)", p.Bucket.Microseconds())
 	cond := strings.Join(where, " AND ")
 
 	out := &store.RunStats{SampleRate: 1}
@@ -46,12 +49,15 @@ func (s *Store) RunStats(ctx context.Context, workspaceID string, p store.RunSta
 		return nil, fmt.Errorf("run stats: %w", err)
 	}
 	finished := 0
+	bucketOf := func(t time.Time) int { return int(t.Sub(p.Since) / p.Bucket) }
 	for rows.Next() {
 		var g store.RunStatsGroup
-		if err := rows.Scan(&g.Bucket, &g.Tool, &g.AgentID, &g.Outcome, &g.Count); err != nil {
+		var start time.Time
+		if err := rows.Scan(&start, &g.Tool, &g.AgentID, &g.Outcome, &g.Count); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("run stats: %w", err)
 		}
+		g.Bucket = bucketOf(start)
 		if g.Outcome != "" {
 			finished += g.Count
 		}
@@ -82,9 +88,11 @@ func (s *Store) RunStats(ctx context.Context, workspaceID string, p store.RunSta
 	out.Samples = make([]store.RunStatsSample, 0, min(finished, sampleMax))
 	for rows.Next() {
 		var r store.RunStatsSample
-		if err := rows.Scan(&r.Bucket, &r.Tool, &r.AgentID, &r.Outcome, &r.DurationMS); err != nil {
+		var start time.Time
+		if err := rows.Scan(&start, &r.Tool, &r.AgentID, &r.Outcome, &r.DurationMS); err != nil {
 			return nil, fmt.Errorf("run stats sample: %w", err)
 		}
+		r.Bucket = bucketOf(start)
 		out.Samples = append(out.Samples, r)
 	}
 	if err := rows.Err(); err != nil {
