@@ -38,6 +38,7 @@ var uiFuncs = template.FuncMap{
 	// px formats an SVG coordinate.
 	"px":     trimFloat,
 	"mul100": func(v float64) float64 { return v * 100 },
+	"list":   func(v ...string) []string { return v },
 }
 
 // outcomeKind groups outcomes for their colour: ok, warn, bad or pending.
