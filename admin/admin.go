@@ -1,7 +1,8 @@
 // Package admin holds the admin use cases of a workspace: tools (create,
 // patch, validate, publish, versions, delete), connections (with their
-// OAuth2 actions), agents, API keys and console sessions, runs (list, get,
-// replay, test) and the workspace itself. Each validates its input, writes
+// OAuth2 actions), agents and their conversation flows, API keys and
+// console sessions, runs (list, get, replay, test) and the workspace
+// itself. Each validates its input, writes
 // through the store and announces the change (package changes), so caches
 // and MCP sessions follow. The REST admin API and the console both call it.
 //
@@ -73,6 +74,7 @@ type Service struct {
 	Sessions    *Sessions
 	Runs        *Runs
 	Workspaces  *Workspaces
+	Flows       *Flows
 }
 
 // deps is what every part of the service shares.
@@ -115,5 +117,6 @@ func New(cfg Config) (*Service, error) {
 		Sessions:    &Sessions{d: d, keys: keys},
 		Runs:        &Runs{d},
 		Workspaces:  &Workspaces{d},
+		Flows:       &Flows{d},
 	}, nil
 }
