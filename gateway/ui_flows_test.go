@@ -56,7 +56,7 @@ func testUIFlowPages(t *testing.T, e *env) {
 	}
 	session := b.mustGet(sessionPath)
 	for _, want := range []string{
-		"ask_order → fetch_order → show_status → done", // the states visited
+		"ask_order → fetch_order → show_status → done",                                 // the states visited
 		"What is your order number?", "Your order is in_transit, arriving 2026-06-01.", // messages
 		"AB1234", "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;", // inputs, as text
 		`href="/ui/runs/` + runID + `"`, // the API call's run
