@@ -67,7 +67,10 @@ func testUIFlowPages(t *testing.T, e *env) {
 			t.Errorf("session page lacks %q", want)
 		}
 	}
-	b.mustGet("/ui/runs/" + runID)
+	// The run's page leads back to the session (not to a tool page).
+	if run := b.mustGet("/ui/runs/" + runID); strings.Count(run, `href="`+sessionPath+`"`) != 2 || strings.Contains(run, `href="/ui/tools/`+flowID+`"`) {
+		t.Errorf("the run page does not link its session")
+	}
 	for path, body := range map[string]string{flowsPath: list, flowPath: page, sessionPath: session} {
 		for _, bad := range []string{"<script>alert", "<img src=x"} {
 			if strings.Contains(body, bad) {

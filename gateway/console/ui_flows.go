@@ -239,3 +239,19 @@ func (u *Console) uiFlowSession(c *gin.Context) error {
 	u.uiRender(c, http.StatusOK, "flow_session", uiPage{Title: "Session of " + s.Flow, Nav: "agents", CSRF: uiSessionOf(c).CSRFToken, SignedIn: true, Data: data})
 	return nil
 }
+
+// flowRunOf reads which flow session made a run, from the flow information
+// the runtime puts in its context; call reports a flow's own API call (its
+// tool is the flow), as against a published tool a flow called.
+func flowRunOf(r *store.Run) (sessionID string, call bool) {
+	var ctx struct {
+		Flow *struct {
+			ID        string `json:"id"`
+			SessionID string `json:"session_id"`
+		} `json:"flow"`
+	}
+	if json.Unmarshal(r.Context, &ctx) != nil || ctx.Flow == nil {
+		return "", false
+	}
+	return ctx.Flow.SessionID, ctx.Flow.SessionID != "" && ctx.Flow.ID == r.ToolID
+}
