@@ -217,13 +217,3 @@ func (s *Agents) Delete(ctx context.Context, workspaceID, id string) error {
 	s.d.notify(ctx, workspaceID, changes.Agents, id)
 	return nil
 }
-
-// Record returns an agent's stored row (for the chat runner's model
-// settings and the console).
-func (s *Agents) Record(ctx context.Context, workspaceID, id string) (*store.Agent, error) {
-	a, err := s.d.store.AgentGet(ctx, workspaceID, id)
-	if err != nil {
-		return nil, notFoundAs(err, "agent")
-	}
-	return a, nil
-}

@@ -29,6 +29,8 @@ type ConnectionInput struct {
 	Config  json.RawMessage    `json:"config,omitempty"`
 	Auth    *tools.Auth        `json:"auth,omitempty"`
 	Secrets map[string]*string `json:"secrets,omitempty"`
+	// Limits protect the upstream from all the connection's tools at once.
+	Limits []tools.Limit `json:"limits,omitempty"`
 }
 
 // SecretState says whether a write-only secret is set.
@@ -46,6 +48,7 @@ type Connection struct {
 	Config  json.RawMessage        `json:"config"`
 	Auth    json.RawMessage        `json:"auth"`
 	Secrets map[string]SecretState `json:"secrets"`
+	Limits  []tools.Limit          `json:"limits"`
 	// OAuth is the token status of an OAuth2 connection (never a token).
 	OAuth     *oauth.Status `json:"oauth,omitempty"`
 	CreatedAt time.Time     `json:"created_at"`
@@ -70,6 +73,12 @@ func (s *Connections) view(ctx context.Context, conn *store.Connection) (Connect
 	}
 	if len(v.Auth) == 0 {
 		v.Auth = json.RawMessage(`{"type":"none"}`)
+	}
+	if v.Limits, err = tools.ParseLimits(conn.Limits); err != nil {
+		return Connection{}, err
+	}
+	if v.Limits == nil {
+		v.Limits = []tools.Limit{}
 	}
 	for name := range secretsPlain {
 		v.Secrets[name] = SecretState{Set: true}
@@ -106,6 +115,7 @@ func validateConnection(in *ConnectionInput) []tools.FieldError {
 	if in.Auth != nil {
 		errs = append(errs, in.Auth.Validate("auth")...)
 	}
+	errs = append(errs, tools.ValidateLimits("limits", in.Limits)...)
 	for name := range in.Secrets {
 		if !tools.ValidName(name) {
 			add("secrets."+name, "secret names must match ^[a-zA-Z0-9_-]{1,64}$")
@@ -133,6 +143,10 @@ func (s *Connections) Create(ctx context.Context, workspaceID string, in *Connec
 	conn := &store.Connection{
 		ID: store.NewID(), WorkspaceID: workspaceID, Name: in.Name, BaseURL: in.BaseURL,
 		Headers: in.Headers, Config: in.Config, CreatedAt: now, UpdatedAt: now,
+	}
+	var err error
+	if conn.Limits, err = limitsJSON(in.Limits); err != nil {
+		return nil, err
 	}
 	if err := s.applyAuthAndSecrets(conn, in, map[string]string{}); err != nil {
 		return nil, err
@@ -214,8 +228,12 @@ func (s *Connections) Patch(ctx context.Context, workspaceID, id string, patch [
 		return nil, err
 	}
 	delete(doc, "secrets")
+	limits, err := tools.ParseLimits(conn.Limits)
+	if err != nil {
+		return nil, err
+	}
 	current, err := json.Marshal(ConnectionInput{Name: conn.Name, BaseURL: conn.BaseURL, Headers: conn.Headers,
-		Config: conn.Config, Auth: decodeAuth(conn.Auth)})
+		Config: conn.Config, Auth: decodeAuth(conn.Auth), Limits: limits})
 	if err != nil {
 		return nil, err
 	}
@@ -241,6 +259,9 @@ func (s *Connections) Patch(ctx context.Context, workspaceID, id string, patch [
 	}
 	prevAuth := slices.Clone(conn.Auth)
 	conn.Name, conn.BaseURL, conn.Headers, conn.Config = in.Name, in.BaseURL, in.Headers, in.Config
+	if conn.Limits, err = limitsJSON(in.Limits); err != nil {
+		return nil, err
+	}
 	conn.UpdatedAt = s.d.now().UTC()
 	if err := s.applyAuthAndSecrets(conn, &in, plain); err != nil {
 		return nil, err
@@ -262,6 +283,14 @@ func (s *Connections) Patch(ctx context.Context, workspaceID, id string, patch [
 		return nil, err
 	}
 	return &v, nil
+}
+
+// limitsJSON is how a connection's limits are stored: nil when none.
+func limitsJSON(limits []tools.Limit) (json.RawMessage, error) {
+	if len(limits) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(limits)
 }
 
 func decodeAuth(raw json.RawMessage) *tools.Auth {

@@ -46,8 +46,8 @@ type FlowPatch struct {
 // left out of lists.
 type Flow struct {
 	ID      string `json:"id"`
-	AgentID string `json:"agent_id"`
 	Name    string `json:"name"`
+	AgentID string `json:"agent_id"`
 	Type    string `json:"type"`
 	// Status is draft until the first publish, then published.
 	Status string `json:"status"`

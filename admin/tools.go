@@ -3,6 +3,8 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,10 +66,38 @@ func decodeDefinition(data []byte) (*tools.Definition, error) {
 	if def.TimeoutMS == 0 {
 		def.TimeoutMS = tools.TimeoutMSDefault
 	}
+	// A draft may be incomplete (validate says what is missing), but not
+	// plainly wrong.
+	var errs []tools.FieldError
 	if !tools.ValidName(def.Name) {
-		return nil, problem.Invalidf([]tools.FieldError{{Path: "name", Message: "must match ^[a-zA-Z0-9_-]{1,64}$"}}, "the tool is invalid")
+		errs = append(errs, tools.FieldError{Path: "name", Message: "must match ^[a-zA-Z0-9_-]{1,64}$"})
+	}
+	if !slices.Contains(tools.Methods, def.Method) {
+		errs = append(errs, tools.FieldError{Path: "method", Message: "must be one of " + strings.Join(tools.Methods, ", ")})
+	}
+	if len(def.InputSchema) > 0 {
+		var root struct {
+			Type any `json:"type"`
+		}
+		if err := json.Unmarshal(def.InputSchema, &root); err != nil {
+			errs = append(errs, tools.FieldError{Path: "input_schema", Message: "must be a JSON Schema object"})
+		} else if root.Type != nil && root.Type != "object" {
+			errs = append(errs, tools.FieldError{Path: "input_schema.type", Message: fmt.Sprintf(`must be "object", not %s: tool arguments are always a JSON object`, jsonText(root.Type))})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, problem.Invalidf(errs, "the tool is invalid")
 	}
 	return &def, nil
+}
+
+// jsonText is v as JSON.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }
 
 // Create stores a new draft from its JSON definition.

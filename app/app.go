@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/toolgate/toolgate/admin"
 	"github.com/toolgate/toolgate/background"
@@ -61,15 +62,37 @@ type Config struct {
 	// BackoffBase is the first background retry's delay. Defaults to
 	// background.BackoffBaseDefault.
 	BackoffBase time.Duration
+	// CORSOrigins are the origins of browser-based MCP clients allowed to
+	// call /mcp ("*" for any); requests from other origins are refused.
+	CORSOrigins []string
+	// RunRetention is how long runs are kept; MCP tasks report it as their
+	// ttl. Zero reports no limit.
+	RunRetention time.Duration
 	// MetricsPublic serves /metrics without a key.
 	MetricsPublic bool
+	// Recording configures the run recorder (mode and buffer bounds); its
+	// Store, Logger and Metrics are the app's.
+	Recording tools.RecorderConfig
 	// Registry gathers the metrics. Defaults to a new registry with the Go
 	// and process collectors.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
-	// Now is the clock of OAuth token expiry and of the catalog's cache.
+	// TracerProvider makes the spans of requests and tool calls. Optional:
+	// nil makes none (package telemetry builds one from the environment).
+	TracerProvider trace.TracerProvider
+	// Now is the clock of OAuth token expiry, of the catalog's cache, of
+	// the gateway (MCP session expiry) and of the guardrails (confirmation
+	// and approval expiry, limits, cache).
 	// Defaults to time.Now.
 	Now func() time.Time
+	// GuardrailSweepInterval is how often expired approvals end and
+	// expired guardrail state goes. Defaults to
+	// GuardrailSweepIntervalDefault; negative turns the sweep off (tests
+	// call SweepGuardrails).
+	GuardrailSweepInterval time.Duration
+	// CacheMaxBytes bounds each workspace's response cache. Defaults to
+	// invoke.CacheWorkspaceMaxBytesDefault.
+	CacheMaxBytes int64
 }
 
 // App is a built gateway. Its fields are its parts, for the binary and for
@@ -95,8 +118,15 @@ type App struct {
 	Server   *gateway.Server
 
 	log     *slog.Logger
+	now     func() time.Time
 	started bool
 	stopped bool
+	// sweepEvery, cacheMaxBytes: the guardrails' upkeep.
+	sweepEvery    time.Duration
+	cacheMaxBytes int64
+	// stopSweep ends the guardrail sweep; sweepDone closes when it has.
+	stopSweep context.CancelFunc
+	sweepDone chan struct{}
 	// stopBus ends the change listener; busDone closes when it has.
 	stopBus context.CancelFunc
 	busDone chan struct{}
@@ -107,13 +137,23 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Store == nil || cfg.Box == nil {
 		return nil, errors.New("app: Config.Store and Config.Box are required")
 	}
-	a := &App{Store: cfg.Store, Box: cfg.Box, Registry: cfg.Registry, log: cmp.Or(cfg.Logger, slog.Default())}
+	a := &App{Store: cfg.Store, Box: cfg.Box, Registry: cfg.Registry, log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now,
+		sweepEvery:    cmp.Or(cfg.GuardrailSweepInterval, GuardrailSweepIntervalDefault),
+		cacheMaxBytes: cmp.Or(cfg.CacheMaxBytes, invoke.CacheWorkspaceMaxBytesDefault)}
+	if a.now == nil {
+		a.now = time.Now
+	}
 	if a.Registry == nil {
 		a.Registry = prometheus.NewRegistry()
 		a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	metrics := tools.NewMetrics(a.Registry)
-	a.Recorder = tools.NewRecorder(tools.RecorderConfig{Store: cfg.Store, Logger: a.log, Metrics: metrics})
+	rcfg := cfg.Recording
+	rcfg.Store, rcfg.Logger, rcfg.Metrics = cfg.Store, a.log, metrics
+	if err := rcfg.WithDefaults().Validate(); err != nil {
+		return nil, err
+	}
+	a.Recorder = tools.NewRecorder(rcfg)
 	a.Client = egress.New(egress.Config{AllowNetworks: cfg.AllowNetworks})
 	var err error
 	a.OAuth, err = oauth.New(oauth.Config{Store: cfg.Store, Box: cfg.Box, HTTPClient: a.Client.HTTPClient(),
@@ -134,7 +174,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// Flows' compiled versions, shared by the runtime and the background
 	// workers that run flows' fire-and-forget calls.
 	programs := flows.NewPrograms(cfg.Store, flows.CacheSizeDefault)
-	icfg := invoke.Config{Store: cfg.Store, Engine: a.Engine, Catalog: a.Catalog, FlowPrograms: programs, Logger: a.log}
+	icfg := invoke.Config{Store: cfg.Store, Engine: a.Engine, Catalog: a.Catalog, FlowPrograms: programs, Logger: a.log,
+		TracerProvider: cfg.TracerProvider, Now: cfg.Now, Registry: a.Registry}
 	if !cfg.WithoutQueue {
 		a.Queue, err = background.New(ctx, background.Config{
 			Store: cfg.Store, Client: a.Client, Box: cfg.Box, Workers: cfg.Workers,
@@ -159,7 +200,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.Server, err = gateway.New(gateway.Config{Admin: a.Admin, Invoker: a.Invoker, Voice: a.Voice, Flows: a.Flows, Listings: a.Listings,
-		Client: a.Client, Metrics: a.Registry, MetricsPublic: cfg.MetricsPublic, PublicURL: cfg.PublicURL, Logger: a.log})
+		Client: a.Client, Metrics: a.Registry, MetricsPublic: cfg.MetricsPublic, PublicURL: cfg.PublicURL, Logger: a.log,
+		Ready: cfg.Store.Ping, TracerProvider: cfg.TracerProvider,
+		MCPSessions: cfg.Store, Changes: a.Bus, CORSOrigins: cfg.CORSOrigins, RunRetention: cfg.RunRetention, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -196,6 +239,11 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	if a.sweepEvery > 0 {
+		sweepCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		a.stopSweep, a.sweepDone = cancel, make(chan struct{})
+		go a.sweepGuardrails(sweepCtx, a.sweepEvery, a.sweepDone)
+	}
 	busCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopBus, a.busDone = cancel, make(chan struct{})
 	go func() {
@@ -219,7 +267,12 @@ func (a *App) Stop(ctx context.Context) error {
 	if a.Queue != nil && a.started {
 		err = a.Queue.Stop(ctx)
 	}
+	a.Server.MCP.Close()
 	if a.started {
+		if a.stopSweep != nil {
+			a.stopSweep()
+			<-a.sweepDone
+		}
 		a.stopBus()
 		<-a.busDone
 		a.Recorder.Stop()

@@ -69,12 +69,15 @@ func (w *runWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[RunAr
 	running := *run
 	running.Status = store.RunStatusRunning
 	running.Attempts = attemptsJSON(append(slices.Clip(prior), started))
-	if err := cfg.Store.RunInsertBatch(ctx, []*store.Run{&running}); err != nil {
-		return err
+	if cancelled, err := w.q.writeUnlessCancelled(ctx, &running); err != nil || cancelled {
+		return cancelledOr(cancelled, err)
 	}
 	out, err := w.q.runner.RunAttempt(ctx, run, attempt, prior)
 	if err != nil {
 		return err
+	}
+	if out.Wait > 0 {
+		return w.wait(ctx, run, prior, out.Wait) // a limit held it back
 	}
 	res, record := out.Result, out.Record
 	if errors.Is(ctx.Err(), context.Canceled) {
@@ -91,8 +94,8 @@ func (w *runWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[RunAr
 		// The next attempt runs from the submitted arguments, not from
 		// the redacted copy made for display.
 		record.Arguments, record.Context = run.Arguments, run.Context
-		if err := cfg.Store.RunInsertBatch(ctx, []*store.Run{record}); err != nil {
-			return err
+		if cancelled, err := w.q.writeUnlessCancelled(ctx, record); err != nil || cancelled {
+			return cancelledOr(cancelled, err)
 		}
 		return river.JobSnooze(Backoff(cfg.BackoffBase, attempt, res.RetryAfter, cfg.Jitter))
 	}
@@ -111,7 +114,8 @@ func (w *runWorker[TDriver, TTx]) handBack(ctx context.Context, running *store.R
 	queued := *running
 	queued.Status = store.RunStatusQueued
 	queued.Attempts = attemptsJSON(append(slices.Clip(prior), started))
-	if err := cfg.Store.RunInsertBatch(ctx, []*store.Run{&queued}); err != nil {
+	// A run cancelled meanwhile stays cancelled.
+	if _, err := w.q.writeUnlessCancelled(ctx, &queued); err != nil {
 		cfg.Logger.Warn("recording an interrupted attempt", "run_id", running.ID, "error", err)
 	}
 }
@@ -128,6 +132,9 @@ func (w *runWorker[TDriver, TTx]) finish(ctx context.Context, job *river.Job[Run
 	if record != nil {
 		if err := ops.updateRun(ctx, tx, record); err != nil {
 			return fmt.Errorf("storing final run: %w", err)
+		}
+		if w.q.cancelled(ctx, record.WorkspaceID, record.ID) {
+			return river.JobCancel(errRunCancelled) // see cancel.go
 		}
 		if job.Args.CallbackURL != "" {
 			cb := CallbackArgs{WorkspaceID: record.WorkspaceID, RunID: record.ID, URL: job.Args.CallbackURL}

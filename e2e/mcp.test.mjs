@@ -4,16 +4,36 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startToolgate, startUpstream } from './lib/toolgate.mjs';
 
 let tg;
 let upstream;
 let agent;
+let taskAgent;
+let busyHit;
 const clients = [];
 
 before(async () => {
+  let flakyCalls = 0;
   upstream = await startUpstream((req, body, res) => {
+    if (req.url.startsWith('/flaky')) {
+      // The first attempt fails; the retry succeeds.
+      flakyCalls += 1;
+      if (flakyCalls === 1) {
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end('{"error":"try again"}');
+        return;
+      }
+      return { saved: true, attempt: flakyCalls };
+    }
+    if (req.url.startsWith('/busy')) {
+      // Busy for a minute: the run waits, queued, until it is cancelled.
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '60' });
+      res.end('{"error":"busy"}');
+      busyHit?.();
+      return;
+    }
     if (req.url.startsWith('/broken')) {
       res.writeHead(500, { 'content-type': 'application/json' });
       res.end('{"error":"database down"}');
@@ -40,7 +60,17 @@ before(async () => {
   await tg.publishTool({
     name: 'broken', description: 'A tool whose service fails.', url: `${upstream.url}/broken`,
   });
+  await tg.publishTool({
+    name: 'save_note', description: 'Save a note to the CRM; slow, so it runs in the background.',
+    method: 'POST', url: `${upstream.url}/flaky`, background: true,
+    output_schema: { type: 'object', properties: { saved: { type: 'boolean' } }, required: ['saved'] },
+  });
+  await tg.publishTool({
+    name: 'busy_note', description: 'Save a note to a busy CRM.', method: 'POST', url: `${upstream.url}/busy`,
+    background: true, retry: { max_attempts: 5 },
+  });
   agent = await tg.agentWithKey('mcp-bot', ['ping', 'get_order', 'broken']);
+  taskAgent = await tg.agentWithKey('task-bot', ['save_note', 'busy_note', 'ping']);
 });
 
 after(async () => {
@@ -167,4 +197,82 @@ test('publishing a tool to the agent sends notifications/tools/list_changed', as
   await changed;
   const { tools } = await client.listTools();
   assert.ok(tools.some((t) => t.name === 'lookup'), JSON.stringify(tools.map((t) => t.name)));
+});
+
+test('unknown methods are JSON-RPC errors -32601, and the session goes on', async () => {
+  const client = await connect(agent.key);
+  await assert.rejects(client.request({ method: 'foo/bar', params: {} }, ToolListChangedNotificationSchema.passthrough()), (err) => {
+    assert.ok(err instanceof McpError, `got ${err}`);
+    assert.equal(err.code, ErrorCode.MethodNotFound);
+    return true;
+  });
+  await client.ping();
+});
+
+test('tools carry a title, annotations and their output schema', async () => {
+  const client = await connect(taskAgent.key);
+  const { tools } = await client.listTools();
+  const note = tools.find((t) => t.name === 'save_note');
+  assert.equal(note.title, 'Save note');
+  assert.deepEqual(note.annotations, { title: 'Save note', readOnlyHint: false, idempotentHint: false, openWorldHint: true });
+  assert.deepEqual(note.outputSchema, { type: 'object', properties: { saved: { type: 'boolean' } }, required: ['saved'] });
+  assert.deepEqual(note.execution, { taskSupport: 'optional' });
+  const ping = tools.find((t) => t.name === 'ping');
+  assert.equal(ping.annotations.readOnlyHint, true);
+  assert.equal(ping.execution, undefined);
+  assert.ok(client.getServerCapabilities().tasks?.requests?.tools?.call, JSON.stringify(client.getServerCapabilities()));
+});
+
+test('the task client runs a background tool end to end, through a retry', async () => {
+  const client = await connect(taskAgent.key);
+  await client.listTools(); // learns which tools run as tasks
+  const seen = [];
+  let result;
+  let taskId;
+  for await (const message of client.experimental.tasks.callToolStream({ name: 'save_note', arguments: { text: 'call back' } })) {
+    seen.push(message.type === 'taskStatus' ? `status:${message.task.status}` : message.type);
+    if (message.type === 'taskCreated') taskId = message.task.taskId;
+    if (message.type === 'result') result = message.result;
+    if (message.type === 'error') assert.fail(`task failed: ${message.error}`);
+  }
+  assert.equal(seen[0], 'taskCreated');
+  assert.equal(seen.at(-2), 'status:completed');
+  assert.equal(seen.at(-1), 'result');
+  assert.deepEqual(result.structuredContent, { saved: true, attempt: 2 });
+  assert.equal(result._meta['io.modelcontextprotocol/related-task'].taskId, taskId);
+
+  const run = await tg.must(200, 'GET', `/v1/admin/runs/${taskId}`);
+  assert.equal(run.attempts.length, 2, JSON.stringify(run.attempts));
+  assert.equal(run.attempts[0].outcome, 'server_error');
+  const task = await client.experimental.tasks.getTask(taskId);
+  assert.equal(task.status, 'completed');
+  const { tasks } = await client.experimental.tasks.listTasks();
+  assert.ok(tasks.some((t) => t.taskId === taskId), JSON.stringify(tasks));
+
+  // Another agent does not find it.
+  const other = await connect(agent.key);
+  await assert.rejects(other.experimental.tasks.getTask(taskId), (err) => err.code === ErrorCode.InvalidParams);
+});
+
+test('the task client cancels a queued background run', async () => {
+  const client = await connect(taskAgent.key);
+  await client.listTools();
+  const hit = new Promise((resolve) => { busyHit = resolve; });
+  let taskId;
+  let error;
+  for await (const message of client.experimental.tasks.callToolStream({ name: 'busy_note', arguments: {} })) {
+    if (message.type === 'taskCreated') {
+      taskId = message.task.taskId;
+      await hit;
+      const cancelled = await client.experimental.tasks.cancelTask(taskId);
+      assert.equal(cancelled.status, 'cancelled');
+    }
+    if (message.type === 'error') error = message.error;
+    if (message.type === 'result') assert.fail('a cancelled task gave a result');
+  }
+  assert.match(String(error), /cancelled/);
+  const run = await tg.must(200, 'GET', `/v1/admin/runs/${taskId}`);
+  assert.equal(run.status, 'failed');
+  assert.equal(run.outcome, 'cancelled');
+  await assert.rejects(client.experimental.tasks.cancelTask(taskId), (err) => err.code === ErrorCode.InvalidParams);
 });

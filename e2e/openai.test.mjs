@@ -1,10 +1,11 @@
 // The official OpenAI Node SDK against toolgate's chat runner, whose model
 // API is a scripted local server: it asks for get_order, then answers from
-// the tool result it was given.
+// the tool result it was given, streamed when asked to.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { startToolgate, startUpstream } from './lib/toolgate.mjs';
+import { typecheck, typed } from './lib/typecheck.mjs';
 
 let tg, upstream, llm, agentKey;
 
@@ -27,10 +28,34 @@ before(async () => {
       message.tool_calls = [{ id: 'call_1', type: 'function', function: { name: 'get_order', arguments: '{"order_id":"A-17"}' } }];
       finish = 'tool_calls';
     }
+    const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
+    if (r.stream) {
+      // As OpenAI streams: the role, the text in pieces, the tool call's
+      // name and then its arguments in pieces, the finish reason.
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const send = (delta, finishReason = null, extra = {}) => res.write(`data: ${JSON.stringify({
+        id: 'chatcmpl-scripted', object: 'chat.completion.chunk', created: 1, model: r.model, system_fingerprint: 'fp_scripted',
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...extra,
+      })}\n\n`);
+      send({ role: 'assistant', content: '' });
+      for (const word of (message.content ?? '').split(/(?<= )/)) if (word) send({ content: word });
+      for (const [index, call] of (message.tool_calls ?? []).entries()) {
+        send({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] });
+        const half = call.function.arguments.length >> 1;
+        for (const piece of [call.function.arguments.slice(0, half), call.function.arguments.slice(half)]) {
+          send({ tool_calls: [{ index, function: { arguments: piece } }] });
+        }
+      }
+      send({}, finish);
+      if (r.stream_options?.include_usage) {
+        res.write(`data: ${JSON.stringify({ id: 'chatcmpl-scripted', object: 'chat.completion.chunk', created: 1, model: r.model, choices: [], usage })}\n\n`);
+      }
+      res.end('data: [DONE]\n\n');
+      return undefined;
+    }
     return {
       id: 'chatcmpl-scripted', object: 'chat.completion', created: 1, model: r.model,
-      choices: [{ index: 0, message, finish_reason: finish }],
-      usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+      choices: [{ index: 0, message, finish_reason: finish }], usage, system_fingerprint: 'fp_scripted',
     };
   });
 
@@ -107,6 +132,44 @@ test('chat.completions.create streams the answer', async () => {
   assert.equal(finish, 'stop');
   assert.equal(upstream.requests.length - before, 1);
   assert.equal(upstream.requests.at(-1).url, '/orders/A-17');
+});
+
+test('completions and chunks are in OpenAI\'s own shapes', async () => {
+  const ask = (extra) => fetch(`${tg.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${agentKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Where is my order A-17?' }], ...extra }),
+  });
+  const completion = await (await ask({})).json();
+  const sse = await (await ask({ stream: true, stream_options: { include_usage: true } })).text();
+  const events = sse.trim().split('\n\n');
+  assert.equal(events.at(-1), 'data: [DONE]');
+  const chunks = events.slice(0, -1).map((e) => JSON.parse(e.replace(/^data: /, '')));
+  assert.equal(chunks.at(-1).usage.total_tokens, 30);
+  for (const text of [JSON.stringify(completion), ...chunks.map((c) => JSON.stringify(c))]) {
+    assert.ok(!text.includes('content_filter_results') && !text.includes('"system_fingerprint":""'), text);
+  }
+  const { ok, output } = typecheck({
+    'completion.ts': 'import type OpenAI from "openai";\n' +
+      typed('completion', 'OpenAI.Chat.Completions.ChatCompletion', completion) +
+      typed('chunks', 'OpenAI.Chat.Completions.ChatCompletionChunk[]', chunks),
+  });
+  assert.ok(ok, `tsc refused the chat runner's answers:\n${output}`);
+});
+
+test('parameters the runner cannot pass are refused, not dropped', async () => {
+  await assert.rejects(client().chat.completions.create({
+    model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], modalities: ['text', 'audio'],
+  }), (err) => err.status === 400 && /modalities/.test(err.message));
+  const llmBefore = llm.requests.length;
+  await client().chat.completions.create({
+    model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Where is my order A-17?' }],
+    response_format: { type: 'json_object' }, reasoning_effort: 'low', metadata: { team: 'e2e' },
+  });
+  for (const r of llm.requests.slice(llmBefore).map((x) => JSON.parse(x.body))) {
+    assert.deepEqual([r.response_format, r.reasoning_effort, r.metadata], [{ type: 'json_object' }, 'low', { team: 'e2e' }]);
+    assert.equal(r.tools[0].function.strict, true);
+  }
 });
 
 test('the turn is one conversation in the runs', async () => {

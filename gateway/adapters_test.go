@@ -42,6 +42,7 @@ func TestVoiceAdapters(t *testing.T) {
 			testAdapterBackground(t, newVoiceEnv(t, newEnv(t, newStore, envOptions{background: true})))
 		})
 		t.Run("export", func(t *testing.T) { testAdapterExport(t, newVoiceEnv(t, newEnv(t, newStore))) })
+		t.Run("export conversions", func(t *testing.T) { testAdapterExportConversions(t, newEnv(t, newStore)) })
 	})
 }
 
@@ -131,9 +132,13 @@ func signRetell(body []byte, key string, at time.Time) string {
 
 type vapiAnswer struct {
 	Results []struct {
+		Name       string  `json:"name"`
 		ToolCallID string  `json:"toolCallId"`
 		Result     *string `json:"result"`
 		Error      *string `json:"error"`
+		Message    *struct {
+			Type, Role, Content string
+		} `json:"message"`
 	} `json:"results"`
 }
 
@@ -147,6 +152,9 @@ func decodeVapi(t *testing.T, r *response) vapiAnswer {
 		t.Fatalf("vapi body %s: %v", r.raw, err)
 	}
 	for _, res := range a.Results {
+		if res.Name == "" {
+			t.Errorf("vapi result %s has no name", res.ToolCallID)
+		}
 		for _, s := range []*string{res.Result, res.Error} {
 			if s != nil && strings.ContainsAny(*s, "\r\n\u2028\u2029") {
 				t.Errorf("vapi string %q is not single-line", *s)
@@ -233,7 +241,8 @@ func testVapi(t *testing.T, e *voiceEnv) {
 	// Success: the shaped result as a single-line string; the caller's
 	// number and the call id in the run context.
 	a := decodeVapi(t, e.post(path, fixture(t, "vapi_tool_calls.json"), auth))
-	if len(a.Results) != 1 || a.Results[0].ToolCallID != "toolu_01DTPAzUm5Gk3zxrpJ969oMF" || a.Results[0].Result == nil || a.Results[0].Error != nil {
+	if len(a.Results) != 1 || a.Results[0].ToolCallID != "toolu_01DTPAzUm5Gk3zxrpJ969oMF" || a.Results[0].Result == nil || a.Results[0].Error != nil ||
+		a.Results[0].Name != "get_order" || a.Results[0].Message != nil {
 		t.Fatalf("results = %+v", a.Results)
 	}
 	var result map[string]any
@@ -481,8 +490,14 @@ func testAdapterBackground(t *testing.T, e *voiceEnv) {
 	e.must(200, "PATCH", "/v1/admin/agents/"+e.agentID, e.admin, map[string]any{"tools": []map[string]any{{"name": "get_order"}, {"name": "create_callback"}}})
 	body := []byte(`{"message": {"type": "tool-calls", "toolCallList": [{"id": "call_bg", "name": "create_callback", "arguments": {}}], "call": {"id": "call-bg-1"}}}`)
 	a := decodeVapi(t, e.post("/v1/adapters/vapi/"+e.agentID, body, map[string]string{"X-Vapi-Secret": vapiSecret}))
-	if r := a.Results[0]; r.Result == nil || *r.Result != prompts.BackgroundAccepted("create_callback") {
+	if r := a.Results[0]; r.Result == nil || *r.Result != prompts.BackgroundAccepted("create_callback") || r.Name != "create_callback" {
 		t.Errorf("background: %+v, want the acknowledgement", r)
+	}
+	// The acknowledgement is also the message the assistant says next,
+	// worded by its model (role system), not the tool's own
+	// request-complete message, which would speak as if the work were done.
+	if m := a.Results[0].Message; m == nil || m.Type != "request-complete" || m.Role != "system" || m.Content != prompts.BackgroundAccepted("create_callback") {
+		t.Errorf("background message: %+v", m)
 	}
 	r := e.post("/v1/adapters/elevenlabs/"+e.agentID+"/create_callback", []byte(`{}`), map[string]string{"X-Elevenlabs-Secret": elevenLabsSecret})
 	if r.status != 200 || r.str("result") != prompts.BackgroundAccepted("create_callback") {
@@ -547,5 +562,57 @@ func testAdapterExport(t *testing.T, e *voiceEnv) {
 	}
 	if r := e.do("GET", "/v1/admin/agents/"+store.NewID()+"/export/vapi", e.admin, nil); r.status != 404 {
 		t.Errorf("unknown agent: %d", r.status)
+	}
+}
+
+// testAdapterExportConversions exports tools as admins write them ($ref,
+// patterns, bounds, an open map) for each platform: the goldens hold each
+// platform's schema subset, and what it cannot express is listed.
+func testAdapterExportConversions(t *testing.T, e *env) {
+	var names []string
+	for _, def := range realisticTools() {
+		e.publishTool(def)
+		names = append(names, def["name"].(string))
+	}
+	agentID, _ := e.agentWithKey("phone", names...)
+	for _, platform := range []string{"vapi", "retell", "elevenlabs"} {
+		t.Run(platform, func(t *testing.T) {
+			r := e.must(200, "GET", "/v1/admin/agents/"+agentID+"/export/"+platform, e.admin, nil)
+			raw := bytes.ReplaceAll(r.raw, []byte(e.server.URL), []byte("http://toolgate.test"))
+			raw = bytes.ReplaceAll(raw, []byte(agentID), []byte("AGENT_ID"))
+			goldenJSON(t, "export/"+platform, raw)
+			// Only the open map of tag_contact is beyond every platform.
+			var out struct {
+				Unconverted []struct{ Tool, Path, Reason string } `json:"unconverted"`
+			}
+			if err := json.Unmarshal(r.raw, &out); err != nil {
+				t.Fatal(err)
+			}
+			tools := map[string]bool{}
+			for _, u := range out.Unconverted {
+				tools[u.Tool] = true
+				if u.Path == "" || u.Reason == "" {
+					t.Errorf("unconverted %+v without path or reason", u)
+				}
+			}
+			want := map[string]bool{"tag_contact": true}
+			if platform == "retell" {
+				want = map[string]bool{} // its properties take any JSON Schema
+			}
+			if diff := cmp.Diff(want, tools); diff != "" {
+				t.Errorf("tools with unconverted parts (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// ElevenLabs: the query parameters filled from dynamic variables have
+	// no description, which would make them a second value source.
+	r := e.must(200, "GET", "/v1/admin/agents/"+agentID+"/export/elevenlabs", e.admin, nil)
+	for _, def := range r.at("tools").([]any) {
+		q := def.(map[string]any)["tool_config"].(map[string]any)["api_schema"].(map[string]any)["query_params_schema"].(map[string]any)
+		for name, p := range q["properties"].(map[string]any) {
+			if _, ok := p.(map[string]any)["description"]; ok {
+				t.Errorf("query parameter %s has both a description and a dynamic variable: %v", name, p)
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -370,4 +371,33 @@ func TestSecretsNotInSQLiteFile(t *testing.T) {
 			t.Errorf("%s contains the secret in plaintext", filepath.Base(f))
 		}
 	}
+}
+
+// TestDraftsRefusePlainMistakes: a draft may be incomplete, but a method no
+// tool can use or an input schema that is not an object is answered 422 at
+// once, on create and on patch.
+func TestDraftsRefusePlainMistakes(t *testing.T) {
+	e := newEnv(t, testdb.SQLite)
+	ok := map[string]any{"name": "get_order", "description": "Look up an order once the caller gave its id.",
+		"method": "GET", "url": "https://api.example.com/orders", "input_schema": map[string]any{"type": "object"}}
+	with := func(k string, v any) map[string]any {
+		d := maps.Clone(ok)
+		d[k] = v
+		return d
+	}
+	for _, tt := range []struct {
+		name, path string
+		def        map[string]any
+	}{
+		{"method", "method", with("method", "FETCH")},
+		{"schema type", "input_schema.type", with("input_schema", map[string]any{"type": "objekt"})},
+	} {
+		r := e.must(422, "POST", "/v1/admin/tools", e.admin, tt.def)
+		if d, _ := r.at("error.details").([]any); len(d) != 1 || d[0].(map[string]any)["path"] != tt.path {
+			t.Errorf("%s: details %s, want one at %s", tt.name, r.raw, tt.path)
+		}
+	}
+	id := e.must(201, "POST", "/v1/admin/tools", e.admin, ok).str("id")
+	e.must(422, "PATCH", "/v1/admin/tools/"+id, e.admin, map[string]any{"method": "FETCH"})
+	e.must(200, "PATCH", "/v1/admin/tools/"+id, e.admin, map[string]any{"method": "post"})
 }

@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	openai "github.com/sashabaranov/go-openai"
 
@@ -18,15 +21,27 @@ import (
 	"github.com/toolgate/toolgate/store/testdb"
 )
 
-// scriptedLLM is a loopback model API speaking OpenAI chat completions: it
-// asks for get_order until it has a tool result, then answers from it.
+// scriptedLLM is a loopback model API speaking OpenAI chat completions,
+// streamed (server-sent chunks, the tool call's arguments in pieces) when
+// asked: it asks for get_order until it has a tool result, then answers
+// from it.
 type scriptedLLM struct {
 	*httptest.Server
 	mu       sync.Mutex
 	requests []openai.ChatCompletionRequest
+	bodies   []map[string]json.RawMessage
 	auth     []string
 	// alwaysCall makes it ask for a tool call on every request.
 	alwaysCall bool
+	// preamble is text said along with the tool call.
+	preamble string
+	// hold, when set, holds a streamed answer after its first piece of
+	// text until it is closed; heldTooLong records a hold that ran out.
+	hold        chan struct{}
+	heldTooLong atomic.Bool
+	// failMidAnswer makes a streamed answer break off with an error event
+	// after its first piece of text.
+	failMidAnswer bool
 }
 
 func newScriptedLLM(t *testing.T) *scriptedLLM {
@@ -37,13 +52,16 @@ func newScriptedLLM(t *testing.T) *scriptedLLM {
 			return
 		}
 		var req openai.ChatCompletionRequest
+		var raw map[string]json.RawMessage
 		body, _ := io.ReadAll(r.Body)
 		if err := json.Unmarshal(body, &req); err != nil {
 			http.Error(w, err.Error(), 400)
 			return
 		}
+		_ = json.Unmarshal(body, &raw)
 		l.mu.Lock()
 		l.requests = append(l.requests, req)
+		l.bodies = append(l.bodies, raw)
 		l.auth = append(l.auth, r.Header.Get("Authorization"))
 		always := l.alwaysCall
 		l.mu.Unlock()
@@ -53,17 +71,70 @@ func newScriptedLLM(t *testing.T) *scriptedLLM {
 		if last.Role == "tool" && !always {
 			msg.Content = "Your order A-17 is " + statusIn(last.Content) + "."
 		} else {
+			msg.Content = l.preamble
 			msg.ToolCalls = []openai.ToolCall{{ID: "call_" + string(rune('a'+len(req.Messages))), Type: "function",
 				Function: openai.FunctionCall{Name: "get_order", Arguments: `{"order_id":"A-17"}`}}}
 			finish = openai.FinishReasonToolCalls
 		}
+		if req.Stream {
+			l.stream(w, &req, msg, finish)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(openai.ChatCompletionResponse{ID: "chatcmpl-upstream", Object: "chat.completion", Model: req.Model,
-			Choices: []openai.ChatCompletionChoice{{Message: msg, FinishReason: finish}},
-			Usage:   openai.Usage{PromptTokens: 10, CompletionTokens: 5, TotalTokens: 15}})
+			Choices:           []openai.ChatCompletionChoice{{Message: msg, FinishReason: finish}},
+			Usage:             openai.Usage{PromptTokens: 10, CompletionTokens: 5, TotalTokens: 15},
+			SystemFingerprint: "fp_scripted"})
 	}))
 	t.Cleanup(l.Close)
 	return l
+}
+
+// stream sends msg as OpenAI streams it: a role chunk, the text in pieces,
+// each tool call's id and name and then its arguments in two pieces, the
+// finish reason, and the usage when asked for.
+func (l *scriptedLLM) stream(w http.ResponseWriter, req *openai.ChatCompletionRequest, msg openai.ChatCompletionMessage, finish openai.FinishReason) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	send := func(delta map[string]any, finish any) {
+		c := map[string]any{"id": "chatcmpl-upstream", "object": "chat.completion.chunk", "created": 1, "model": req.Model,
+			"system_fingerprint": "fp_scripted", "choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}}}
+		data, _ := json.Marshal(c)
+		fmt.Fprintf(w, "data: %s\n\n", data)
+		w.(http.Flusher).Flush()
+	}
+	send(map[string]any{"role": "assistant", "content": ""}, nil)
+	for i, word := range strings.SplitAfter(msg.Content, " ") {
+		if word == "" {
+			continue
+		}
+		send(map[string]any{"content": word}, nil)
+		if i == 0 && l.failMidAnswer && len(msg.ToolCalls) == 0 {
+			fmt.Fprint(w, `data: {"error": {"message": "the model is overloaded", "type": "server_error"}}`+"\n\n")
+			return
+		}
+		if i == 0 && l.hold != nil && len(msg.ToolCalls) == 0 {
+			select {
+			case <-l.hold:
+			case <-time.After(10 * time.Second):
+				l.heldTooLong.Store(true)
+			}
+		}
+	}
+	for i, tc := range msg.ToolCalls {
+		send(map[string]any{"tool_calls": []any{map[string]any{"index": i, "id": tc.ID, "type": "function",
+			"function": map[string]any{"name": tc.Function.Name, "arguments": ""}}}}, nil)
+		half := len(tc.Function.Arguments) / 2
+		for _, piece := range []string{tc.Function.Arguments[:half], tc.Function.Arguments[half:]} {
+			send(map[string]any{"tool_calls": []any{map[string]any{"index": i, "function": map[string]any{"arguments": piece}}}}, nil)
+		}
+	}
+	send(map[string]any{}, finish)
+	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+		data, _ := json.Marshal(map[string]any{"id": "chatcmpl-upstream", "object": "chat.completion.chunk", "created": 1, "model": req.Model,
+			"choices": []any{}, "usage": map[string]any{"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
+		fmt.Fprintf(w, "data: %s\n\n", data)
+	}
+	fmt.Fprint(w, "data: [DONE]\n\n")
 }
 
 // statusIn reads the status out of the tool result the model was given.
@@ -74,6 +145,13 @@ func statusIn(content string) string {
 	}
 	s, _ := v["order.status"].(string)
 	return s
+}
+
+// sentBodies returns the model requests as JSON objects.
+func (l *scriptedLLM) sentBodies() []map[string]json.RawMessage {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]map[string]json.RawMessage(nil), l.bodies...)
 }
 
 func (l *scriptedLLM) seen() ([]openai.ChatCompletionRequest, []string) {

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/toolgate/toolgate/app"
 	"github.com/toolgate/toolgate/oauth"
 	"github.com/toolgate/toolgate/secrets"
@@ -48,6 +50,10 @@ type envOptions struct {
 	background bool
 	// now is the OAuth token manager's clock. Defaults to time.Now.
 	now func() time.Time
+	// tracing makes the gateway's spans. Optional.
+	tracing trace.TracerProvider
+	// cors are the origins allowed to call /mcp from a browser.
+	cors []string
 }
 
 func newEnv(t *testing.T, newStore func(testing.TB) store.Store, opts ...envOptions) *env {
@@ -90,7 +96,7 @@ func (e *env) start() {
 	var handler http.Handler
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	a, err := app.New(ctx, app.Config{Store: st, Box: box, AllowNetworks: allow, OAuthPublicURL: hs.URL, Now: o.now,
-		WithoutQueue: !o.background, Workers: 8, BackoffBase: 20 * time.Millisecond, Logger: log})
+		WithoutQueue: !o.background, Workers: 8, BackoffBase: 20 * time.Millisecond, CORSOrigins: o.cors, Logger: log, TracerProvider: o.tracing})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -152,12 +152,17 @@ func TestListing(t *testing.T) {
 		}
 		_, key := e.agentWithKey("bot", names...)
 
-		for _, format := range []string{"openai", "openai_strict", "anthropic", "gemini", "mcp"} {
+		for _, format := range []string{"openai", "openai_strict", "openai_responses", "anthropic", "anthropic_strict", "gemini", "mcp"} {
 			t.Run(format, func(t *testing.T) {
 				r := e.must(200, "GET", "/v1/tools?format="+format, key, nil)
 				goldenJSON(t, "listing/"+format, r.raw)
-				if format == "openai_strict" {
+				switch format {
+				case "openai_strict":
 					checkStrictListing(t, r.raw)
+				case "openai_responses":
+					checkFlatStrictListing(t, r.raw, "parameters", schema.ValidateOpenAIStrict)
+				case "anthropic_strict":
+					checkFlatStrictListing(t, r.raw, "input_schema", schema.ValidateAnthropicStrict)
 				}
 			})
 		}
@@ -235,6 +240,41 @@ func checkStrictListing(t *testing.T, raw []byte) {
 	}
 }
 
+// checkFlatStrictListing checks a listing of flat tools (Responses API,
+// Anthropic): every tool but the one with an open map is strict and keeps
+// the strict rules (schema's own validator of them) in its schema field;
+// that one is listed with strict false or absent, and its reason.
+func checkFlatStrictListing(t *testing.T, raw []byte, field string, validate func(json.RawMessage) error) {
+	t.Helper()
+	var body struct {
+		Tools       []map[string]json.RawMessage                  `json:"tools"`
+		Unconverted []struct{ Name, Target, Path, Reason string } `json:"unconverted"`
+	}
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range body.Tools {
+		var name string
+		_ = json.Unmarshal(tool["name"], &name)
+		strict := string(tool["strict"]) == "true"
+		if name == "tag_contact" {
+			if strict {
+				t.Errorf("tag_contact has an open map and is listed strict")
+			}
+			continue
+		}
+		if !strict {
+			t.Errorf("%s is not strict", name)
+		}
+		if err := validate(tool[field]); err != nil {
+			t.Errorf("%s %s breaks strict mode: %v", name, field, err)
+		}
+	}
+	if len(body.Unconverted) != 1 || body.Unconverted[0].Name != "tag_contact" || body.Unconverted[0].Reason == "" {
+		t.Errorf("unconverted = %+v, want tag_contact with a reason", body.Unconverted)
+	}
+}
+
 // BenchmarkListTools measures GET /v1/tools per format for an agent with
 // 100 and 10,000 tools, served from the per-agent cache (the catalog's
 // clock is frozen so its TTL never reloads the agent mid-benchmark). See
@@ -242,7 +282,7 @@ func checkStrictListing(t *testing.T, raw []byte) {
 func BenchmarkListTools(b *testing.B) {
 	for _, n := range []int{100, 10000} {
 		e := newListingBench(b, n)
-		for _, format := range []string{"openai", "openai_strict", "anthropic", "gemini", "mcp"} {
+		for _, format := range []string{"openai", "openai_strict", "openai_responses", "anthropic", "anthropic_strict", "gemini", "mcp"} {
 			b.Run(fmt.Sprintf("tools=%d/format=%s", n, format), func(b *testing.B) {
 				path := "/v1/tools?format=" + format
 				if status, _, err := e.get(path); err != nil || status != 200 { // load the agent into the catalog

@@ -339,8 +339,8 @@ func testMCPAuth(t *testing.T, e *env) {
 		send := func(key string) int {
 			return e.mcpPost(key, cs.ID(), cs.InitializeResult().ProtocolVersion)
 		}
-		if got := send(keyB); got != http.StatusForbidden {
-			t.Errorf("another agent's key on the session: status %d, want 403", got)
+		if got := send(keyB); got != http.StatusNotFound {
+			t.Errorf("another agent's key on the session: status %d, want 404 (not found, as every object of another key)", got)
 		}
 		if got := send(keyA); got != http.StatusOK {
 			t.Errorf("the session's own key: status %d, want 200", got)

@@ -9,6 +9,7 @@ package gateway
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -17,8 +18,10 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/toolgate/toolgate/admin"
+	"github.com/toolgate/toolgate/changes"
 	"github.com/toolgate/toolgate/egress"
 	"github.com/toolgate/toolgate/flows"
 	"github.com/toolgate/toolgate/gateway/adminapi"
@@ -58,10 +61,28 @@ type Config struct {
 	// PublicURL is where people and platforms reach the gateway, used in
 	// exported tool definitions. Defaults to the request's own host.
 	PublicURL string
-	// Logger receives request failures. Defaults to slog.Default().
+	// Ready reports whether the gateway can serve (the store answers with
+	// its migrations applied), for GET /readyz. Required.
+	Ready func(context.Context) error
+	// TracerProvider makes a server span per request. Optional: nil makes
+	// none.
+	TracerProvider trace.TracerProvider
+	// Logger receives request failures and the access log. Defaults to
+	// slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
+	// MCPSessions stores MCP sessions. Required.
+	MCPSessions store.MCPSessionStore
+	// Changes tells the other replicas of changes made here (an MCP
+	// session that ended). Optional.
+	Changes changes.Notifier
+	// CORSOrigins are the origins of browser-based MCP clients allowed to
+	// call /mcp ("*" for any).
+	CORSOrigins []string
+	// RunRetention is how long runs are kept (MCP tasks report it as
+	// their ttl); 0 for no limit.
+	RunRetention time.Duration
 }
 
 // Server is toolgate's HTTP surface.
@@ -73,8 +94,9 @@ type Server struct {
 
 // New builds a Server and its routes.
 func New(cfg Config) (*Server, error) {
-	if cfg.Admin == nil || cfg.Invoker == nil || cfg.Voice == nil || cfg.Flows == nil || cfg.Listings == nil || cfg.Client == nil {
-		return nil, errors.New("gateway: Config.Admin, Invoker, Voice, Flows, Listings and Client are required")
+	if cfg.Admin == nil || cfg.Invoker == nil || cfg.Voice == nil || cfg.Flows == nil || cfg.Listings == nil || cfg.Client == nil ||
+		cfg.Ready == nil || cfg.MCPSessions == nil {
+		return nil, errors.New("gateway: Config.Admin, Invoker, Voice, Flows, Listings, Client, Ready and MCPSessions are required")
 	}
 	log := cmp.Or(cfg.Logger, slog.Default())
 	errs := httpapi.Errors{Log: log}
@@ -83,10 +105,14 @@ func New(cfg Config) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(errs.Recoverer())
+	if cfg.TracerProvider != nil {
+		r.Use(httpapi.Trace(cfg.TracerProvider))
+	}
+	r.Use(httpapi.AccessLog(log), errs.Recoverer())
 	r.NoRoute(errs.Handle(func(*gin.Context) error { return problem.NotFoundf("route") }))
 	r.NoMethod(httpapi.MethodNotAllowed)
-	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/healthz", healthz)
+	r.GET("/readyz", readyz(cfg.Ready, log))
 	r.GET("/metrics", metricsHandlers(cfg.Metrics, cfg.MetricsPublic, auth, errs)...)
 
 	adminAPI := &adminapi.API{Admin: cfg.Admin, Errors: errs}
@@ -98,9 +124,10 @@ func New(cfg Config) (*Server, error) {
 
 	agentGroup := r.Group("/v1", httpapi.RequireRole(auth, store.RoleAgent, errs))
 	(&agentapi.API{Invoker: cfg.Invoker, Listings: cfg.Listings, Errors: errs}).Routes(agentGroup)
-	(&chat.Runner{Invoker: cfg.Invoker, Client: cfg.Client, Errors: errs, Now: cfg.Now}).Routes(agentGroup)
+	(&chat.Runner{Invoker: cfg.Invoker, Listings: cfg.Listings, Client: cfg.Client, Errors: errs, Now: cfg.Now}).Routes(agentGroup)
 	(&flowapi.API{Runner: cfg.Flows, Errors: errs}).Routes(agentGroup)
-	mcp := mcpserver.New(mcpserver.Config{Auth: auth, Invoker: cfg.Invoker, Errors: errs, Logger: log})
+	mcp := mcpserver.New(mcpserver.Config{Auth: auth, Invoker: cfg.Invoker, Sessions: cfg.MCPSessions, Notifier: cfg.Changes,
+		Errors: errs, Logger: log, CORSOrigins: cfg.CORSOrigins, TaskTTL: cfg.RunRetention, Now: cfg.Now})
 	r.Any("/mcp", mcp.Handler())
 
 	// Voice platforms authenticate with their own mechanisms.

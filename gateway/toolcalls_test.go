@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/store/testdb"
 )
@@ -15,6 +17,8 @@ func TestBatchToolCalls(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
 		t.Run("openai", func(t *testing.T) { testBatchOpenAI(t, newEnv(t, newStore)) })
 		t.Run("anthropic", func(t *testing.T) { testBatchAnthropic(t, newEnv(t, newStore)) })
+		t.Run("responses", func(t *testing.T) { testBatchResponses(t, newEnv(t, newStore)) })
+		t.Run("gemini", func(t *testing.T) { testBatchGemini(t, newEnv(t, newStore)) })
 		t.Run("background", func(t *testing.T) { testBatchBackground(t, newEnv(t, newStore, envOptions{background: true})) })
 	})
 }
@@ -132,6 +136,81 @@ func testBatchAnthropic(t *testing.T, e *env) {
 	}
 	if second["tool_use_id"] != "toolu_2" || second["is_error"] != true || !strings.Contains(second["content"].(string), "internal error") {
 		t.Errorf("second block: %v", second)
+	}
+}
+
+func testBatchResponses(t *testing.T, e *env) {
+	up := batchUpstream(t)
+	key := publishBatchTools(t, e, up)
+	item := func(callID, name, args string) map[string]any {
+		return map[string]any{"type": "function_call", "id": "fc_" + callID, "call_id": callID, "name": name, "arguments": args, "status": "completed"}
+	}
+	r := e.must(200, "POST", "/v1/tool-calls", key, map[string]any{"function_calls": []any{
+		item("call_1", "get_order", `{"order_id":"A-17"}`),
+		item("call_2", "get_order", `{}`),
+		item("call_3", "broken", ``),
+	}})
+	want := map[string]any{"function_call_outputs": []any{
+		map[string]any{"type": "function_call_output", "call_id": "call_1", "output": `{"order.status":"shipped"}`},
+		map[string]any{"type": "function_call_output", "call_id": "call_2", "output": "(missing)"},
+		map[string]any{"type": "function_call_output", "call_id": "call_3", "output": "(failed)"},
+	}}
+	got := r.body
+	outs := got["function_call_outputs"].([]any)
+	if len(outs) == 3 {
+		for i, marker := range map[int]string{1: "missing required argument order_id", 2: "internal error"} {
+			if out, _ := outs[i].(map[string]any)["output"].(string); strings.Contains(out, marker) {
+				outs[i].(map[string]any)["output"] = want["function_call_outputs"].([]any)[i].(map[string]any)["output"]
+			}
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("function_call_outputs (-want +got):\n%s\n%s", diff, r.raw)
+	}
+	for name, body := range map[string]any{
+		"not a function call": map[string]any{"function_calls": []any{map[string]any{"type": "message", "call_id": "c", "name": "get_order"}}},
+		"no call_id":          map[string]any{"function_calls": []any{map[string]any{"type": "function_call", "name": "get_order", "arguments": "{}"}}},
+		"object arguments":    map[string]any{"function_calls": []any{map[string]any{"type": "function_call", "call_id": "c", "name": "get_order", "arguments": map[string]any{}}}},
+		"two protocols":       map[string]any{"function_calls": []any{item("c", "get_order", "{}")}, "parts": []any{map[string]any{"functionCall": map[string]any{"name": "get_order"}}}},
+	} {
+		if r := e.do("POST", "/v1/tool-calls", key, body); r.status != 400 || r.str("error.type") != "bad_request" {
+			t.Errorf("%s: %d %s, want 400", name, r.status, r.raw)
+		}
+	}
+}
+
+func testBatchGemini(t *testing.T, e *env) {
+	up := batchUpstream(t)
+	key := publishBatchTools(t, e, up)
+	r := e.must(200, "POST", "/v1/tool-calls", key, map[string]any{"parts": []any{
+		map[string]any{"functionCall": map[string]any{"id": "g1", "name": "get_order", "args": map[string]any{"order_id": "A-17"}},
+			"thoughtSignature": "c2lnbmF0dXJl"},
+		map[string]any{"functionCall": map[string]any{"name": "get_order", "args": map[string]any{"order_id": 17}}},
+		map[string]any{"functionCall": map[string]any{"name": "broken"}},
+	}})
+	parts, _ := r.at("parts").([]any)
+	if len(parts) != 3 {
+		t.Fatalf("parts: %s", r.raw)
+	}
+	first := parts[0].(map[string]any)["functionResponse"].(map[string]any)
+	if diff := cmp.Diff(map[string]any{"id": "g1", "name": "get_order", "response": map[string]any{"output": map[string]any{"order.status": "shipped"}}}, first); diff != "" {
+		t.Errorf("first functionResponse (-want +got):\n%s", diff)
+	}
+	for i, want := range map[int]string{1: "order_id", 2: "internal error"} {
+		fr := parts[i].(map[string]any)["functionResponse"].(map[string]any)
+		resp := fr["response"].(map[string]any)
+		if _, hasID := fr["id"]; hasID || fr["name"] == "" || resp["output"] != nil || !strings.Contains(resp["error"].(string), want) {
+			t.Errorf("functionResponse %d = %v, want an error naming %s and no id", i, fr, want)
+		}
+	}
+	for name, body := range map[string]any{
+		"text part":   map[string]any{"parts": []any{map[string]any{"text": "Let me look."}}},
+		"string args": map[string]any{"parts": []any{map[string]any{"functionCall": map[string]any{"name": "get_order", "args": `{"order_id":"A-17"}`}}}},
+		"no name":     map[string]any{"parts": []any{map[string]any{"functionCall": map[string]any{"args": map[string]any{}}}}},
+	} {
+		if r := e.do("POST", "/v1/tool-calls", key, body); r.status != 400 || r.str("error.type") != "bad_request" {
+			t.Errorf("%s: %d %s, want 400", name, r.status, r.raw)
+		}
 	}
 }
 

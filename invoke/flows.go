@@ -55,9 +55,9 @@ func (fc FlowCaller) Call(ctx context.Context, ac *flows.ActionCall) (*flows.Act
 				return nil, err
 			}
 		}
-		res, err = iv.submit(ctx, call, "")
+		res, err = iv.submit(ctx, call, guards{approval: true, background: true})
 	} else {
-		res, err = iv.run(ctx, call)
+		res, err = iv.run(ctx, call, guards{approval: true, cache: true})
 	}
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func (fc FlowCaller) Call(ctx context.Context, ac *flows.ActionCall) (*flows.Act
 
 func actionResult(res *tools.Result) *flows.ActionResult {
 	out := &flows.ActionResult{RunID: res.RunID, Outcome: res.Outcome, StatusCode: res.StatusCode, Body: res.Result}
-	if res.Status == store.RunStatusQueued {
+	if res.Status == store.RunStatusQueued || res.Status == store.RunStatusAwaitingApproval {
 		out.Outcome = ""
 	}
 	return out

@@ -42,10 +42,12 @@ func (iv *Invoker) AgentRun(ctx context.Context, workspaceID, agentID, runID str
 // Replay runs a run's tool version again with its arguments and context (or
 // with args, when given), as a new run linked to the old. A run of a draft
 // (version 0) replays the tool's current draft.
-func (iv *Invoker) Replay(ctx context.Context, workspaceID, runID string, args json.RawMessage) (*tools.Result, error) {
+func (iv *Invoker) Replay(ctx context.Context, workspaceID, runID string, args json.RawMessage) (res *tools.Result, err error) {
 	if err := iv.admit(); err != nil {
 		return nil, err
 	}
+	ctx, span := iv.startCall(ctx, callSpan{workspaceID: workspaceID})
+	defer func() { endCall(ctx, span, res, err) }()
 	old, err := iv.LoadRun(ctx, workspaceID, runID)
 	if err != nil {
 		return nil, err
@@ -67,8 +69,9 @@ func (iv *Invoker) Replay(ctx context.Context, workspaceID, runID string, args j
 	}
 	var callerCtx map[string]any
 	_ = json.Unmarshal(old.Context, &callerCtx)
+	// An admin's replay answers to the limits only: a person asked for it.
 	return iv.run(ctx, &tools.Call{WorkspaceID: workspaceID, AgentID: old.AgentID, Tool: prepared,
-		Arguments: args, Context: callerCtx, ReplayOf: old.ID})
+		Arguments: args, Context: callerCtx, ReplayOf: old.ID}, guards{})
 }
 
 // TestRequest is a run of a tool's draft by an admin.
@@ -83,7 +86,9 @@ type TestRequest struct {
 
 // TestDraft runs a tool's current draft (recorded as version 0); a dry run
 // returns the rendered, redacted request without sending or recording.
-func (iv *Invoker) TestDraft(ctx context.Context, req *TestRequest) (*tools.Result, error) {
+func (iv *Invoker) TestDraft(ctx context.Context, req *TestRequest) (res *tools.Result, err error) {
+	ctx, span := iv.startCall(ctx, callSpan{workspaceID: req.WorkspaceID})
+	defer func() { endCall(ctx, span, res, err) }()
 	prepared, err := iv.prepareDraft(ctx, req.WorkspaceID, req.ToolID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, problem.NotFoundf("tool")
@@ -97,7 +102,7 @@ func (iv *Invoker) TestDraft(ctx context.Context, req *TestRequest) (*tools.Resu
 		if err := iv.admit(); err != nil {
 			return nil, err
 		}
-		return iv.run(ctx, call)
+		return iv.run(ctx, call, guards{})
 	}
 	refused, err := iv.attachConnection(ctx, call)
 	if err != nil {

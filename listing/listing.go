@@ -1,5 +1,6 @@
 // Package listing renders an agent's tools in the function-calling shape of
-// each provider (OpenAI, OpenAI strict, Anthropic, Gemini, MCP) and caches
+// each provider (OpenAI chat completions, plain and strict; the OpenAI
+// Responses API; Anthropic, plain and strict; Gemini; MCP) and caches
 // the marshalled listings: each prepared tool version is converted once
 // per format, and a listing is rebuilt only when the catalog hands out a
 // new tool list.
@@ -8,8 +9,8 @@ package listing
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
-	"strings"
 	"sync"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -21,17 +22,30 @@ import (
 
 // Tool listing formats of GET /v1/tools?format=.
 const (
-	FormatOpenAI       = "openai"
+	// FormatOpenAI is a chat completions tool: {"type": "function",
+	// "function": {...}}.
+	FormatOpenAI = "openai"
+	// FormatOpenAIStrict is the same with "strict": true where the schema
+	// converts to strict mode.
 	FormatOpenAIStrict = "openai_strict"
-	FormatAnthropic    = "anthropic"
-	FormatGemini       = "gemini"
-	FormatMCP          = "mcp"
+	// FormatOpenAIResponses is a Responses API function tool, flat:
+	// {"type": "function", "name", "description", "parameters", "strict"}.
+	FormatOpenAIResponses = "openai_responses"
+	// FormatAnthropic is a Messages API tool: {"name", "description",
+	// "input_schema"}.
+	FormatAnthropic = "anthropic"
+	// FormatAnthropicStrict is the same with "strict": true where the
+	// schema converts and the request's budget of strict tools allows.
+	FormatAnthropicStrict = "anthropic_strict"
+	FormatGemini          = "gemini"
+	FormatMCP             = "mcp"
 	// FormatDefault is the format of a listing that names none.
 	FormatDefault = FormatOpenAI
 )
 
 // Formats are the accepted formats, in the order errors name them.
-var Formats = []string{FormatOpenAI, FormatOpenAIStrict, FormatAnthropic, FormatGemini, FormatMCP}
+var Formats = []string{FormatOpenAI, FormatOpenAIStrict, FormatOpenAIResponses, FormatAnthropic, FormatAnthropicStrict,
+	FormatGemini, FormatMCP}
 
 // unconvertedTool says why a tool is not listed in the format's own schema
 // dialect.
@@ -71,10 +85,18 @@ func buildListing(rc *renderedToolCache, list []*tools.Prepared, format string) 
 	var unconv []unconvertedTool
 	size := 16
 	rendered := make([]renderedTool, len(list))
+	var budget strictBudget
 	for i, t := range list {
 		r, err := rc.get(t, format)
 		if err != nil {
 			return nil, err
+		}
+		if r.fallback != nil && !budget.take(r.usage) {
+			// Strict, but past what one request may hold in all: listed
+			// in the plain shape, and said so.
+			u := unconvertedTool{Name: t.Name, Target: schema.TargetAnthropicStrict, Path: schema.RootPath,
+				Reason: budget.reason(r.usage)}
+			r = renderedTool{json: r.fallback, unconverted: &u}
 		}
 		rendered[i] = r
 		size += len(r.json) + 1
@@ -102,21 +124,66 @@ func buildListing(rc *renderedToolCache, list []*tools.Prepared, format string) 
 	return append(buf, '}'), nil
 }
 
+// strictBudget adds up what the strict tools of one Anthropic request use
+// of the limits on all of them together.
+type strictBudget struct {
+	tools, optional, unions int
+}
+
+// take counts a strict tool in if it fits, and reports whether it did.
+func (b *strictBudget) take(u schema.AnthropicStrictUsage) bool {
+	if b.tools+1 > schema.AnthropicStrictMaxTools || b.optional+u.Optional > schema.AnthropicStrictMaxOptional ||
+		b.unions+u.Unions > schema.AnthropicStrictMaxUnions {
+		return false
+	}
+	b.tools++
+	b.optional += u.Optional
+	b.unions += u.Unions
+	return true
+}
+
+// reason says which limit a tool that did not fit would break.
+func (b *strictBudget) reason(u schema.AnthropicStrictUsage) string {
+	switch {
+	case b.tools+1 > schema.AnthropicStrictMaxTools:
+		return fmt.Sprintf("listed without strict: the tools before it already use all %d strict tools Anthropic allows in one request", schema.AnthropicStrictMaxTools)
+	case b.optional+u.Optional > schema.AnthropicStrictMaxOptional:
+		return fmt.Sprintf("listed without strict: its %d optional properties would bring the strict tools of one request past Anthropic's limit of %d (%d used before it)",
+			u.Optional, schema.AnthropicStrictMaxOptional, b.optional)
+	default:
+		return fmt.Sprintf("listed without strict: its %d schemas with alternatives would bring the strict tools of one request past Anthropic's limit of %d (%d used before it)",
+			u.Unions, schema.AnthropicStrictMaxUnions, b.unions)
+	}
+}
+
 // renderTool renders one tool in a format, with the reason when the format
 // cannot express its schema.
 func renderTool(t *tools.Prepared, format string) (any, *unconvertedTool) {
 	raw := t.InputSchema()
 	switch format {
 	case FormatOpenAIStrict:
-		params, note, err := schema.OpenAIStrict(raw)
+		tool, err := OpenAIStrictTool(t)
 		if err != nil {
 			u := unconverted(t.Name, err)
-			return OpenAITool(t), &u
+			return tool, &u
 		}
-		return openai.Tool{Type: openai.ToolTypeFunction, Function: &openai.FunctionDefinition{
-			Name: t.Name, Description: appendNote(t.Def.Description, note), Strict: true, Parameters: params}}, nil
+		return tool, nil
+	case FormatOpenAIResponses:
+		tool, err := schema.OpenAIResponsesTool(t.Name, t.Def.Description, raw)
+		if err != nil {
+			u := unconverted(t.Name, err)
+			return tool, &u
+		}
+		return tool, nil
 	case FormatAnthropic:
 		return anthropicTool{Name: t.Name, Description: t.Def.Description, InputSchema: schema.Anthropic(raw)}, nil
+	case FormatAnthropicStrict:
+		tool, err := schema.AnthropicStrictTool(t.Name, t.Def.Description, raw)
+		if err != nil {
+			u := unconverted(t.Name, err)
+			return tool, &u
+		}
+		return tool, nil
 	case FormatGemini:
 		params, err := schema.Gemini(raw)
 		if err != nil {
@@ -135,6 +202,13 @@ func renderTool(t *tools.Prepared, format string) (any, *unconvertedTool) {
 type renderedTool struct {
 	json        []byte
 	unconverted *unconvertedTool
+	// value is the tool before marshalling.
+	value any
+	// fallback, for a tool rendered strict in FormatAnthropicStrict, is the
+	// tool in FormatAnthropic, listed when the request's budget of strict
+	// tools is spent; usage is what it takes of that budget.
+	fallback []byte
+	usage    schema.AnthropicStrictUsage
 }
 
 // renderedToolsMax bounds the cache of rendered tools; it is emptied when
@@ -169,7 +243,14 @@ func (rc *renderedToolCache) get(t *tools.Prepared, format string) (renderedTool
 	if err != nil {
 		return renderedTool{}, err
 	}
-	r = renderedTool{json: data, unconverted: u}
+	r = renderedTool{json: data, unconverted: u, value: v}
+	if def, ok := v.(schema.AnthropicToolDef); ok && def.Strict {
+		plain, _ := renderTool(t, FormatAnthropic)
+		if r.fallback, err = json.Marshal(plain); err != nil {
+			return renderedTool{}, err
+		}
+		r.usage = schema.MeasureAnthropicStrict(def.InputSchema)
+	}
 	rc.mu.Lock()
 	if len(rc.entries) >= renderedToolsMax {
 		clear(rc.entries)
@@ -179,11 +260,39 @@ func (rc *renderedToolCache) get(t *tools.Prepared, format string) (renderedTool
 	return r, nil
 }
 
-// OpenAITool is a tool in OpenAI's function-calling shape, as listed and as
-// the chat runner offers it.
+// OpenAITool is a tool in OpenAI's function-calling shape, as listed.
 func OpenAITool(t *tools.Prepared) openai.Tool {
 	return openai.Tool{Type: openai.ToolTypeFunction, Function: &openai.FunctionDefinition{
 		Name: t.Name, Description: t.Def.Description, Parameters: t.InputSchema()}}
+}
+
+// OpenAIStrictTool is a tool in OpenAI's function-calling shape with
+// "strict": true, its parameters converted by schema.OpenAIStrict and the
+// conversion's note appended to its description. A schema strict mode
+// cannot express gives the plain OpenAITool and the
+// *schema.NotConvertibleError saying why.
+func OpenAIStrictTool(t *tools.Prepared) (openai.Tool, error) {
+	params, note, err := schema.OpenAIStrict(t.InputSchema())
+	if err != nil {
+		return OpenAITool(t), err
+	}
+	return openai.Tool{Type: openai.ToolTypeFunction, Function: &openai.FunctionDefinition{
+		Name: t.Name, Description: schema.AppendNote(t.Def.Description, note), Strict: true, Parameters: params}}, nil
+}
+
+// ChatTools are the tools as the chat runner offers them to a model: in
+// strict form where the schema converts (OpenAIStrictTool), plain
+// otherwise. Each tool version is converted once and cached.
+func (lc *Cache) ChatTools(list []*tools.Prepared) ([]openai.Tool, error) {
+	out := make([]openai.Tool, len(list))
+	for i, t := range list {
+		r, err := lc.rendered.get(t, FormatOpenAIStrict)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r.value.(openai.Tool)
+	}
+	return out, nil
 }
 
 func unconverted(name string, err error) unconvertedTool {
@@ -193,21 +302,6 @@ func unconverted(name string, err error) unconvertedTool {
 		u.Target, u.Path, u.Reason = nce.Target, nce.Path, nce.Reason
 	}
 	return u
-}
-
-// appendNote appends a conversion note to a description as a new sentence.
-func appendNote(description, note string) string {
-	if note == "" {
-		return description
-	}
-	description = strings.TrimSpace(description)
-	if description == "" {
-		return note
-	}
-	if !strings.HasSuffix(description, ".") && !strings.HasSuffix(description, "!") && !strings.HasSuffix(description, "?") {
-		description += "."
-	}
-	return description + " " + note
 }
 
 // listingCacheMaxBytes bounds the memory the listing cache holds; it is

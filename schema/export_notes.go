@@ -43,6 +43,10 @@ func withNotes(description string, n *notes) string {
 	return appendNote(description, n.text())
 }
 
+// AppendNote appends the description note of a conversion (OpenAIStrict,
+// ElevenLabs, Vapi, ...) to a tool's description, as a new sentence.
+func AppendNote(description, note string) string { return appendNote(description, note) }
+
 // appendNote appends a note to a description, as a new sentence.
 func appendNote(description, note string) string {
 	if note == "" {

@@ -44,7 +44,14 @@ type Schema struct {
 // is refused before it is compiled.
 //
 // Every error is a [*CompileError] naming the location of the problem.
-func Compile(raw json.RawMessage) (*Schema, error) {
+func Compile(raw json.RawMessage) (*Schema, error) { return compile(raw, true) }
+
+// CompileResult checks and compiles a JSON Schema of a result (a tool's
+// output schema), which may describe any JSON value; otherwise it is
+// checked as Compile checks arguments' schemas.
+func CompileResult(raw json.RawMessage) (*Schema, error) { return compile(raw, false) }
+
+func compile(raw json.RawMessage, arguments bool) (*Schema, error) {
 	if err := checkLimits(raw); err != nil {
 		return nil, err
 	}
@@ -56,8 +63,12 @@ func Compile(raw json.RawMessage) (*Schema, error) {
 	if err != nil {
 		return nil, &CompileError{Path: RootPath, Message: "is not valid JSON: " + err.Error()}
 	}
-	if err := checkRoot(doc); err != nil {
-		return nil, err
+	if arguments {
+		if err := checkRoot(doc); err != nil {
+			return nil, err
+		}
+	} else if _, ok := doc.(map[string]any); !ok {
+		return nil, &CompileError{Path: RootPath, Message: `must be a JSON Schema object such as {"type":"object","properties":{...}}`}
 	}
 
 	c := jsonschema.NewCompiler()

@@ -21,6 +21,9 @@ var (
 	// ErrConflict means a uniqueness constraint (such as a name per
 	// workspace) would be violated.
 	ErrConflict = errors.New("conflict")
+	// ErrMigrationsPending means the database lacks a migration this
+	// version of toolgate needs (Ping).
+	ErrMigrationsPending = errors.New("database migrations pending")
 )
 
 // Roles of an API key.
@@ -102,8 +105,11 @@ type Connection struct {
 	Config      json.RawMessage // object of public values, {{conn.x}}
 	Auth        json.RawMessage // object: {"type": ..., ...}
 	Secrets     []byte          // sealed JSON object of secret values
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Limits is the JSON array of the connection's rate and concurrency
+	// limits (tools.Limit), nil when none.
+	Limits    json.RawMessage
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Tool is the mutable draft of a tool plus its publication state.
@@ -180,6 +186,9 @@ type Run struct {
 	Truncated      bool
 	Timings        json.RawMessage
 	Attempts       json.RawMessage
+	// CacheHit is set when the result came from the response cache:
+	// nothing was sent upstream.
+	CacheHit       bool
 	IdempotencyKey string
 	ReplayOf       string
 	CreatedAt      time.Time
@@ -269,7 +278,14 @@ type Store interface {
 	OAuthStore
 	SessionStore
 	GuardStore
+	GuardrailStore
 	FlowStore
+
+	// Ping reports whether the store can serve: the database answers and
+	// has every migration this version needs applied (ErrMigrationsPending
+	// otherwise). It is cheap enough for a load balancer's readiness probe.
+	Ping(ctx context.Context) error
+	MCPSessionStore
 	Close() error
 }
 

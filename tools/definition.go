@@ -2,6 +2,9 @@ package tools
 
 import "encoding/json"
 
+// Methods are the HTTP methods a tool may use.
+var Methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+
 // Definition is a tool as an admin registers it: one HTTP operation an agent
 // may call. It is stored as JSON; published versions are immutable copies.
 type Definition struct {
@@ -27,8 +30,8 @@ type Definition struct {
 	// InputSchema is the JSON Schema (type object) of the arguments.
 	InputSchema json.RawMessage `json:"input_schema,omitempty"`
 	// OutputSchema is the JSON Schema (type object) of the upstream's
-	// success response, for clients that read structured results (MCP's
-	// outputSchema). It documents the response; it is not enforced.
+	// success response, when known (the OpenAPI import sets it). MCP
+	// publishes it as the tool's outputSchema. It is not enforced upstream.
 	OutputSchema json.RawMessage `json:"output_schema,omitempty"`
 	// TimeoutMS bounds the whole exchange. Defaults to TimeoutMSDefault.
 	TimeoutMS int `json:"timeout_ms,omitempty"`
@@ -40,6 +43,21 @@ type Definition struct {
 	Response *ResponseConfig `json:"response,omitempty"`
 	// Retry configures background retries.
 	Retry *RetryConfig `json:"retry,omitempty"`
+
+	// Confirm makes the caller agree before the call runs: the model reads
+	// the message back and calls again with the token it was given.
+	Confirm *ConfirmConfig `json:"confirm,omitempty"`
+	// Approval makes an admin approve each call before it runs.
+	Approval *ApprovalConfig `json:"approval,omitempty"`
+	// Limits bound how often and how many calls at once reach the
+	// upstream.
+	Limits []Limit `json:"limits,omitempty"`
+	// Cache answers repeated calls from a stored result (GET or ReadOnly
+	// tools only).
+	Cache *CacheConfig `json:"cache,omitempty"`
+	// ReadOnly marks a tool that changes nothing upstream whatever its
+	// method, so its results may be cached.
+	ReadOnly bool `json:"read_only,omitempty"`
 }
 
 // ResponseConfig shapes an upstream response for a model's context window.

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -154,6 +156,16 @@ type Result struct {
 	Request *RecordedRequest `json:"request,omitempty"`
 	// RetryAfter is the upstream's Retry-After, for background retries.
 	RetryAfter time.Duration `json:"-"`
+
+	// Guardrails (see guardrails.go). CacheHit: the result came from the
+	// response cache and nothing was sent. RetryAfterMS: when a
+	// rate_limited call may try again. Confirmation: what a
+	// needs_confirmation call asks the caller. Message: what the model
+	// tells the caller of a call that waits (confirmation, approval).
+	CacheHit     bool          `json:"cache_hit,omitempty"`
+	RetryAfterMS int64         `json:"retry_after_ms,omitempty"`
+	Confirmation *Confirmation `json:"confirmation,omitempty"`
+	Message      string        `json:"message,omitempty"`
 }
 
 // RecordedRequest is the request as stored in a run (redacted).
@@ -233,7 +245,7 @@ func (e *Engine) Run(ctx context.Context, c *Call) *Result {
 		return unavailableResult(c)
 	}
 	res, run := e.Execute(ctx, c)
-	e.recorder.Record(run)
+	e.record(ctx, run)
 	return res
 }
 
@@ -309,6 +321,8 @@ func (e *Engine) finish(st *callState) (*Result, *store.Run) {
 
 func (e *Engine) run(ctx context.Context, st *callState) {
 	c := st.call
+	steps := traceSteps(ctx, st, SpanValidate)
+	defer steps.end()
 	// 1. Validate the arguments against the compiled schema.
 	rawArgs := c.Arguments
 	if len(bytes.TrimSpace(rawArgs)) == 0 {
@@ -330,6 +344,7 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 	argMap, _ := args.(map[string]any)
 
 	// 2. Render the request.
+	steps.next(SpanRender)
 	scope := &Scope{Args: argMap, Context: c.Context, Variables: c.Variables}
 	base := ""
 	if c.Conn != nil {
@@ -363,6 +378,7 @@ func (e *Engine) run(ctx context.Context, st *callState) {
 		}
 	}
 	e.identify(st)
+	steps.end()
 	switch st.mode {
 	case modeCheck:
 		return
@@ -445,7 +461,7 @@ func (e *Engine) send(ctx context.Context, st *callState) {
 	if c.Conn != nil {
 		opts.SensitiveHeaders = c.Conn.sensitiveHeaders(c.Tool.secretHeaders)
 	}
-	resp, err := e.client.Do(ctx, hreq, opts)
+	resp, err := e.do(ctx, hreq, opts)
 	if err != nil {
 		st.resp = nil
 		outcome := egress.Classify(err)
@@ -548,7 +564,7 @@ func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool
 		if forceRefresh {
 			rejected = st.oauthToken
 		}
-		tok, err := e.tokens.Token(tctx, st.call.WorkspaceID, conn, rejected)
+		tok, err := e.token(tctx, st.call.WorkspaceID, conn, rejected)
 		cancel()
 		if err != nil {
 			switch {
@@ -558,9 +574,13 @@ func (e *Engine) authorize(ctx context.Context, st *callState, forceRefresh bool
 				// Where the token endpoint resolved is not the model's business.
 				return refusal(OutcomeAuthError, "the token endpoint of connection "+conn.Name+" was refused by the egress guard")
 			}
-			// The token endpoint's error (which may name internal
-			// addresses) is for admins: the run record keeps it.
-			return OutcomeAuthError, tokenFailure + conn.Name + ": " + st.redactor.String(err.Error()), tokenFailure + conn.Name
+			detail := tokenFailure + conn.Name + ": " + st.redactor.String(err.Error())
+			if isTransportError(err) {
+				// Where the token endpoint failed to answer (addresses,
+				// resolvers) is for admins: the run record keeps it.
+				return OutcomeAuthError, detail, tokenFailure + conn.Name
+			}
+			return refusal(OutcomeAuthError, detail)
 		}
 		st.oauthToken = tok
 		st.redactor = st.redactor.With(tok)
@@ -636,3 +656,11 @@ const tokenFailure = "getting an access token failed for connection "
 
 // refusal is an outcome whose message both admins and the model read.
 func refusal(outcome, msg string) (string, string, string) { return outcome, msg, msg }
+
+// isTransportError reports whether err is a failure to reach a server (its
+// text names addresses), not a server's answer.
+func isTransportError(err error) bool {
+	var netErr net.Error
+	var urlErr *url.Error
+	return errors.As(err, &netErr) || errors.As(err, &urlErr) || errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,7 +1,6 @@
 package tools
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -67,11 +66,14 @@ func (v *validator) check(conn *Connection) {
 		v.warn("description", "is too short to tell the model when to call the tool; say what it does and which facts must be known first")
 	}
 	method := d.EffectiveMethod()
-	if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, method) {
+	if !slices.Contains(Methods, method) {
 		v.err("method", "must be GET, POST, PUT, PATCH or DELETE")
 	}
+	urlAndConnection := d.URL != "" && (d.Connection != "" || d.Path != "")
 	switch {
-	case d.URL != "" && d.Connection != "":
+	case urlAndConnection:
+		// One problem, one error: the request cannot be checked further
+		// until it says where it goes.
 		v.err("url", "give either url or connection + path, not both")
 	case d.URL == "" && d.Connection == "":
 		v.err("url", "is required unless connection + path is given")
@@ -80,7 +82,7 @@ func (v *validator) check(conn *Connection) {
 	case d.URL != "" && d.Path != "":
 		v.err("path", "applies only with a connection; put the whole URL in url")
 	}
-	if d.Connection != "" && conn == nil {
+	if d.Connection != "" && conn == nil && !urlAndConnection {
 		v.err("connection", "no connection named %q in this workspace", d.Connection)
 	}
 	if d.TimeoutMS != 0 && (d.TimeoutMS < TimeoutMSMin || d.TimeoutMS > TimeoutMSMax) {
@@ -115,13 +117,17 @@ func (v *validator) check(conn *Connection) {
 	if err != nil {
 		var ce *schema.CompileError
 		if errors.As(err, &ce) {
-			v.err(joinPath("input_schema", ce.Path), "%s", ce.Message)
+			v.err("input_schema"+strings.TrimPrefix(ce.Path, schema.RootPath), "%s", ce.Message)
 		} else {
 			v.err("input_schema", "%v", err)
 		}
 	}
 	if len(d.OutputSchema) > 0 {
 		v.checkOutputSchema()
+	}
+	v.checkGuardrails(sch)
+	if urlAndConnection {
+		return
 	}
 	rt, err := NewRequestTemplate(d)
 	if err != nil {
@@ -140,18 +146,12 @@ func (v *validator) check(conn *Connection) {
 	v.checkPlaceholders(rt, sch, conn)
 }
 
-// checkOutputSchema checks that output_schema is a JSON Schema of an
-// object: the only kind of result MCP's outputSchema describes.
+// checkOutputSchema checks that output_schema is a JSON Schema. It may
+// describe any JSON result: MCP, whose outputSchema must be an object,
+// publishes a result of another type wrapped as {"result": ...}.
 func (v *validator) checkOutputSchema() {
 	const field = "output_schema"
-	var root struct {
-		Type any `json:"type"`
-	}
-	if json.Unmarshal(v.def.OutputSchema, &root) == nil && root.Type != "object" {
-		v.err(field+".type", `must be "object": an output schema describes a JSON object result`)
-		return
-	}
-	if _, err := schema.Compile(v.def.OutputSchema); err != nil {
+	if _, err := schema.CompileResult(v.def.OutputSchema); err != nil {
 		var ce *schema.CompileError
 		if errors.As(err, &ce) {
 			v.err(field+strings.TrimPrefix(ce.Path, schema.RootPath), "%s", ce.Message)
@@ -179,7 +179,7 @@ func (v *validator) checkPlaceholders(rt *RequestTemplate, sch *schema.Schema, c
 					v.warn("connection", "%s: connection %s has no config value %s", ph.String(), conn.Name, top)
 				}
 			} else if d.Connection == "" {
-				v.err("url", "%s needs a connection", ph.String())
+				v.err(placeholderField(rt, ph), "%s needs a connection", ph.String())
 			}
 		case RootSecret:
 			if conn != nil {
@@ -187,7 +187,7 @@ func (v *validator) checkPlaceholders(rt *RequestTemplate, sch *schema.Schema, c
 					v.warn("connection", "%s: connection %s has no secret %s set", ph.String(), conn.Name, top)
 				}
 			} else if d.Connection == "" {
-				v.err("url", "%s needs a connection", ph.String())
+				v.err(placeholderField(rt, ph), "%s needs a connection", ph.String())
 			}
 		}
 	}
@@ -222,4 +222,26 @@ func joinPath(prefix, path string) string {
 		return prefix
 	}
 	return prefix + "." + path
+}
+
+// placeholderField names the definition field holding a placeholder: a
+// header or query parameter, else the url or the body.
+func placeholderField(rt *RequestTemplate, ph Placeholder) string {
+	for _, fields := range [][]fieldTemplate{rt.headers, rt.query} {
+		for _, f := range fields {
+			for _, p := range f.t.placeholders {
+				if p.Raw == ph.Raw {
+					return f.field
+				}
+			}
+		}
+	}
+	if rt.url.t != nil {
+		for _, p := range rt.url.t.placeholders {
+			if p.Raw == ph.Raw {
+				return rt.url.field
+			}
+		}
+	}
+	return "body"
 }

@@ -18,8 +18,8 @@ func TestValidateOutputSchema(t *testing.T) {
 	}{
 		{name: "absent", output: ``},
 		{name: "object", output: `{"type":"object","properties":{"id":{"type":"integer"}}}`},
-		{name: "array", output: `{"type":"array"}`, wantPaths: []string{"output_schema.type"}},
-		{name: "no type", output: `{"properties":{}}`, wantPaths: []string{"output_schema.type"}},
+		{name: "array", output: `{"type":"array","items":{"type":"string"}}`},
+		{name: "no type", output: `{"properties":{}}`},
 		{name: "bad keyword", output: `{"type":"object","properties":{"id":{"type":"int"}}}`, wantPaths: []string{"output_schema.properties.id.type"}},
 		{name: "not JSON", output: `{"type":`, wantPaths: []string{"output_schema"}},
 	}

@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 
 	"github.com/toolgate/toolgate/problem"
+	"github.com/toolgate/toolgate/schema"
 	"github.com/toolgate/toolgate/tools"
 )
 
@@ -60,12 +61,18 @@ func (elevenLabs) Encode(_ *Batch, replies []Reply) (*Response, error) { return 
 // webhook tool calling the adapter with the parameters as the JSON body,
 // the secret header taken from a workspace secret, and the conversation and
 // caller IDs as query parameters filled from system dynamic variables.
-func (elevenLabs) Export(t *tools.Prepared, u string) any {
+//
+// The body schema is the tool's argument schema in ElevenLabs' subset
+// (schema.ElevenLabs). A query parameter takes exactly one value source, so
+// the two filled from dynamic variables carry no description (a description
+// would ask the model for the value).
+func (elevenLabs) Export(t *tools.Prepared, u string) (any, []*schema.NotConvertibleError) {
+	body, note, lost := schema.ElevenLabs(t.InputSchema())
 	return map[string]any{
 		"tool_config": map[string]any{
 			"type":                  "webhook",
 			"name":                  t.Name,
-			"description":           t.Def.Description,
+			"description":           schema.AppendNote(t.Def.Description, note),
 			"response_timeout_secs": timeoutSeconds(t, 5, 120),
 			"api_schema": map[string]any{
 				"url":    u,
@@ -75,16 +82,14 @@ func (elevenLabs) Export(t *tools.Prepared, u string) any {
 				},
 				"query_params_schema": map[string]any{
 					"properties": map[string]any{
-						"conversation_id": map[string]any{"type": "string", "description": "The conversation ID.",
-							"dynamic_variable": "system__conversation_id"},
-						"caller_id": map[string]any{"type": "string", "description": "The caller's phone number.",
-							"dynamic_variable": "system__caller_id"},
+						"conversation_id": map[string]any{"type": "string", "dynamic_variable": "system__conversation_id"},
+						"caller_id":       map[string]any{"type": "string", "dynamic_variable": "system__caller_id"},
 					},
 				},
-				"request_body_schema": toolParameters(t),
+				"request_body_schema": body,
 			},
 		},
-	}
+	}, lost
 }
 
 func (elevenLabs) ToolInPath() bool { return true }

@@ -2,11 +2,9 @@ package voice
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 
 	"github.com/toolgate/toolgate/problem"
-	"github.com/toolgate/toolgate/schema"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/tools"
 )
@@ -20,6 +18,19 @@ type Export struct {
 	// Configured says whether the agent has the platform's settings.
 	Configured bool  `json:"configured"`
 	Tools      []any `json:"tools"`
+	// Unconverted lists what of the tools' argument schemas the platform's
+	// schema subset cannot express (empty when everything could be said).
+	// Each tool is exported all the same, as closely as the platform allows.
+	Unconverted []Unconverted `json:"unconverted"`
+}
+
+// Unconverted is one part of a tool's argument schema that a platform
+// cannot express.
+type Unconverted struct {
+	Tool string `json:"tool"`
+	// Path is where in the schema: input_schema.properties.tags.
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
 }
 
 // Export builds the export of an agent's tools for a platform, with the
@@ -50,17 +61,15 @@ func (s *Service) Export(ctx context.Context, workspaceID, agentID, platform, ba
 	}
 	agentURL := AgentURL(base, p.Name(), agent.ID)
 	out := &Export{Platform: p.Name(), AgentID: agent.ID, URL: agentURL, Configured: settings.Configured(p.Name()),
-		Tools: make([]any, 0, len(list))}
+		Tools: make([]any, 0, len(list)), Unconverted: []Unconverted{}}
 	for _, t := range list {
-		out.Tools = append(out.Tools, p.Export(t, ToolURL(p, agentURL, t.Name)))
+		def, lost := p.Export(t, ToolURL(p, agentURL, t.Name))
+		out.Tools = append(out.Tools, def)
+		for _, e := range lost {
+			out.Unconverted = append(out.Unconverted, Unconverted{Tool: t.Name, Path: e.Path, Reason: e.Reason})
+		}
 	}
 	return out, nil
-}
-
-// toolParameters is a tool's argument schema as a plain JSON Schema object
-// (no $schema), the shape all three platforms take.
-func toolParameters(t *tools.Prepared) json.RawMessage {
-	return schema.Anthropic(t.InputSchema())
 }
 
 // timeoutSeconds is the tool's timeout rounded up, plus a second for

@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/toolgate/toolgate/schema"
 	"github.com/toolgate/toolgate/tools"
 )
 
@@ -77,8 +78,9 @@ type Platform interface {
 	// Encode answers the batch's calls, in order.
 	Encode(b *Batch, answers []Reply) (*Response, error)
 	// Export is a tool as the platform's tool definition calling url (its
-	// adapter URL, see ToolURL).
-	Export(t *tools.Prepared, url string) any
+	// adapter URL, see ToolURL), with its argument schema converted to the
+	// platform's subset of JSON Schema and what could not be expressed.
+	Export(t *tools.Prepared, url string) (def any, unconverted []*schema.NotConvertibleError)
 	// ToolInPath reports whether each tool has its own adapter URL, the
 	// agent's URL followed by the tool's name.
 	ToolInPath() bool

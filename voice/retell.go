@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/toolgate/toolgate/problem"
+	"github.com/toolgate/toolgate/schema"
 	"github.com/toolgate/toolgate/tools"
 )
 
@@ -146,19 +147,22 @@ func (retell) Decode(req *Request) (*Batch, error) {
 func (retell) Encode(_ *Batch, replies []Reply) (*Response, error) { return bodyReply(replies[0]) }
 
 // Export is an entry of a Retell LLM's general_tools: a custom function
-// calling the adapter with the full {"name", "args", "call"} payload.
-func (retell) Export(t *tools.Prepared, u string) any {
+// calling the adapter with the full {"name", "args", "call"} payload, its
+// parameters in the shape Retell takes (schema.Retell: no $defs at the
+// root).
+func (retell) Export(t *tools.Prepared, u string) (any, []*schema.NotConvertibleError) {
+	params, note, lost := schema.Retell(t.InputSchema())
 	return map[string]any{
 		"type":                   "custom",
 		"name":                   t.Name,
-		"description":            t.Def.Description,
+		"description":            schema.AppendNote(t.Def.Description, note),
 		"url":                    u,
 		"method":                 "POST",
-		"parameters":             toolParameters(t),
+		"parameters":             params,
 		"speak_during_execution": false,
 		"speak_after_execution":  true,
 		"timeout_ms":             timeoutSeconds(t, 1, 600) * 1000,
-	}
+	}, lost
 }
 
 func (retell) ToolInPath() bool { return false }

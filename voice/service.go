@@ -167,8 +167,11 @@ const (
 	// ReplyResult: the call succeeded; Result holds the shaped result.
 	ReplyResult ReplyKind = iota
 	// ReplyInstruction: the model should act on Text and call again or
-	// tell the caller (invalid arguments, a queued background run).
+	// ask the caller (invalid arguments).
 	ReplyInstruction
+	// ReplyAccepted: a background run was accepted; Text is the
+	// acknowledgement the model should tell the caller.
+	ReplyAccepted
 	// ReplyError: the call failed; Text says what to tell the caller.
 	ReplyError
 )
@@ -205,7 +208,9 @@ func (s *Service) call(ctx context.Context, agent *store.Agent, tool string, arg
 	}
 	a := invoke.AnswerOf(res)
 	switch a.Kind {
-	case invoke.AnswerQueued, invoke.AnswerInvalid:
+	case invoke.AnswerQueued:
+		return Reply{Kind: ReplyAccepted, Text: prompts.SingleLine(a.Text)}
+	case invoke.AnswerInvalid, invoke.AnswerConfirm:
 		return Reply{Kind: ReplyInstruction, Text: prompts.SingleLine(a.Text)}
 	case invoke.AnswerFailed:
 		return Reply{Kind: ReplyError, Text: prompts.SingleLine(a.Text)}
@@ -244,7 +249,7 @@ func bodyReply(r Reply) (*Response, error) {
 		if len(body) == 0 {
 			body = []byte("null")
 		}
-	case ReplyInstruction:
+	case ReplyInstruction, ReplyAccepted:
 		body = mustJSON(map[string]string{"result": r.Text})
 	default:
 		body = mustJSON(map[string]string{"error": r.Text})

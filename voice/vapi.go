@@ -2,8 +2,9 @@ package voice
 
 // Vapi: POST /v1/adapters/vapi/{agent_id} is the "server URL" of the
 // agent's Vapi function tools. Vapi sends a "tool-calls" server message
-// and expects HTTP 200 with {"results": [{"toolCallId", "result"}]} (or
-// "error" in place of "result"), each value a single-line string.
+// and expects HTTP 200 with {"results": [{"name", "toolCallId", "result"}]}
+// (or "error" in place of "result"), each value a single-line string, and
+// an optional spoken "message" (@vapi-ai/server-sdk's ToolCallResult).
 // Sources: https://docs.vapi.ai/tools/custom-tools (request and response
 // format), https://docs.vapi.ai/tools/custom-tools-troubleshooting (200,
 // strings, single line), the ServerMessageToolCalls and
@@ -20,6 +21,7 @@ import (
 	"encoding/json"
 
 	"github.com/toolgate/toolgate/problem"
+	"github.com/toolgate/toolgate/schema"
 	"github.com/toolgate/toolgate/tools"
 )
 
@@ -140,20 +142,44 @@ func (vapi) Decode(req *Request) (*Batch, error) {
 	return b, nil
 }
 
-// vapiResult answers one tool call: Result or Error, a single-line string.
+// vapiResult answers one tool call, as @vapi-ai/server-sdk's
+// ToolCallResult: the tool's name, and Result or Error, a single-line
+// string added to the conversation. Message, when set, overrides what the
+// assistant says next.
 type vapiResult struct {
-	ToolCallID string  `json:"toolCallId"`
-	Result     *string `json:"result,omitempty"`
-	Error      *string `json:"error,omitempty"`
+	Name       string             `json:"name"`
+	ToolCallID string             `json:"toolCallId"`
+	Result     *string            `json:"result,omitempty"`
+	Error      *string            `json:"error,omitempty"`
+	Message    *vapiSpokenMessage `json:"message,omitempty"`
 }
 
+// vapiSpokenMessage is a ToolCallResultSpokenMessage. With role "system"
+// its content is not read out but handed to the model as a hint, and the
+// model's answer is spoken.
+type vapiSpokenMessage struct {
+	Type    string `json:"type"`
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Encode answers each call with its result, or its error for a failure.
+// Invalid arguments are a result (the model should ask the caller, not
+// speak the tool's failure message). A background run's acknowledgement is
+// also a request-complete message for the model: it replaces the tool's own
+// request-complete message in Vapi, which would otherwise be spoken as if
+// the work were done.
 func (vapi) Encode(b *Batch, replies []Reply) (*Response, error) {
 	results := make([]vapiResult, len(replies))
 	for i, r := range replies {
-		results[i] = vapiResult{ToolCallID: b.Calls[i].ID}
-		if r.Kind == ReplyError {
+		results[i] = vapiResult{Name: b.Calls[i].Tool, ToolCallID: b.Calls[i].ID}
+		switch r.Kind {
+		case ReplyError:
 			results[i].Error = &replies[i].Text
-		} else {
+		case ReplyAccepted:
+			results[i].Result = &replies[i].Text
+			results[i].Message = &vapiSpokenMessage{Type: "request-complete", Role: "system", Content: r.Text}
+		default:
 			results[i].Result = &replies[i].Text
 		}
 	}
@@ -165,21 +191,23 @@ func (vapi) Encode(b *Batch, replies []Reply) (*Response, error) {
 }
 
 // Export is a body for POST https://api.vapi.ai/tool: a function tool whose
-// server is the adapter. Set the server's credential (X-Vapi-Secret) in
-// Vapi; see docs/voice.md.
-func (vapi) Export(t *tools.Prepared, serverURL string) any {
+// server is the adapter, its parameters in Vapi's JsonSchema subset
+// (schema.Vapi). Set the server's credential (X-Vapi-Secret) in Vapi; see
+// docs/voice.md.
+func (vapi) Export(t *tools.Prepared, serverURL string) (any, []*schema.NotConvertibleError) {
+	params, note, lost := schema.Vapi(t.InputSchema())
 	return map[string]any{
 		"type": "function",
 		"function": map[string]any{
 			"name":        t.Name,
-			"description": t.Def.Description,
-			"parameters":  toolParameters(t),
+			"description": schema.AppendNote(t.Def.Description, note),
+			"parameters":  params,
 		},
 		"server": map[string]any{
 			"url":            serverURL,
 			"timeoutSeconds": timeoutSeconds(t, 1, 300),
 		},
-	}
+	}, lost
 }
 
 func (vapi) ToolInPath() bool { return false }

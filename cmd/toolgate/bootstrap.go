@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
-	"time"
 
 	"github.com/toolgate/toolgate/apikey"
 	"github.com/toolgate/toolgate/secrets"
@@ -94,56 +92,4 @@ func bootstrap(ctx context.Context, cfg *config, st store.Store, box *secrets.Bo
 	}
 	fmt.Fprintf(out, "\nCreated the %q workspace. Its admin key (shown once, store it now):\n\n    %s\n\n", ws.Name, plain)
 	return nil
-}
-
-// workspacesCommand implements `toolgate workspaces create NAME` and
-// `toolgate workspaces list`.
-func workspacesCommand(ctx context.Context, args []string, getenv func(string) string, log *slog.Logger, out io.Writer) error {
-	usage := errors.New("usage: toolgate workspaces create NAME | toolgate workspaces list")
-	if len(args) == 0 {
-		return usage
-	}
-	sub := args[0]
-	cfg, rest, err := parseConfig("workspaces "+sub, args[1:], getenv)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	switch sub {
-	case "list":
-		list, err := st.WorkspaceList(ctx)
-		if err != nil {
-			return err
-		}
-		for _, ws := range list {
-			fmt.Fprintf(out, "%s\t%s\t%s\n", ws.ID, ws.Name, ws.CreatedAt.Format(time.RFC3339))
-		}
-		return nil
-	case "create":
-		if len(rest) != 1 || strings.TrimSpace(rest[0]) == "" {
-			return usage
-		}
-		box, err := openBox(cfg, log)
-		if err != nil {
-			return err
-		}
-		ws, err := tenant.Create(ctx, st, box, strings.TrimSpace(rest[0]))
-		if errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("a workspace named %q exists", rest[0])
-		}
-		if err != nil {
-			return err
-		}
-		plain, err := tenant.AddAdminKey(ctx, st, ws.ID, "initial", "")
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "workspace %s (%s) created. Its admin key (shown once):\n%s\n", ws.Name, ws.ID, plain)
-		return nil
-	}
-	return usage
 }

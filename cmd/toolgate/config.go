@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -14,6 +13,7 @@ import (
 	"github.com/toolgate/toolgate/background"
 	"github.com/toolgate/toolgate/egress"
 	"github.com/toolgate/toolgate/oauth"
+	"github.com/toolgate/toolgate/tools"
 )
 
 // Defaults of the configuration.
@@ -21,10 +21,13 @@ const (
 	AddrDefault         = "127.0.0.1:8080"
 	DatabaseURLDefault  = "toolgate.db"
 	RunRetentionDefault = 7 * 24 * time.Hour
+	LogFormatDefault    = "text"
+	LogLevelDefault     = "info"
 )
 
 // config is the binary's configuration. Every field is a flag and a
-// TOOLGATE_* environment variable; a flag given on the command line wins.
+// TOOLGATE_* environment variable (see settings); a flag given on the
+// command line wins. A command fills only the settings it declares.
 type config struct {
 	// Addr is the listen address. Defaults to AddrDefault.
 	Addr string
@@ -56,74 +59,175 @@ type config struct {
 	// OAuthRefreshSkew is how long before expiry OAuth2 access tokens are
 	// refreshed. Defaults to oauth.SkewDefault (60s).
 	OAuthRefreshSkew time.Duration
+	// CORSOrigins are the origins of browser-based MCP clients allowed to
+	// call /mcp ("*" for any). Defaults to none.
+	CORSOrigins []string
+	// RunRecording says what happens when runs cannot be written:
+	// tools.RecordingRequired (refuse new calls once the buffer is full)
+	// or tools.RecordingBestEffort (drop runs, logged and counted).
+	RunRecording string
+	// RunBuffer and RunBufferBytes bound the runs kept in memory while the
+	// database cannot take them.
+	RunBuffer      int
+	RunBufferBytes int64
+	// Log is how the process logs. Defaults to text at info level.
+	Log logConfig
 }
 
-// parseConfig reads flags (for the serve-like commands) over environment.
-func parseConfig(name string, args []string, getenv func(string) string) (*config, []string, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	env := func(key, def string) string {
-		if v := getenv(key); v != "" {
-			return v
+// setting is one configuration value: a flag and the environment variable
+// that sets it when the flag is not given.
+type setting struct {
+	flag  string
+	env   string
+	def   string
+	usage string
+	// set parses a value into the config; its error need not name the
+	// setting.
+	set func(c *config, v string) error
+}
+
+// Settings, grouped by the commands that take them.
+var (
+	// storeSettings choose the database.
+	storeSettings = []setting{
+		{"database-url", "TOOLGATE_DATABASE_URL", DatabaseURLDefault, "postgres://... or a SQLite path",
+			func(c *config, v string) error { return nonEmpty(&c.DatabaseURL, v) }},
+	}
+	// secretSettings open stored secrets.
+	secretSettings = []setting{
+		{"secret-key", "TOOLGATE_SECRET_KEY", "", "base64 of 32 bytes sealing stored secrets",
+			func(c *config, v string) error { c.SecretKey = v; return nil }},
+	}
+	// logSettings shape the process's log.
+	logSettings = []setting{
+		{"log-format", "TOOLGATE_LOG_FORMAT", LogFormatDefault, "log line format: text or json",
+			func(c *config, v string) error { return c.Log.setFormat(v) }},
+		{"log-level", "TOOLGATE_LOG_LEVEL", LogLevelDefault, "least severe level logged: debug, info, warn or error",
+			func(c *config, v string) error { return c.Log.setLevel(v) }},
+	}
+	// serveSettings run the gateway.
+	serveSettings = []setting{
+		{"addr", "TOOLGATE_ADDR", AddrDefault, "listen address",
+			func(c *config, v string) error { return nonEmpty(&c.Addr, v) }},
+		{"admin-key", "TOOLGATE_ADMIN_KEY", "", "bootstrap admin key of the default workspace",
+			func(c *config, v string) error { c.AdminKey = v; return nil }},
+		{"allow-networks", "TOOLGATE_ALLOW_NETWORKS", "", "comma-separated CIDRs upstream calls may reach despite the private-address guard",
+			func(c *config, v string) (err error) { c.AllowNetworks, err = egress.ParseAllowNetworks(v); return err }},
+		{"run-retention", "TOOLGATE_RUN_RETENTION", "7d", "how long runs are kept, e.g. 168h or 7d",
+			func(c *config, v string) (err error) { c.RunRetention, err = parseRetention(v); return err }},
+		{"metrics-public", "TOOLGATE_METRICS_PUBLIC", "false", "serve /metrics without a key",
+			func(c *config, v string) (err error) {
+				if c.MetricsPublic, err = strconv.ParseBool(v); err != nil {
+					return fmt.Errorf("%q is not a boolean", v)
+				}
+				return nil
+			}},
+		{"workers", "TOOLGATE_WORKERS", strconv.Itoa(background.WorkersDefault), "background jobs worked at once by this process",
+			func(c *config, v string) (err error) {
+				if c.Workers, err = strconv.Atoi(v); err != nil || c.Workers < 1 {
+					return fmt.Errorf("%q is not a positive integer", v)
+				}
+				return nil
+			}},
+		{"job-rescue-after", "TOOLGATE_JOB_RESCUE_AFTER", background.RescueAfterDefault.String(), "rerun a background job running longer than this",
+			func(c *config, v string) (err error) {
+				if c.JobRescueAfter, err = time.ParseDuration(v); err != nil || c.JobRescueAfter <= 0 {
+					return fmt.Errorf("%q is not a positive duration", v)
+				}
+				return nil
+			}},
+		{"public-url", "TOOLGATE_PUBLIC_URL", "", "external base URL of the gateway, for the OAuth2 callback; defaults to http://ADDR",
+			func(c *config, v string) error {
+				c.PublicURL = strings.TrimRight(v, "/")
+				if c.PublicURL == "" {
+					return nil
+				}
+				if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					return fmt.Errorf("%q is not an http or https URL", v)
+				}
+				return nil
+			}},
+		{"oauth-refresh-skew", "TOOLGATE_OAUTH_REFRESH_SKEW", oauth.SkewDefault.String(), "refresh OAuth2 access tokens this long before they expire",
+			func(c *config, v string) (err error) {
+				if c.OAuthRefreshSkew, err = time.ParseDuration(v); err != nil || c.OAuthRefreshSkew < 0 {
+					return fmt.Errorf("%q is not a duration", v)
+				}
+				return nil
+			}},
+		{"cors-origins", "TOOLGATE_CORS_ORIGINS", "", "comma-separated origins of browser-based MCP clients allowed to call /mcp, or *",
+			func(c *config, v string) (err error) { c.CORSOrigins, err = parseOrigins(v); return err }},
+		{"run-recording", "TOOLGATE_RUN_RECORDING", string(tools.RecordingRequired),
+			"required: refuse calls (503) once runs the database cannot take fill the buffer; best_effort: drop them, logged and counted",
+			func(c *config, v string) error {
+				mode, err := tools.ParseRecordingMode(v)
+				c.RunRecording = string(mode)
+				return err
+			}},
+		{"run-buffer", "TOOLGATE_RUN_BUFFER", strconv.Itoa(tools.RecorderMaxPendingDefault), "runs kept in memory while the database cannot take them",
+			func(c *config, v string) (err error) {
+				if c.RunBuffer, err = strconv.Atoi(v); err != nil || c.RunBuffer < 1 {
+					return fmt.Errorf("%q is not a positive integer", v)
+				}
+				return nil
+			}},
+		{"run-buffer-bytes", "TOOLGATE_RUN_BUFFER_BYTES", strconv.FormatInt(tools.RecorderMaxPendingBytesDefault, 10), "bytes of runs kept in memory while the database cannot take them",
+			func(c *config, v string) (err error) {
+				if c.RunBufferBytes, err = strconv.ParseInt(v, 10, 64); err != nil || c.RunBufferBytes < 1 {
+					return fmt.Errorf("%q is not a positive integer", v)
+				}
+				return nil
+			}},
+	}
+)
+
+// bindSettings declares settings on fs and returns the function that
+// builds the config once fs is parsed: each value comes from its flag when
+// the flag was given, else from its environment variable when that is set,
+// else from its default. Flags show their built-in defaults in help, never
+// a value from the environment (which may be a secret).
+func bindSettings(fs *flag.FlagSet, getenv func(string) string, groups ...[]setting) func() (*config, error) {
+	type bound struct {
+		setting
+		value *string
+	}
+	var all []bound
+	for _, group := range groups {
+		for _, s := range group {
+			all = append(all, bound{s, fs.String(s.flag, s.def, s.usage+" ("+s.env+")")})
 		}
-		return def
 	}
-	addr := fs.String("addr", env("TOOLGATE_ADDR", AddrDefault), "listen address (TOOLGATE_ADDR)")
-	dbURL := fs.String("database-url", env("TOOLGATE_DATABASE_URL", DatabaseURLDefault), "postgres://... or a SQLite path (TOOLGATE_DATABASE_URL)")
-	adminKey := fs.String("admin-key", env("TOOLGATE_ADMIN_KEY", ""), "bootstrap admin key of the default workspace (TOOLGATE_ADMIN_KEY)")
-	secretKey := fs.String("secret-key", env("TOOLGATE_SECRET_KEY", ""), "base64 of 32 bytes sealing stored secrets (TOOLGATE_SECRET_KEY)")
-	allow := fs.String("allow-networks", env("TOOLGATE_ALLOW_NETWORKS", ""), "comma-separated CIDRs upstream calls may reach despite the private-address guard (TOOLGATE_ALLOW_NETWORKS)")
-	retention := fs.String("run-retention", env("TOOLGATE_RUN_RETENTION", RunRetentionDefault.String()), "how long runs are kept, e.g. 168h or 7d (TOOLGATE_RUN_RETENTION)")
-	metricsPublic := fs.String("metrics-public", env("TOOLGATE_METRICS_PUBLIC", "false"), "serve /metrics without a key (TOOLGATE_METRICS_PUBLIC)")
-	workers := fs.String("workers", env("TOOLGATE_WORKERS", strconv.Itoa(background.WorkersDefault)), "background jobs worked at once by this process (TOOLGATE_WORKERS)")
-	rescue := fs.String("job-rescue-after", env("TOOLGATE_JOB_RESCUE_AFTER", background.RescueAfterDefault.String()), "rerun a background job running longer than this (TOOLGATE_JOB_RESCUE_AFTER)")
-	publicURL := fs.String("public-url", env("TOOLGATE_PUBLIC_URL", ""), "external base URL of the gateway, for the OAuth2 callback; defaults to http://ADDR (TOOLGATE_PUBLIC_URL)")
-	skew := fs.String("oauth-refresh-skew", env("TOOLGATE_OAUTH_REFRESH_SKEW", oauth.SkewDefault.String()), "refresh OAuth2 access tokens this long before they expire (TOOLGATE_OAUTH_REFRESH_SKEW)")
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, err
+	return func() (*config, error) {
+		given := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		cfg := &config{}
+		for _, b := range all {
+			v := *b.value
+			if !given[b.flag] {
+				if env := getenv(b.env); env != "" {
+					v = env
+				}
+			}
+			if err := b.set(cfg, v); err != nil {
+				return nil, fmt.Errorf("%s (-%s): %w", b.env, b.flag, err)
+			}
+		}
+		if cfg.PublicURL == "" && cfg.Addr != "" {
+			cfg.PublicURL = defaultPublicURL(cfg.Addr)
+		}
+		return cfg, nil
 	}
-	cfg := &config{Addr: *addr, DatabaseURL: *dbURL, AdminKey: *adminKey, SecretKey: *secretKey}
-	var err error
-	if cfg.AllowNetworks, err = egress.ParseAllowNetworks(*allow); err != nil {
-		return nil, nil, fmt.Errorf("TOOLGATE_ALLOW_NETWORKS: %w", err)
-	}
-	if cfg.RunRetention, err = parseRetention(*retention); err != nil {
-		return nil, nil, fmt.Errorf("TOOLGATE_RUN_RETENTION: %w", err)
-	}
-	if cfg.MetricsPublic, err = strconv.ParseBool(*metricsPublic); err != nil {
-		return nil, nil, fmt.Errorf("TOOLGATE_METRICS_PUBLIC: %q is not a boolean", *metricsPublic)
-	}
-	if cfg.Workers, err = strconv.Atoi(*workers); err != nil || cfg.Workers < 1 {
-		return nil, nil, fmt.Errorf("TOOLGATE_WORKERS: %q is not a positive integer", *workers)
-	}
-	if cfg.JobRescueAfter, err = time.ParseDuration(*rescue); err != nil || cfg.JobRescueAfter <= 0 {
-		return nil, nil, fmt.Errorf("TOOLGATE_JOB_RESCUE_AFTER: %q is not a positive duration", *rescue)
-	}
-	if cfg.OAuthRefreshSkew, err = time.ParseDuration(*skew); err != nil || cfg.OAuthRefreshSkew < 0 {
-		return nil, nil, fmt.Errorf("TOOLGATE_OAUTH_REFRESH_SKEW: %q is not a duration", *skew)
-	}
-	cfg.PublicURL = strings.TrimRight(*publicURL, "/")
-	if cfg.PublicURL == "" {
-		cfg.PublicURL = defaultPublicURL(cfg.Addr)
-	} else if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, nil, fmt.Errorf("TOOLGATE_PUBLIC_URL: %q is not an http or https URL", *publicURL)
-	}
-	return cfg, fs.Args(), cfg.validate()
 }
 
-func (c *config) validate() error {
-	if c.Addr == "" {
-		return errors.New("TOOLGATE_ADDR: must not be empty")
+// nonEmpty sets *dst to v, which must not be empty.
+func nonEmpty(dst *string, v string) error {
+	if v == "" {
+		return fmt.Errorf("must not be empty")
 	}
-	if c.DatabaseURL == "" {
-		return errors.New("TOOLGATE_DATABASE_URL: must not be empty")
-	}
-	if c.RunRetention <= 0 {
-		return errors.New("TOOLGATE_RUN_RETENTION: must be positive")
-	}
+	*dst = v
 	return nil
 }
 
-// parseRetention accepts Go durations and whole days ("7d").
+// parseRetention accepts Go durations and whole days ("7d"), positive.
 func parseRetention(s string) (time.Duration, error) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
@@ -133,8 +237,8 @@ func parseRetention(s string) (time.Duration, error) {
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration", s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration", s)
 	}
 	return d, nil
 }
@@ -160,4 +264,23 @@ func isPostgres(url string) bool {
 // sqlitePath returns the file of a SQLite database URL.
 func sqlitePath(url string) string {
 	return strings.TrimPrefix(url, "sqlite:")
+}
+
+// parseOrigins reads a comma-separated list of web origins (or "*").
+func parseOrigins(list string) ([]string, error) {
+	var out []string
+	for _, o := range strings.Split(list, ",") {
+		o = strings.TrimRight(strings.TrimSpace(o), "/")
+		if o == "" {
+			continue
+		}
+		if o != "*" {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+				return nil, fmt.Errorf("%q is not an origin such as https://app.example.com", o)
+			}
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }

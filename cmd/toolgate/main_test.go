@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,39 +34,74 @@ func TestWorkspacesCommand(t *testing.T) {
 	if !strings.Contains(out.String(), "\tacme\t") {
 		t.Errorf("list printed %q, want acme", out.String())
 	}
-	if err := run(context.Background(), []string{"workspaces"}, env, &out, &errs); err == nil {
-		t.Error("workspaces without a subcommand succeeded")
+	for _, args := range [][]string{{"workspaces"}, {"workspaces", "create"}, {"workspaces", "list", "extra"}} {
+		if err := run(context.Background(), args, env, &out, &errs); err == nil {
+			t.Errorf("%q succeeded", args)
+		}
 	}
 }
 
-func TestParseConfig(t *testing.T) {
-	cfg, _, err := parseConfig("serve", nil, envOf(nil))
+func TestMigrateCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "toolgate.db")
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"migrate", "-database-url", db}, envOf(nil), &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "migrations applied\n" {
+		t.Errorf("migrate printed %q", got)
+	}
+}
+
+// configOf parses args for the settings groups, as a command would.
+func configOf(t *testing.T, args []string, env map[string]string, groups ...[]setting) (*config, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	build := bindSettings(fs, envOf(env), groups...)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return build()
+}
+
+func TestSettings(t *testing.T) {
+	all := [][]setting{serveSettings, storeSettings, secretSettings, logSettings}
+	cfg, err := configOf(t, nil, nil, all...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Addr != AddrDefault || cfg.DatabaseURL != DatabaseURLDefault || cfg.RunRetention != RunRetentionDefault || cfg.MetricsPublic {
+	if cfg.Addr != AddrDefault || cfg.DatabaseURL != DatabaseURLDefault || cfg.RunRetention != RunRetentionDefault || cfg.MetricsPublic ||
+		cfg.Log.JSON || cfg.Log.Level.String() != "INFO" || cfg.PublicURL != "http://127.0.0.1:8080" {
 		t.Errorf("defaults: %+v", cfg)
 	}
-	cfg, _, err = parseConfig("serve", []string{"-addr", "127.0.0.1:9999"}, envOf(map[string]string{
+	cfg, err = configOf(t, []string{"-addr", "127.0.0.1:9999", "-log-level", "warn"}, map[string]string{
 		"TOOLGATE_ADDR": "127.0.0.1:1", "TOOLGATE_ALLOW_NETWORKS": "10.0.0.0/8, 192.168.1.7",
 		"TOOLGATE_RUN_RETENTION": "3d", "TOOLGATE_METRICS_PUBLIC": "true", "TOOLGATE_WORKERS": "4",
-	}))
+		"TOOLGATE_LOG_FORMAT": "json", "TOOLGATE_LOG_LEVEL": "debug",
+	}, all...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Addr != "127.0.0.1:9999" {
-		t.Errorf("a flag must win over the environment: addr %q", cfg.Addr)
+	if cfg.Addr != "127.0.0.1:9999" || cfg.Log.Level.String() != "WARN" {
+		t.Errorf("a flag must win over the environment: addr %q, log level %v", cfg.Addr, cfg.Log.Level)
 	}
-	if len(cfg.AllowNetworks) != 2 || cfg.RunRetention != 72*time.Hour || !cfg.MetricsPublic || cfg.Workers != 4 {
+	if len(cfg.AllowNetworks) != 2 || cfg.RunRetention != 72*time.Hour || !cfg.MetricsPublic || cfg.Workers != 4 || !cfg.Log.JSON {
 		t.Errorf("from the environment: %+v", cfg)
 	}
 	for name, value := range map[string]string{
+		"TOOLGATE_ADDR":           "",
 		"TOOLGATE_ALLOW_NETWORKS": "10.0.0.0/33",
 		"TOOLGATE_RUN_RETENTION":  "soon",
 		"TOOLGATE_METRICS_PUBLIC": "maybe",
 		"TOOLGATE_WORKERS":        "0",
+		"TOOLGATE_PUBLIC_URL":     "ftp://example.com",
+		"TOOLGATE_LOG_FORMAT":     "xml",
+		"TOOLGATE_LOG_LEVEL":      "loud",
 	} {
-		if _, _, err := parseConfig("serve", nil, envOf(map[string]string{name: value})); err == nil || !strings.Contains(err.Error(), name) {
+		args := []string{}
+		if value == "" { // an empty variable means unset: the flag must refuse empty
+			args = []string{"-addr", ""}
+		}
+		if _, err := configOf(t, args, map[string]string{name: value}, all...); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%q: error %v, want one naming %s", name, value, err, name)
 		}
 	}

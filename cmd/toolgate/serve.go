@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/toolgate/toolgate/app"
 	"github.com/toolgate/toolgate/store"
+	"github.com/toolgate/toolgate/telemetry"
 	"github.com/toolgate/toolgate/tools"
 )
 
@@ -19,9 +21,46 @@ import (
 // longest tool timeout plus room to answer and record.
 const shutdownTimeout = time.Duration(tools.TimeoutMSMax)*time.Millisecond + 15*time.Second
 
+var serveCommand = &command{
+	name:    "serve",
+	summary: "Run the gateway (the default command).",
+	notes: `Serves the REST APIs, /mcp, the console at /ui, /healthz, /readyz and
+/metrics, and works background runs. Logs go to standard error, one line
+per request among them; the admin key generated on first start goes to
+standard output. OpenTelemetry traces are exported over OTLP when
+OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set;
+OTEL_EXPORTER_OTLP_PROTOCOL picks http/protobuf (the default) or grpc.`,
+	define: func(fs *flag.FlagSet, c *cli) runner {
+		settings := bindSettings(fs, c.getenv, serveSettings, storeSettings, secretSettings, logSettings)
+		return func(ctx context.Context, args []string) error {
+			if err := noArgs("serve", args); err != nil {
+				return err
+			}
+			cfg, err := settings()
+			if err != nil {
+				return err
+			}
+			return serve(ctx, cfg, cfg.Log.logger(c.stderr), c.stdout)
+		}
+	},
+}
+
 // serve runs the gateway until ctx is cancelled, then drains in-flight
 // calls and writes every queued run.
 func serve(ctx context.Context, cfg *config, log *slog.Logger, out io.Writer) error {
+	v := currentVersion()
+	tracing, err := telemetry.Setup(ctx, telemetry.Config{ServiceVersion: v.Version, Logger: log})
+	if err != nil {
+		return err
+	}
+	// Runs last: the spans of the drained calls are exported too.
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(sctx); err != nil {
+			log.Warn("exporting the last spans", "err", err)
+		}
+	}()
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -38,7 +77,10 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, out io.Writer) er
 	a, err := app.New(ctx, app.Config{
 		Store: st, Box: box, AllowNetworks: cfg.AllowNetworks, PublicURL: cfg.PublicURL,
 		OAuthRefreshSkew: cfg.OAuthRefreshSkew, Workers: cfg.Workers, JobRescueAfter: cfg.JobRescueAfter,
-		MetricsPublic: cfg.MetricsPublic, Logger: log,
+		MetricsPublic: cfg.MetricsPublic, CORSOrigins: cfg.CORSOrigins, RunRetention: cfg.RunRetention,
+		Recording: tools.RecorderConfig{Mode: tools.RecordingMode(cfg.RunRecording), MaxPending: cfg.RunBuffer,
+			MaxPendingBytes: cfg.RunBufferBytes},
+		Logger: log, TracerProvider: tracing.TracerProvider(),
 	})
 	if err != nil {
 		return err
@@ -65,9 +107,12 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, out io.Writer) er
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// MCP clients' GET streams end at once rather than hold up draining.
+	httpServer.RegisterOnShutdown(a.Server.MCP.Close)
 	go retainRuns(ctx, st, cfg.RunRetention, log)
 
-	log.Info("toolgate listening", "addr", ln.Addr().String(), "store", storeKind(cfg), "version", version)
+	log.Info("toolgate listening", "addr", ln.Addr().String(), "store", storeKind(cfg), "version", v.Version,
+		"commit", v.Revision, "tracing", tracing.Enabled())
 	fmt.Fprintf(out, "toolgate listening on http://%s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()

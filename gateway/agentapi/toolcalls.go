@@ -1,12 +1,14 @@
 package agentapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
-	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/toolgate/toolgate/gateway/httpapi"
 	"github.com/toolgate/toolgate/invoke"
@@ -14,49 +16,81 @@ import (
 	"github.com/toolgate/toolgate/tenant"
 )
 
-// batchRequest is the body of POST /v1/tool-calls: OpenAI tool_call objects
-// or Anthropic tool_use blocks, as the model produced them. Their own fields
-// are read leniently (providers add fields), the request's strictly.
+// batchRequest is the body of POST /v1/tool-calls: the calls a model asked
+// for, as it produced them, in one of the protocols (see batchProtocols).
+// Their own fields are read leniently (providers add fields), the request's
+// strictly.
 type batchRequest struct {
-	ToolCalls []json.RawMessage `json:"tool_calls,omitempty"`
-	ToolUses  []json.RawMessage `json:"tool_uses,omitempty"`
-	Context   map[string]any    `json:"context,omitempty"`
+	ToolCalls     []json.RawMessage `json:"tool_calls,omitempty"`
+	ToolUses      []json.RawMessage `json:"tool_uses,omitempty"`
+	FunctionCalls []json.RawMessage `json:"function_calls,omitempty"`
+	Parts         []json.RawMessage `json:"parts,omitempty"`
+	Context       map[string]any    `json:"context,omitempty"`
 }
 
-// anthropicToolUse is an Anthropic tool_use content block.
-type anthropicToolUse struct {
-	Type  string          `json:"type"`
-	ID    string          `json:"id"`
-	Name  string          `json:"name"`
-	Input json.RawMessage `json:"input"`
-}
-
-// toolMessage is an OpenAI chat message with a tool's result.
-type toolMessage struct {
-	Role       string `json:"role"`
-	ToolCallID string `json:"tool_call_id"`
-	Content    string `json:"content"`
-}
-
-// toolResultBlock is an Anthropic tool_result content block.
-type toolResultBlock struct {
-	Type      string `json:"type"`
-	ToolUseID string `json:"tool_use_id"`
-	Content   string `json:"content"`
-	IsError   bool   `json:"is_error,omitempty"`
-}
-
-// pendingCall is one call of a batch, in either protocol.
+// pendingCall is one call of a batch, in any protocol.
 type pendingCall struct {
-	id   string
-	name string
-	args json.RawMessage
+	id    string
+	name  string
+	args  json.RawMessage
+	token string
+}
+
+// confirmation is the optional confirmation_token a client may add to a
+// tool call object (the _confirmation_token argument works too).
+type confirmation struct {
+	ConfirmationToken string `json:"confirmation_token"`
+}
+
+// confirmationToken reads a call object's confirmation_token, if any.
+func confirmationToken(raw json.RawMessage) string {
+	var c confirmation
+	_ = json.Unmarshal(raw, &c)
+	return c.ConfirmationToken
+}
+
+// batchProtocol is one provider's way of asking for tool calls and taking
+// their results.
+type batchProtocol struct {
+	// field is the request's field holding the calls; answer the
+	// answer's field holding the results.
+	field, answer string
+	// decode reads the call at index i.
+	decode func(raw json.RawMessage, i int) (pendingCall, error)
+	// encode is the result of one call, in the same order.
+	encode func(c pendingCall, a invoke.Answer) any
+}
+
+// batchProtocols are the accepted protocols, in the order errors name them.
+var batchProtocols = []batchProtocol{
+	{field: "tool_calls", answer: "messages", decode: decodeOpenAIToolCall, encode: encodeOpenAIToolMessage},
+	{field: "tool_uses", answer: "tool_results", decode: decodeAnthropicToolUse, encode: encodeAnthropicToolResult},
+	{field: "function_calls", answer: "function_call_outputs", decode: decodeResponsesFunctionCall, encode: encodeResponsesOutput},
+	{field: "parts", answer: "parts", decode: decodeGeminiPart, encode: encodeGeminiResponse},
+}
+
+// calls returns the request's calls in protocol p.
+func (r *batchRequest) calls(p batchProtocol) []json.RawMessage {
+	switch p.field {
+	case "tool_calls":
+		return r.ToolCalls
+	case "tool_uses":
+		return r.ToolUses
+	case "function_calls":
+		return r.FunctionCalls
+	}
+	return r.Parts
 }
 
 // batchToolCalls runs a model's tool calls concurrently through invoke and
-// answers, in the same order, the messages to append to the conversation:
-// {"messages": [{"role": "tool", ...}]} for OpenAI tool_calls,
-// {"tool_results": [{"type": "tool_result", ...}]} for Anthropic tool_uses.
+// answers, in the same order, what to append to the conversation:
+//
+//   - OpenAI chat tool_calls → {"messages": [{"role": "tool", ...}]};
+//   - Anthropic tool_uses → {"tool_results": [{"type": "tool_result", ...}]};
+//   - OpenAI Responses function_calls (function_call items) →
+//     {"function_call_outputs": [{"type": "function_call_output", ...}]};
+//   - Gemini parts (functionCall parts) → {"parts": [{"functionResponse": ...}]}.
+//
 // Anything wrong with one call (malformed arguments, an unknown tool, an
 // upstream failure) is that call's model-readable content, not a failed batch.
 func (a *API) batchToolCalls(c *gin.Context) error {
@@ -64,68 +98,73 @@ func (a *API) batchToolCalls(c *gin.Context) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	switch {
-	case len(req.ToolCalls) > 0 && len(req.ToolUses) > 0:
-		return problem.BadRequestf("", "send tool_calls (OpenAI) or tool_uses (Anthropic), not both")
-	case len(req.ToolCalls) == 0 && len(req.ToolUses) == 0:
-		return problem.BadRequestf("tool_calls", "tool_calls or tool_uses is required and must not be empty")
-	case len(req.ToolCalls)+len(req.ToolUses) > invoke.MaxBatchCalls:
-		return problem.BadRequestf("", "a batch holds at most 128 calls")
-	}
-	if len(req.ToolCalls) > 0 {
-		calls := make([]pendingCall, len(req.ToolCalls))
-		for i, raw := range req.ToolCalls {
-			var tc openai.ToolCall
-			if err := json.Unmarshal(raw, &tc); err != nil {
-				return problem.BadRequestf("tool_calls", "tool_calls[%d] is not an OpenAI tool call object: %v", i, err)
-			}
-			if tc.ID == "" || tc.Function.Name == "" {
-				return problem.BadRequestf("tool_calls", "tool_calls[%d] needs an id and a function name", i)
-			}
-			if tc.Type != "" && tc.Type != openai.ToolTypeFunction {
-				return problem.BadRequestf("tool_calls", "tool_calls[%d].type must be function", i)
-			}
-			calls[i] = pendingCall{id: tc.ID, name: tc.Function.Name, args: json.RawMessage(tc.Function.Arguments)}
+	var (
+		proto *batchProtocol
+		given []string
+		total int
+	)
+	for i := range batchProtocols {
+		if n := len(req.calls(batchProtocols[i])); n > 0 {
+			proto = &batchProtocols[i]
+			given = append(given, batchProtocols[i].field)
+			total += n
 		}
-		outcomes, err := a.runToolCalls(c.Request.Context(), httpapi.Who(c), calls, req.Context)
+	}
+	switch {
+	case len(given) > 1:
+		return problem.BadRequestf("", "send the calls of one protocol per request, not %s", strings.Join(given, " and "))
+	case proto == nil:
+		return problem.BadRequestf("tool_calls", "one of %s is required and must not be empty", protocolFields())
+	case total > invoke.MaxBatchCalls:
+		return problem.BadRequestf("", "a batch holds at most %d calls", invoke.MaxBatchCalls)
+	}
+	raws := req.calls(*proto)
+	calls := make([]pendingCall, len(raws))
+	for i, raw := range raws {
+		call, err := proto.decode(raw, i)
 		if err != nil {
 			return err
 		}
-		msgs := make([]toolMessage, len(calls))
-		for i, o := range outcomes {
-			msgs[i] = toolMessage{Role: openai.ChatMessageRoleTool, ToolCallID: calls[i].id, Content: o.Text}
-		}
-		c.JSON(http.StatusOK, gin.H{"messages": msgs})
-		return nil
+		calls[i] = call
 	}
-	calls := make([]pendingCall, len(req.ToolUses))
-	for i, raw := range req.ToolUses {
-		var tu anthropicToolUse
-		if err := json.Unmarshal(raw, &tu); err != nil {
-			return problem.BadRequestf("tool_uses", "tool_uses[%d] is not an Anthropic tool_use block: %v", i, err)
-		}
-		if tu.ID == "" || tu.Name == "" || (tu.Type != "" && tu.Type != "tool_use") {
-			return problem.BadRequestf("tool_uses", "tool_uses[%d] needs type tool_use, an id and a name", i)
-		}
-		calls[i] = pendingCall{id: tu.ID, name: tu.Name, args: tu.Input}
-	}
-	outcomes, err := a.runToolCalls(c.Request.Context(), httpapi.Who(c), calls, req.Context)
+	answers, err := a.runToolCalls(c.Request.Context(), httpapi.Who(c), calls, req.Context)
 	if err != nil {
 		return err
 	}
-	blocks := make([]toolResultBlock, len(calls))
-	for i, o := range outcomes {
-		blocks[i] = toolResultBlock{Type: "tool_result", ToolUseID: calls[i].id, Content: o.Text, IsError: o.IsError()}
+	out := make([]any, len(calls))
+	for i, ans := range answers {
+		out[i] = proto.encode(calls[i], ans)
 	}
-	c.JSON(http.StatusOK, gin.H{"tool_results": blocks})
+	c.JSON(http.StatusOK, gin.H{proto.answer: out})
 	return nil
+}
+
+// protocolFields names the request fields of the protocols: "tool_calls,
+// tool_uses, function_calls or parts".
+func protocolFields() string {
+	names := make([]string, len(batchProtocols))
+	for i, p := range batchProtocols {
+		names[i] = p.field
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // runToolCalls runs a batch through the invoker.
 func (a *API) runToolCalls(ctx context.Context, p *tenant.Principal, calls []pendingCall, callerCtx map[string]any) ([]invoke.Answer, error) {
 	batch := make([]invoke.BatchCall, len(calls))
 	for i, c := range calls {
-		batch[i] = invoke.BatchCall{Tool: c.name, Arguments: c.args}
+		batch[i] = invoke.BatchCall{Tool: c.name, Arguments: c.args, ID: c.id, ConfirmationToken: c.token}
 	}
 	return a.Invoker.CallBatch(ctx, p.WorkspaceID, p.AgentID, batch, callerCtx)
+}
+
+// badCall is the 400 of a call that is not of its protocol's shape.
+func badCall(field string, i int, format string, args ...any) error {
+	return problem.BadRequestf(field, "%s[%d] %s", field, i, fmt.Sprintf(format, args...))
+}
+
+// isJSONString reports whether raw is a JSON string.
+func isJSONString(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && raw[0] == '"'
 }

@@ -8,12 +8,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	openai "github.com/sashabaranov/go-openai"
@@ -24,14 +22,15 @@ import (
 	"github.com/toolgate/toolgate/listing"
 	"github.com/toolgate/toolgate/problem"
 	"github.com/toolgate/toolgate/prompts"
-	"github.com/toolgate/toolgate/redact"
 	"github.com/toolgate/toolgate/store"
-	"github.com/toolgate/toolgate/tools"
 )
 
 // Runner is the chat completions endpoint.
 type Runner struct {
 	Invoker *invoke.Invoker
+	// Listings converts and caches the agent's tools in the shape offered
+	// to the model.
+	Listings *listing.Cache
 	// Client is the guarded outbound client the model API is reached
 	// through.
 	Client *egress.Client
@@ -73,47 +72,26 @@ const (
 	maxToolCallsPerStep = invoke.MaxBatchCalls
 )
 
-// modelSettings are an agent's settings for the chat runner (the agent's
-// "model" JSON).
-type modelSettings struct {
-	// BaseURL is the model API's OpenAI-compatible base URL. Defaults to
-	// the connection's base URL, then ModelBaseURLDefault.
-	BaseURL string `json:"base_url"`
-	// Name is the model, e.g. gpt-4o-mini. Required.
-	Name string `json:"name"`
-	// Connection names the connection whose api_key (or token) secret is
-	// the model API's key. Optional, for APIs that need no key.
-	Connection string `json:"connection"`
-	// MaxSteps bounds the model requests per completion. Defaults to
-	// MaxStepsDefault.
-	MaxSteps int `json:"max_steps"`
-}
-
 // chatCompletions runs the tool loop for OpenAI-compatible clients: the
 // agent's instructions and tool-use policy are prepended to the request's
-// messages, the agent's tools attached, and the model (the agent's, whatever
-// the request's model field says) asked until it answers without tool
-// calls or max_steps is reached; each tool call goes through invoke with the
-// turn's conversation id. The answer is a chat completion, or with
-// stream: true the same answer as chat.completion.chunk events.
+// messages, the agent's tools attached (strict where their schema
+// converts), and the model (the agent's, whatever the request's model field
+// says) asked until it answers without tool calls or max_steps is reached;
+// each tool call goes through invoke with the turn's conversation id. The
+// client's other parameters are passed to every model request (see
+// PassedParams); any the runner cannot pass is refused, never dropped.
+//
+// The answer's text is what the model said over the turn: each step's text,
+// separated by a blank line. It is a chat completion, or with stream: true
+// chat.completion.chunk events sent while the model streams them.
 func (r *Runner) chatCompletions(c *gin.Context) error {
 	body, err := httpapi.ReadBody(c)
 	if err != nil {
 		return err
 	}
-	// Read leniently: OpenAI clients send fields this server has no use
-	// for, and new ones appear often.
-	var req openai.ChatCompletionRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return problem.FromJSON(err)
-	}
-	switch {
-	case len(req.Messages) == 0:
-		return problem.BadRequestf("messages", "messages is required and must not be empty")
-	case len(req.Tools) > 0 || len(req.Functions) > 0:
-		return problem.BadRequestf("tools", "tools are the agent's own: this endpoint attaches and runs them; send no tools or functions")
-	case req.N > 1:
-		return problem.BadRequestf("n", "n must be 1")
+	req, err := parseRequest(body)
+	if err != nil {
+		return err
 	}
 	conversationID, err := conversationIDOf(c, req.User)
 	if err != nil {
@@ -133,85 +111,140 @@ func (r *Runner) chatCompletions(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-
+	offered, err := r.Listings.ChatTools(list)
+	if err != nil {
+		return err
+	}
 	policy := prompts.ToolPolicyData{Instructions: agent.Instructions}
-	offered := make([]openai.Tool, 0, len(list))
 	for _, t := range list {
 		policy.Tools = append(policy.Tools, prompts.PolicyTool{Name: t.Name, Description: t.Def.Description})
-		offered = append(offered, listing.OpenAITool(t))
-	}
-	messages := append([]openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleSystem, Content: prompts.ToolPolicy(policy)}}, req.Messages...)
-	callerCtx := map[string]any{"conversation_id": conversationID}
-
-	var usage openai.Usage
-	var final openai.ChatCompletionChoice
-	for step := 1; ; step++ {
-		last := step >= settings.MaxSteps
-		creq := openai.ChatCompletionRequest{
-			Model: settings.Name, Messages: messages, Tools: offered,
-			Temperature: req.Temperature, TopP: req.TopP, MaxTokens: req.MaxTokens,
-			MaxCompletionTokens: req.MaxCompletionTokens, Stop: req.Stop, Seed: req.Seed,
-			PresencePenalty: req.PresencePenalty, FrequencyPenalty: req.FrequencyPenalty, User: req.User,
-		}
-		if last && len(offered) > 0 {
-			creq.ToolChoice = "none" // the last step must answer
-		}
-		resp, err := model.ask(ctx, creq)
-		if err != nil {
-			return err
-		}
-		usage.PromptTokens += resp.Usage.PromptTokens
-		usage.CompletionTokens += resp.Usage.CompletionTokens
-		usage.TotalTokens += resp.Usage.TotalTokens
-		choice := resp.Choices[0]
-		if len(choice.Message.ToolCalls) == 0 {
-			final = choice
-			break
-		}
-		if last {
-			// Out of steps with calls still wanted: answer with what the
-			// model said, marked as cut short.
-			choice.Message.ToolCalls = nil
-			choice.FinishReason = openai.FinishReasonLength
-			final = choice
-			break
-		}
-		if len(choice.Message.ToolCalls) > maxToolCallsPerStep {
-			// As in a batch: a model (or text injected into a tool result)
-			// cannot fan one step out into unbounded upstream calls.
-			choice.Message.ToolCalls = choice.Message.ToolCalls[:maxToolCallsPerStep]
-		}
-		messages = append(messages, choice.Message)
-		calls := make([]invoke.BatchCall, len(choice.Message.ToolCalls))
-		for i, tc := range choice.Message.ToolCalls {
-			calls[i] = invoke.BatchCall{Tool: tc.Function.Name, Arguments: json.RawMessage(tc.Function.Arguments)}
-		}
-		answers, err := r.Invoker.CallBatch(ctx, p.WorkspaceID, p.AgentID, calls, callerCtx)
-		if err != nil {
-			return err
-		}
-		for i, a := range answers {
-			messages = append(messages, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleTool,
-				ToolCallID: choice.Message.ToolCalls[i].ID, Content: a.Text})
-		}
 	}
 
-	final.Index = 0
-	final.Message.Role = openai.ChatMessageRoleAssistant
-	if final.FinishReason == "" {
-		final.FinishReason = openai.FinishReasonStop
+	t := &turn{
+		runner: r, model: model, settings: settings, req: req, tools: offered,
+		workspaceID: p.WorkspaceID, agentID: p.AgentID,
+		messages:  append([]openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleSystem, Content: prompts.ToolPolicy(policy)}}, req.Messages...),
+		callerCtx: map[string]any{"conversation_id": conversationID},
 	}
-	out := openai.ChatCompletionResponse{
-		ID: "chatcmpl-" + store.NewID(), Object: "chat.completion", Created: r.now().Unix(),
-		Model: settings.Name, Choices: []openai.ChatCompletionChoice{final}, Usage: usage,
-	}
+	id, created := "chatcmpl-"+store.NewID(), r.now().Unix()
 	c.Header(HeaderConversationID, conversationID)
 	if req.Stream {
-		includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-		writeCompletionStream(c, &out, includeUsage)
+		w := &sseWriter{c: c, id: id, created: created, model: settings.Name, includeUsage: req.includeUsage, errors: r.Errors}
+		t.stream = w
+		if err := t.run(ctx); err != nil {
+			if ctx.Err() != nil || errors.Is(err, errClientGone) {
+				// The client left: nobody to answer, nothing to log.
+				return nil
+			}
+			return w.fail(err)
+		}
+		if err := w.finish(t.finish, t.usage); err != nil {
+			r.Errors.Log.DebugContext(ctx, "chat completion stream cut short", slog.Any("err", err))
+		}
 		return nil
 	}
-	c.JSON(http.StatusOK, out)
+	if err := t.run(ctx); err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, completion{
+		ID: id, Object: "chat.completion", Created: created, Model: settings.Name,
+		Choices: []completionChoice{{Message: newAnswerMessage(t.content.String(), t.refusal.String()),
+			Logprobs: t.logprobs, FinishReason: t.finish}},
+		Usage: t.usage, ServiceTier: t.serviceTier, SystemFingerprint: t.fingerprint,
+	})
+	return nil
+}
+
+// turn is one chat completion's tool loop.
+type turn struct {
+	runner                   *Runner
+	model                    *modelAPI
+	settings                 modelSettings
+	req                      *chatRequest
+	tools                    []openai.Tool
+	workspaceID, agentID     string
+	messages                 []openai.ChatCompletionMessage
+	callerCtx                map[string]any
+	stream                   *sseWriter // nil unless the client streams
+	content, refusal         strings.Builder
+	finish                   string
+	usage                    usage
+	logprobs                 *logprobs
+	fingerprint, serviceTier string
+}
+
+// run asks the model until it answers without tool calls, running the
+// calls of each answer in between.
+func (t *turn) run(ctx context.Context) error {
+	for n := 1; ; n++ {
+		last := n >= t.settings.MaxSteps
+		s, err := t.ask(ctx, t.req.stepRequest(t.settings.Name, t.messages, t.tools, last))
+		if err != nil {
+			return err
+		}
+		t.usage.add(s.usage)
+		if s.content != "" {
+			if t.content.Len() > 0 {
+				t.content.WriteString(stepSeparator)
+			}
+			t.content.WriteString(s.content)
+		}
+		t.refusal.WriteString(s.refusal)
+		t.logprobs, t.fingerprint, t.serviceTier = s.logprobs, s.fingerprint, s.serviceTier
+		t.finish = string(s.finish)
+		if len(s.toolCalls) == 0 {
+			if t.finish == "" || t.finish == string(openai.FinishReasonToolCalls) {
+				t.finish = string(openai.FinishReasonStop)
+			}
+			return nil
+		}
+		if last {
+			// Out of steps with calls still wanted: the answer is what
+			// the model said, marked as cut short.
+			t.finish = string(openai.FinishReasonLength)
+			return nil
+		}
+		if err := t.runCalls(ctx, s); err != nil {
+			return err
+		}
+	}
+}
+
+// ask makes one model request, streamed when the client streams.
+func (t *turn) ask(ctx context.Context, req openai.ChatCompletionRequest) (*step, error) {
+	if t.stream == nil {
+		return t.model.ask(ctx, req)
+	}
+	if t.req.includeUsage {
+		req.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
+	}
+	t.stream.newStep()
+	return t.model.askStream(ctx, req, t.stream.text)
+}
+
+// runCalls runs the tool calls of a model's answer and adds the answer and
+// the results to the conversation.
+func (t *turn) runCalls(ctx context.Context, s *step) error {
+	calls := s.toolCalls
+	if len(calls) > maxToolCallsPerStep {
+		// As in a batch: a model (or text injected into a tool result)
+		// cannot fan one step out into unbounded upstream calls.
+		calls = calls[:maxToolCallsPerStep]
+	}
+	t.messages = append(t.messages, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant,
+		Content: s.content, Refusal: s.refusal, ToolCalls: calls})
+	batch := make([]invoke.BatchCall, len(calls))
+	for i, tc := range calls {
+		batch[i] = invoke.BatchCall{Tool: tc.Function.Name, Arguments: json.RawMessage(tc.Function.Arguments), ID: tc.ID}
+	}
+	answers, err := t.runner.Invoker.CallBatch(ctx, t.workspaceID, t.agentID, batch, t.callerCtx)
+	if err != nil {
+		return err
+	}
+	for i, a := range answers {
+		t.messages = append(t.messages, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleTool,
+			ToolCallID: calls[i].ID, Content: a.Text})
+	}
 	return nil
 }
 
@@ -230,163 +263,4 @@ func conversationIDOf(c *gin.Context, user string) (string, error) {
 		return "", problem.BadRequestf("", "the conversation id (X-Toolgate-Conversation-Id or user) must be at most 255 characters on one line")
 	}
 	return id, nil
-}
-
-// modelClient reads the agent's model settings and builds a go-openai
-// client on the guarded egress client, with the connection's api_key or
-// token as the model API's key.
-func (r *Runner) modelClient(ctx context.Context, workspaceID string, agent *store.Agent) (modelSettings, *modelAPI, error) {
-	var ms modelSettings
-	if len(agent.Model) > 0 {
-		if err := json.Unmarshal(agent.Model, &ms); err != nil {
-			return ms, nil, agentNotRunnable("its model settings are not valid: " + err.Error())
-		}
-	}
-	if ms.Name == "" {
-		return ms, nil, agentNotRunnable(`it has no model: set "model": {"name": ..., "base_url": ..., "connection": ...} on the agent`)
-	}
-	if ms.MaxSteps == 0 {
-		ms.MaxSteps = MaxStepsDefault
-	}
-	if ms.MaxSteps < 1 || ms.MaxSteps > MaxStepsMax {
-		return ms, nil, agentNotRunnable(fmt.Sprintf("model.max_steps must be between 1 and %d", MaxStepsMax))
-	}
-	var apiKey, base string
-	redactor := redact.New()
-	if ms.Connection != "" {
-		conn, err := r.Invoker.Connection(ctx, workspaceID, ms.Connection)
-		if errors.Is(err, store.ErrNotFound) {
-			return ms, nil, agentNotRunnable("its model connection " + ms.Connection + " does not exist")
-		}
-		if err != nil {
-			return ms, nil, err
-		}
-		apiKey = conn.Secrets[tools.SecretAPIKey]
-		if apiKey == "" {
-			apiKey = conn.Secrets[tools.SecretToken]
-		}
-		if apiKey == "" {
-			return ms, nil, agentNotRunnable("its model connection " + ms.Connection + " has no api_key or token secret")
-		}
-		base = conn.BaseURL
-		redactor = conn.Redactor()
-	}
-	if ms.BaseURL != "" {
-		base = ms.BaseURL
-	}
-	if base == "" {
-		base = ModelBaseURLDefault
-	}
-	if !tools.IsHTTPURL(base) {
-		return ms, nil, agentNotRunnable("model.base_url must be an absolute http or https URL")
-	}
-	cfg := openai.DefaultConfig(apiKey)
-	cfg.BaseURL = strings.TrimSuffix(base, "/")
-	hc := r.Client.HTTPClient()
-	hc.Transport = cappedTransport{hc.Transport}
-	cfg.HTTPClient = hc
-	return ms, &modelAPI{client: openai.NewClientWithConfig(cfg), redactor: redactor}, nil
-}
-
-// modelAPI is an agent's model API client and the scrubber of its
-// connection's secrets (a model API may echo its key in an error).
-type modelAPI struct {
-	client   *openai.Client
-	redactor *redact.Redactor
-}
-
-// maxModelResponseBytes bounds a model API response read by the runner.
-const maxModelResponseBytes = 8 << 20
-
-// cappedTransport cuts model API responses at maxModelResponseBytes, so a
-// hostile or broken model endpoint cannot exhaust the gateway's memory.
-type cappedTransport struct{ next http.RoundTripper }
-
-func (t cappedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = cappedBody{Reader: io.LimitReader(resp.Body, maxModelResponseBytes), Closer: resp.Body}
-	return resp, nil
-}
-
-type cappedBody struct {
-	io.Reader
-	io.Closer
-}
-
-// agentNotRunnable is the error of an agent whose model settings an admin
-// must fix.
-func agentNotRunnable(why string) *problem.Error {
-	return &problem.Error{Kind: problem.Conflict, Message: "this agent cannot run chat completions: " + why}
-}
-
-// ask makes one request to the model API. Its failures are 502s that say
-// what the model API answered, with the connection's secrets scrubbed from
-// both the answer and the logged detail.
-func (m *modelAPI) ask(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
-	ctx, cancel := context.WithTimeout(ctx, modelStepTimeout)
-	defer cancel()
-	resp, err := m.client.CreateChatCompletion(ctx, req)
-	if err == nil && len(resp.Choices) == 0 {
-		err = errors.New("the answer has no choices")
-	}
-	if err == nil {
-		return resp, nil
-	}
-	msg := "the model API failed: " + err.Error()
-	var apiErr *openai.APIError
-	switch {
-	case errors.As(err, &apiErr):
-		msg = fmt.Sprintf("the model API answered %d: %s", apiErr.HTTPStatusCode, apiErr.Message)
-	case errors.Is(err, egress.ErrBlocked):
-		msg = "the model API's address is blocked by the gateway's egress policy (TOOLGATE_ALLOW_NETWORKS)"
-	case errors.Is(err, context.DeadlineExceeded):
-		msg = fmt.Sprintf("the model API did not answer within %s", modelStepTimeout)
-	}
-	return resp, &problem.Error{Kind: problem.BadGateway, Type: ErrTypeModel, Message: m.redactor.String(msg),
-		Err: errors.New(m.redactor.String(err.Error()))}
-}
-
-// streamChunkRunes is how much of the answer one stream chunk carries.
-const streamChunkRunes = 64
-
-// writeCompletionStream sends a finished completion as server-sent
-// chat.completion.chunk events, ending with data: [DONE].
-func writeCompletionStream(c *gin.Context, resp *openai.ChatCompletionResponse, includeUsage bool) {
-	w := c.Writer
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("Connection", "keep-alive")
-	w.WriteHeader(http.StatusOK)
-	choice := resp.Choices[0]
-	chunk := func(delta openai.ChatCompletionStreamChoiceDelta, finish openai.FinishReason) openai.ChatCompletionStreamResponse {
-		return openai.ChatCompletionStreamResponse{ID: resp.ID, Object: "chat.completion.chunk", Created: resp.Created, Model: resp.Model,
-			Choices: []openai.ChatCompletionStreamChoice{{Index: 0, Delta: delta, FinishReason: finish}}}
-	}
-	send := func(v any) {
-		data, _ := json.Marshal(v)
-		_, _ = w.Write([]byte("data: "))
-		_, _ = w.Write(data)
-		_, _ = w.Write([]byte("\n\n"))
-	}
-	send(chunk(openai.ChatCompletionStreamChoiceDelta{Role: openai.ChatMessageRoleAssistant}, ""))
-	for rest := choice.Message.Content; rest != ""; {
-		n := 0
-		for i := 0; i < streamChunkRunes && n < len(rest); i++ {
-			_, size := utf8.DecodeRuneInString(rest[n:])
-			n += size
-		}
-		send(chunk(openai.ChatCompletionStreamChoiceDelta{Content: rest[:n]}, ""))
-		rest = rest[n:]
-	}
-	send(chunk(openai.ChatCompletionStreamChoiceDelta{}, choice.FinishReason))
-	if includeUsage {
-		usage := resp.Usage
-		send(openai.ChatCompletionStreamResponse{ID: resp.ID, Object: "chat.completion.chunk", Created: resp.Created, Model: resp.Model,
-			Choices: []openai.ChatCompletionStreamChoice{}, Usage: &usage})
-	}
-	_, _ = w.Write([]byte("data: [DONE]\n\n"))
-	w.Flush()
 }

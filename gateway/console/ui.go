@@ -48,7 +48,7 @@ var uiTemplateFS embed.FS
 var uiStaticFS embed.FS
 
 // uiPages are the page templates; each is parsed with the layout.
-var uiPages = []string{"signin", "error", "runs", "run", "conversation", "tools", "tool", "connections", "agents", "agent"}
+var uiPages = []string{"signin", "error", "runs", "run", "conversation", "tools", "tool", "connections", "agents", "agent", "approvals"}
 
 // uiTemplates holds one parsed template set per page, parsed once.
 var uiTemplates = mustParseUITemplates()
@@ -97,6 +97,10 @@ func (u *Console) Routes(r *gin.Engine) {
 	ui.GET("/runs/:id", u.uiHandle(u.uiRun))
 	ui.POST("/runs/:id/replay", u.uiHandle(u.uiReplay))
 	ui.GET("/conversations/:id", u.uiHandle(u.uiConversation))
+
+	ui.GET("/approvals", u.uiHandle(u.uiApprovals))
+	ui.POST("/approvals/:id/approve", u.uiHandle(u.uiApprove))
+	ui.POST("/approvals/:id/reject", u.uiHandle(u.uiReject))
 
 	ui.GET("/tools", u.uiHandle(u.uiTools))
 	ui.POST("/tools", u.uiHandle(u.uiCreateTool))

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
+	"unicode"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -14,18 +16,82 @@ import (
 	"github.com/toolgate/toolgate/gateway/httpapi"
 	"github.com/toolgate/toolgate/invoke"
 	"github.com/toolgate/toolgate/schema"
-	"github.com/toolgate/toolgate/tenant"
 	"github.com/toolgate/toolgate/tools"
 )
 
 // mcpRunIDMeta is the _meta key of a tool result that names its run.
 const mcpRunIDMeta = "io.toolgate/run_id"
 
-// mcpToolOf is a tool version as an MCP tool. The SDK does not validate
-// arguments against the schema of a tool added this way: the engine does,
-// so the model reads toolgate's invalid-argument messages.
-func mcpToolOf(p *tools.Prepared) *mcp.Tool {
-	return &mcp.Tool{Name: p.Name, Description: p.Def.Description, InputSchema: mcpInputSchema(p.InputSchema())}
+// offeredTool is a tool version as the agent's MCP server offers it.
+type offeredTool struct {
+	prepared *tools.Prepared
+	tool     *mcp.Tool
+	// output validates structured content when the tool publishes an
+	// outputSchema; wrap says the result is published as {"result": ...}.
+	output *schema.Schema
+	wrap   bool
+}
+
+// offer builds what the MCP server offers of a tool version. The SDK does
+// not validate arguments against the schema of a tool added this way: the
+// engine does, so the model reads toolgate's invalid-argument messages.
+func offer(p *tools.Prepared) *offeredTool {
+	def := p.Def
+	method := def.EffectiveMethod()
+	open := true
+	ann := &mcp.ToolAnnotations{
+		Title:          titleOf(p.Name),
+		ReadOnlyHint:   method == http.MethodGet,
+		IdempotentHint: method == http.MethodGet || method == http.MethodPut || method == http.MethodDelete,
+		OpenWorldHint:  &open,
+	}
+	if method == http.MethodDelete {
+		destructive := true
+		ann.DestructiveHint = &destructive
+	}
+	o := &offeredTool{prepared: p, tool: &mcp.Tool{Name: p.Name, Title: ann.Title, Description: def.Description,
+		InputSchema: mcpInputSchema(p.InputSchema()), Annotations: ann}}
+	if out, wrap, ok := outputSchemaOf(def); ok {
+		if compiled, err := schema.Compile(out); err == nil {
+			o.tool.OutputSchema, o.output, o.wrap = out, compiled, wrap
+		}
+	}
+	return o
+}
+
+// titleOf is a tool name as a person reads it: "get_order" is "Get order".
+func titleOf(name string) string {
+	words := strings.FieldsFunc(name, func(r rune) bool { return r == '_' || r == '-' || r == '.' })
+	if len(words) == 0 {
+		return name
+	}
+	t := strings.Join(words, " ")
+	r := []rune(t)
+	r[0] = unicode.ToUpper(r[0])
+	return string(r)
+}
+
+// outputSchemaOf is the outputSchema a tool publishes: its declared output
+// schema, when the shaped result is the upstream's answer as it is (no
+// response.select), with a root that is not an object wrapped as
+// {"result": ...} like the result itself.
+func outputSchemaOf(def *tools.Definition) (out json.RawMessage, wrap, ok bool) {
+	if len(bytes.TrimSpace(def.OutputSchema)) == 0 || (def.Response != nil && len(def.Response.Select) > 0) {
+		return nil, false, false
+	}
+	var root map[string]any
+	if err := json.Unmarshal(def.OutputSchema, &root); err != nil {
+		return nil, false, false
+	}
+	if root["type"] == "object" {
+		return schema.MCP(def.OutputSchema), false, true
+	}
+	delete(root, "$schema")
+	wrapped, err := json.Marshal(map[string]any{"type": "object", "properties": map[string]any{"result": root}, "required": []string{"result"}})
+	if err != nil {
+		return nil, false, false
+	}
+	return wrapped, true, true
 }
 
 // mcpInputSchema is schema.MCP's inputSchema, with a root type other than
@@ -55,11 +121,8 @@ func mcpInputSchema(raw json.RawMessage) json.RawMessage {
 // callTool runs tools/call through invoke, as the agent whose key opened
 // the session, with the session as the conversation.
 func (g *Server) callTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-	var p *tenant.Principal
-	if ti := req.Extra.TokenInfo; ti != nil {
-		p, _ = ti.Extra[mcpPrincipalExtra].(*tenant.Principal)
-	}
-	if p == nil {
+	rc, ok := ctx.Value(requestKey{}).(*requestContext)
+	if !ok {
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "unauthenticated"}
 	}
 	name := req.Params.Name
@@ -67,16 +130,20 @@ func (g *Server) callTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.C
 	if !httpapi.IsObjectOrEmpty(args) {
 		return mcpErrorResult("The arguments of "+name+" must be a JSON object.", nil), nil
 	}
-	callerCtx := map[string]any{"channel": "mcp"}
-	if req.Session != nil && req.Session.ID() != "" {
-		callerCtx["conversation_id"] = req.Session.ID()
-	}
-	res, err := g.invoker.Call(ctx, &invoke.Request{WorkspaceID: p.WorkspaceID, AgentID: p.AgentID,
-		Tool: name, Arguments: args, Context: callerCtx})
+	// The SDK may run the call on another request's context: trace it in
+	// the trace of the request that carries it.
+	ctx = httpapi.TraceFromHeader(ctx, req.Extra.Header)
+	res, err := g.invoker.Call(ctx, &invoke.Request{WorkspaceID: rc.principal.WorkspaceID, AgentID: rc.principal.AgentID,
+		Tool: name, Arguments: args, Context: callerContext(rc.session.ID)})
 	if err != nil {
 		return g.requestError(ctx, name, err)
 	}
-	return mcpResult(res), nil
+	return rc.agent.result(res), nil
+}
+
+// callerContext is the caller context of a call made over MCP.
+func callerContext(sessionID string) map[string]any {
+	return map[string]any{"channel": "mcp", "conversation_id": sessionID}
 }
 
 // requestError answers a call invoke refused as a whole: what the model can
@@ -97,12 +164,18 @@ func (g *Server) requestError(ctx context.Context, name string, err error) (*mcp
 	return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "internal error"}
 }
 
-// mcpResult maps a call's result to MCP: a queued background run is an
-// acknowledgement with its run id; a failure outcome is a tool error whose
-// text is the model-readable message; success is the shaped result as
-// structured content (wrapped as {"result": ...} unless it is an object)
-// and as JSON text.
-func mcpResult(res *tools.Result) *mcp.CallToolResult {
+// result maps a call's result to MCP with the agent's offer of the tool:
+// a queued background run is an acknowledgement with its run id; a failure
+// outcome is a tool error whose text is the model-readable message;
+// success is the shaped result as structured content (wrapped as
+// {"result": ...} unless it is an object) and as JSON text. A tool with an
+// outputSchema answers structured content that conforms to it, or a tool
+// error saying the answer did not.
+func (a *mcpAgent) result(res *tools.Result) *mcp.CallToolResult {
+	return mcpResult(res, a.offered(res.Tool))
+}
+
+func mcpResult(res *tools.Result, o *offeredTool) *mcp.CallToolResult {
 	meta := mcp.Meta{mcpRunIDMeta: res.RunID}
 	a := invoke.AnswerOf(res)
 	switch a.Kind {
@@ -113,13 +186,42 @@ func mcpResult(res *tools.Result) *mcp.CallToolResult {
 			StructuredContent: map[string]any{"run_id": res.RunID, "status": res.Status, "tool": res.Tool},
 		}
 	case invoke.AnswerInvalid, invoke.AnswerFailed:
-		out := mcpErrorResult(a.Text, res)
+		text := a.Text
+		if res.Outcome == invoke.OutcomeCancelled {
+			text = "The call to " + res.Tool + " was cancelled before it finished. Tell the caller it was not completed."
+		}
+		out := mcpErrorResult(text, res)
 		out.Meta = meta
 		return out
+	case invoke.AnswerConfirm:
+		// Not an error: the model reads the message back to the caller
+		// and calls again with _confirmation_token.
+		return &mcp.CallToolResult{
+			Meta:    meta,
+			Content: []mcp.Content{&mcp.TextContent{Text: a.Text}},
+			StructuredContent: map[string]any{"run_id": res.RunID, "tool": res.Tool, "outcome": res.Outcome,
+				"confirmation": res.Confirmation},
+		}
 	}
 	structured := res.Result
-	if !isObjectText(structured) {
+	wrap := !isObjectText(structured)
+	if o != nil && o.output != nil {
+		wrap = o.wrap
+	}
+	if wrap {
 		structured = mustMarshal(map[string]json.RawMessage{"result": structured})
+	}
+	if o != nil && o.output != nil {
+		if v, _, err := o.output.ValidateJSON(structured); err != nil || !v.OK() {
+			detail := "it is not JSON"
+			if v != nil {
+				detail = v.String()
+			}
+			out := mcpErrorResult("The answer of "+res.Tool+" does not match its declared output schema ("+detail+
+				"), so it cannot be used. Tell the caller the service answered unexpectedly. The answer was: "+invoke.ResultText(res.Result), res)
+			out.Meta = meta
+			return out
+		}
 	}
 	return &mcp.CallToolResult{
 		Meta:              meta,

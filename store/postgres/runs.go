@@ -16,13 +16,13 @@ import (
 
 const runColumns = `id, workspace_id, tool_id, tool_name, tool_version, agent_id, conversation_id, status, outcome,
 	status_code, error, duration_ms, context, arguments, request, response, result, truncated, timings, attempts,
-	idempotency_key, replay_of, created_at, finished_at`
+	idempotency_key, replay_of, created_at, finished_at, cache_hit`
 
 // runUpsert inserts a run or replaces every column of the run with its ID.
 // The WHERE keeps a run of one workspace from overwriting another's: such a
 // row is left alone and reported as a conflict.
 const runUpsert = `INSERT INTO runs (` + runColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
 	ON CONFLICT (id) DO UPDATE SET
 		tool_id = excluded.tool_id, tool_name = excluded.tool_name, tool_version = excluded.tool_version,
 		agent_id = excluded.agent_id, conversation_id = excluded.conversation_id, status = excluded.status,
@@ -31,7 +31,7 @@ const runUpsert = `INSERT INTO runs (` + runColumns + `)
 		request = excluded.request, response = excluded.response, result = excluded.result,
 		truncated = excluded.truncated, timings = excluded.timings, attempts = excluded.attempts,
 		idempotency_key = excluded.idempotency_key, replay_of = excluded.replay_of,
-		created_at = excluded.created_at, finished_at = excluded.finished_at
+		created_at = excluded.created_at, finished_at = excluded.finished_at, cache_hit = excluded.cache_hit
 	WHERE runs.workspace_id = excluded.workspace_id`
 
 // RunInsertBatch inserts or replaces runs in one transaction and one round
@@ -71,7 +71,7 @@ func runArgs(r *store.Run) []any {
 		r.ID, r.WorkspaceID, r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
 		r.StatusCode, r.Error, r.DurationMS, codec.RawArg(r.Context), codec.RawArg(r.Arguments), codec.RawArg(r.Request),
 		codec.RawArg(r.Response), codec.RawArg(r.Result), r.Truncated, codec.RawArg(r.Timings), codec.RawArg(r.Attempts),
-		r.IdempotencyKey, r.ReplayOf, r.CreatedAt, r.FinishedAt,
+		r.IdempotencyKey, r.ReplayOf, r.CreatedAt, r.FinishedAt, r.CacheHit,
 	}
 }
 
@@ -79,7 +79,7 @@ func runArgs(r *store.Run) []any {
 // it are written together. A duplicate ID is store.ErrConflict.
 func (s *Store) RunInsertTx(ctx context.Context, tx pgx.Tx, r *store.Run) error {
 	_, err := tx.Exec(ctx, `INSERT INTO runs (`+runColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
 		runArgs(r)...)
 	if err != nil {
 		return fmt.Errorf("inserting run %s: %w", r.ID, mapErr(err))
@@ -95,12 +95,12 @@ func (s *Store) RunUpdateTx(ctx context.Context, tx pgx.Tx, r *store.Run) error 
 		tool_id = $1, tool_name = $2, tool_version = $3, agent_id = $4, conversation_id = $5, status = $6,
 		outcome = $7, status_code = $8, error = $9, duration_ms = $10, context = $11, arguments = $12,
 		request = $13, response = $14, result = $15, truncated = $16, timings = $17, attempts = $18,
-		idempotency_key = $19, replay_of = $20, finished_at = $21
-		WHERE workspace_id = $22 AND id = $23`,
+		idempotency_key = $19, replay_of = $20, finished_at = $21, cache_hit = $22
+		WHERE workspace_id = $23 AND id = $24`,
 		r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
 		r.StatusCode, r.Error, r.DurationMS, codec.RawArg(r.Context), codec.RawArg(r.Arguments), codec.RawArg(r.Request),
 		codec.RawArg(r.Response), codec.RawArg(r.Result), r.Truncated, codec.RawArg(r.Timings), codec.RawArg(r.Attempts),
-		r.IdempotencyKey, r.ReplayOf, r.FinishedAt, r.WorkspaceID, r.ID)
+		r.IdempotencyKey, r.ReplayOf, r.FinishedAt, r.CacheHit, r.WorkspaceID, r.ID)
 	if err == nil {
 		err = affectedOne(tag)
 	}
@@ -207,7 +207,7 @@ func scanRun(row codec.Scanner) (*store.Run, error) {
 	)
 	if err := row.Scan(&r.ID, &r.WorkspaceID, &r.ToolID, &r.ToolName, &r.ToolVersion, &r.AgentID, &r.ConversationID,
 		&r.Status, &r.Outcome, &r.StatusCode, &r.Error, &r.DurationMS, &ctxJSON, &arguments, &request, &response,
-		&result, &r.Truncated, &timings, &attempts, &r.IdempotencyKey, &r.ReplayOf, &r.CreatedAt, &r.FinishedAt); err != nil {
+		&result, &r.Truncated, &timings, &attempts, &r.IdempotencyKey, &r.ReplayOf, &r.CreatedAt, &r.FinishedAt, &r.CacheHit); err != nil {
 		return nil, err
 	}
 	r.Context = json.RawMessage(ctxJSON)

@@ -14,13 +14,13 @@ import (
 
 const runColumns = `id, workspace_id, tool_id, tool_name, tool_version, agent_id, conversation_id, status, outcome,
 	status_code, error, duration_ms, context, arguments, request, response, result, truncated, timings, attempts,
-	idempotency_key, replay_of, created_at, finished_at`
+	idempotency_key, replay_of, created_at, finished_at, cache_hit`
 
 // runUpsert inserts a run or replaces every column of the run with its ID.
 // The WHERE keeps a run of one workspace from overwriting another's: such a
 // row is left alone and reported as a conflict.
 const runUpsert = `INSERT INTO runs (` + runColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET
 		tool_id = excluded.tool_id, tool_name = excluded.tool_name, tool_version = excluded.tool_version,
 		agent_id = excluded.agent_id, conversation_id = excluded.conversation_id, status = excluded.status,
@@ -29,7 +29,7 @@ const runUpsert = `INSERT INTO runs (` + runColumns + `)
 		request = excluded.request, response = excluded.response, result = excluded.result,
 		truncated = excluded.truncated, timings = excluded.timings, attempts = excluded.attempts,
 		idempotency_key = excluded.idempotency_key, replay_of = excluded.replay_of,
-		created_at = excluded.created_at, finished_at = excluded.finished_at
+		created_at = excluded.created_at, finished_at = excluded.finished_at, cache_hit = excluded.cache_hit
 	WHERE runs.workspace_id = excluded.workspace_id`
 
 // RunInsertBatch inserts or replaces runs in one transaction. A run whose ID
@@ -69,7 +69,7 @@ func runArgs(r *store.Run) []any {
 		r.ID, r.WorkspaceID, r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
 		r.StatusCode, r.Error, r.DurationMS, codec.RawArg(r.Context), codec.RawArg(r.Arguments), codec.RawArg(r.Request),
 		codec.RawArg(r.Response), codec.RawArg(r.Result), boolInt(r.Truncated), codec.RawArg(r.Timings), codec.RawArg(r.Attempts),
-		r.IdempotencyKey, r.ReplayOf, micros(r.CreatedAt), microsPtr(r.FinishedAt),
+		r.IdempotencyKey, r.ReplayOf, micros(r.CreatedAt), microsPtr(r.FinishedAt), boolInt(r.CacheHit),
 	}
 }
 
@@ -78,7 +78,7 @@ func runArgs(r *store.Run) []any {
 // ID is store.ErrConflict.
 func (s *Store) RunInsertTx(ctx context.Context, tx *sql.Tx, r *store.Run) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO runs (`+runColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, runArgs(r)...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, runArgs(r)...)
 	if err != nil {
 		return fmt.Errorf("inserting run %s: %w", r.ID, mapErr(err))
 	}
@@ -93,12 +93,12 @@ func (s *Store) RunUpdateTx(ctx context.Context, tx *sql.Tx, r *store.Run) error
 	res, err := tx.ExecContext(ctx, `UPDATE runs SET
 		tool_id = ?, tool_name = ?, tool_version = ?, agent_id = ?, conversation_id = ?, status = ?, outcome = ?,
 		status_code = ?, error = ?, duration_ms = ?, context = ?, arguments = ?, request = ?, response = ?,
-		result = ?, truncated = ?, timings = ?, attempts = ?, idempotency_key = ?, replay_of = ?, finished_at = ?
+		result = ?, truncated = ?, timings = ?, attempts = ?, idempotency_key = ?, replay_of = ?, finished_at = ?, cache_hit = ?
 		WHERE workspace_id = ? AND id = ?`,
 		r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
 		r.StatusCode, r.Error, r.DurationMS, codec.RawArg(r.Context), codec.RawArg(r.Arguments), codec.RawArg(r.Request),
 		codec.RawArg(r.Response), codec.RawArg(r.Result), boolInt(r.Truncated), codec.RawArg(r.Timings), codec.RawArg(r.Attempts),
-		r.IdempotencyKey, r.ReplayOf, microsPtr(r.FinishedAt), r.WorkspaceID, r.ID)
+		r.IdempotencyKey, r.ReplayOf, microsPtr(r.FinishedAt), boolInt(r.CacheHit), r.WorkspaceID, r.ID)
 	if err == nil {
 		err = affectedOne(res)
 	}
@@ -206,13 +206,13 @@ func scanRun(row codec.Scanner) (*store.Run, error) {
 		r                                   store.Run
 		ctxJSON, arguments, request         []byte
 		response, result, timings, attempts []byte
-		truncated                           int
+		truncated, cacheHit                 int
 		createdAt                           int64
 		finishedAt                          sql.NullInt64
 	)
 	if err := row.Scan(&r.ID, &r.WorkspaceID, &r.ToolID, &r.ToolName, &r.ToolVersion, &r.AgentID, &r.ConversationID,
 		&r.Status, &r.Outcome, &r.StatusCode, &r.Error, &r.DurationMS, &ctxJSON, &arguments, &request, &response,
-		&result, &truncated, &timings, &attempts, &r.IdempotencyKey, &r.ReplayOf, &createdAt, &finishedAt); err != nil {
+		&result, &truncated, &timings, &attempts, &r.IdempotencyKey, &r.ReplayOf, &createdAt, &finishedAt, &cacheHit); err != nil {
 		return nil, err
 	}
 	r.Context = json.RawMessage(ctxJSON)
@@ -221,6 +221,7 @@ func scanRun(row codec.Scanner) (*store.Run, error) {
 	r.Response = json.RawMessage(response)
 	r.Result = json.RawMessage(result)
 	r.Truncated = truncated != 0
+	r.CacheHit = cacheHit != 0
 	r.Timings = json.RawMessage(timings)
 	r.Attempts = json.RawMessage(attempts)
 	r.CreatedAt = fromMicros(createdAt)

@@ -42,6 +42,17 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"IdempotencyClaims", testIdempotencyClaims},
 		{"IdempotencyClaimConcurrent", testIdempotencyClaimConcurrent},
 		{"ReplayGuard", testReplayGuard},
+		{"Confirmations", testConfirmations},
+		{"Approvals", testApprovals},
+		{"RateTake", testRateTake},
+		{"RateTakeConcurrent", testRateTakeConcurrent},
+		{"Slots", testSlots},
+		{"SlotsConcurrent", testSlotsConcurrent},
+		{"Cache", testCache},
+		{"WorkspaceSettings", testWorkspaceSettings},
+		{"GuardrailsSweep", testGuardrailsSweep},
+		{"Ping", testPing},
+		{"MCPSessions", testMCPSessions},
 	}
 	tests = append(tests, flowTests...)
 	for _, tt := range tests {
