@@ -257,7 +257,7 @@ func testFlowRuntimeErrors(t *testing.T, e *env) {
 // flow: spaces, a slash (as %2F), and "sessions" itself.
 func testFlowNamesInPaths(t *testing.T, e *env) {
 	agentID, key := e.agentWithKey("support")
-	for _, name := range []string{"Hello", "Orders / returns", "sessions", "messages", "50% off?", "Hali ya oda"} {
+	for _, name := range []string{"Hello", "Orders / returns", "sessions", "messages", "50% off?", "Hali ya oda · 注文"} {
 		t.Run(name, func(t *testing.T) {
 			e.publishFlow(agentID, name, helloFlow)
 			r := e.must(201, "POST", sessionsPath(name), key, map[string]any{"context": map[string]any{"user_id": "u-1"}})
