@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/toolgate/toolgate/changes"
+	"github.com/toolgate/toolgate/egress"
 	"github.com/toolgate/toolgate/invoke"
 	"github.com/toolgate/toolgate/oauth"
 	"github.com/toolgate/toolgate/secrets"
@@ -40,7 +41,11 @@ type Config struct {
 	Notifier changes.Notifier
 	// OAuth runs connections' OAuth2 flows. Optional: without it those
 	// actions are NotImplemented.
-	OAuth  *oauth.Manager
+	OAuth *oauth.Manager
+	// Egress fetches the documents of imports by URL, through the guard
+	// every upstream call passes. Optional: without it those imports are
+	// NotImplemented.
+	Egress *egress.Client
 	Logger *slog.Logger
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
@@ -74,6 +79,7 @@ type Service struct {
 	Sessions    *Sessions
 	Runs        *Runs
 	Workspaces  *Workspaces
+	Imports     *Imports
 	Flows       *Flows
 }
 
@@ -86,6 +92,7 @@ type deps struct {
 	catalog  *tools.Catalog
 	notifier changes.Notifier
 	oauth    *oauth.Manager
+	egress   *egress.Client
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -101,7 +108,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	d := &deps{store: cfg.Store, box: cfg.Box, invoker: cfg.Invoker, recorder: cfg.Recorder, catalog: cfg.Catalog,
-		notifier: cfg.Notifier, oauth: cfg.OAuth, log: cfg.Logger, now: cfg.Now}
+		notifier: cfg.Notifier, oauth: cfg.OAuth, egress: cfg.Egress, log: cfg.Logger, now: cfg.Now}
 	if d.log == nil {
 		d.log = slog.Default()
 	}
@@ -117,6 +124,7 @@ func New(cfg Config) (*Service, error) {
 		Sessions:    &Sessions{d: d, keys: keys},
 		Runs:        &Runs{d},
 		Workspaces:  &Workspaces{d},
+		Imports:     &Imports{d: d, running: make(chan struct{}, ImportsConcurrentMax)},
 		Flows:       &Flows{d},
 	}, nil
 }

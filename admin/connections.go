@@ -23,14 +23,14 @@ type Connections struct{ d *deps }
 // ConnectionInput is a connection as an admin writes it. Secrets are
 // write-only: a nil value deletes one.
 type ConnectionInput struct {
-	Name    string             `json:"name"`
-	BaseURL string             `json:"base_url"`
-	Headers map[string]string  `json:"headers,omitempty"`
-	Config  json.RawMessage    `json:"config,omitempty"`
-	Auth    *tools.Auth        `json:"auth,omitempty"`
-	Secrets map[string]*string `json:"secrets,omitempty"`
+	Name    string             `json:"name" jsonschema_description:"The connection's name, which tools name in their connection field; unique in the workspace."`
+	BaseURL string             `json:"base_url" jsonschema_description:"The URL tools' paths extend: absolute http or https, without user info or fragment."`
+	Headers map[string]string  `json:"headers,omitempty" jsonschema_description:"Headers sent with every call (templates: {{conn.x}}, {{secret.x}}); a tool's own headers win."`
+	Config  json.RawMessage    `json:"config,omitempty" jsonschema_description:"Public values tools read as {{conn.x}}."`
+	Auth    *tools.Auth        `json:"auth,omitempty" jsonschema_description:"How calls authenticate upstream."`
+	Secrets map[string]*string `json:"secrets,omitempty" jsonschema_description:"Write-only secret values ({{secret.x}}, and the credentials auth reads: token, api_key, password, client_secret), sealed at rest and never shown; null deletes one. In files, write ${ENV_VAR} references, never literal secrets."`
 	// Limits protect the upstream from all the connection's tools at once.
-	Limits []tools.Limit `json:"limits,omitempty"`
+	Limits []tools.Limit `json:"limits,omitempty" jsonschema_description:"Rate and concurrency limits shared by every tool of the connection, protecting the upstream from all of them at once."`
 }
 
 // SecretState says whether a write-only secret is set.

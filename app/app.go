@@ -191,7 +191,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Flows = flows.NewRunner(flows.RunnerConfig{Store: cfg.Store, Caller: a.Invoker.FlowCaller(), Programs: programs, Logger: a.log})
 	a.Admin, err = admin.New(admin.Config{Store: cfg.Store, Box: cfg.Box, Invoker: a.Invoker, Recorder: a.Recorder,
-		Catalog: a.Catalog, Notifier: a.Bus, OAuth: a.OAuth, Logger: a.log})
+		Catalog: a.Catalog, Notifier: a.Bus, OAuth: a.OAuth, Egress: a.Client, Logger: a.log})
 	if err != nil {
 		return nil, err
 	}

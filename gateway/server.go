@@ -26,6 +26,7 @@ import (
 	"github.com/toolgate/toolgate/flows"
 	"github.com/toolgate/toolgate/gateway/adminapi"
 	"github.com/toolgate/toolgate/gateway/agentapi"
+	"github.com/toolgate/toolgate/gateway/apidoc"
 	"github.com/toolgate/toolgate/gateway/chat"
 	"github.com/toolgate/toolgate/gateway/console"
 	"github.com/toolgate/toolgate/gateway/flowapi"
@@ -128,13 +129,29 @@ func New(cfg Config) (*Server, error) {
 	(&flowapi.API{Runner: cfg.Flows, Errors: errs}).Routes(agentGroup)
 	mcp := mcpserver.New(mcpserver.Config{Auth: auth, Invoker: cfg.Invoker, Sessions: cfg.MCPSessions, Notifier: cfg.Changes,
 		Errors: errs, Logger: log, CORSOrigins: cfg.CORSOrigins, TaskTTL: cfg.RunRetention, Now: cfg.Now})
-	r.Any("/mcp", mcp.Handler())
+	// The methods of MCP's Streamable HTTP transport, and the CORS
+	// preflight; others are 405.
+	for _, method := range []string{http.MethodPost, http.MethodGet, http.MethodDelete, http.MethodOptions} {
+		r.Handle(method, "/mcp", mcp.Handler())
+	}
+	// toolgate's own descriptions, without a key.
+	apidoc.Routes(r)
 
 	// Voice platforms authenticate with their own mechanisms.
 	voiceAPI.Routes(r)
 
 	(&console.Console{Admin: cfg.Admin, PublicURL: cfg.PublicURL, Log: log, Now: cfg.Now}).Routes(r)
 	return &Server{router: r, MCP: mcp}, nil
+}
+
+// Routes lists the method and path of every route the server registers,
+// as gin writes them (/v1/admin/tools/:id).
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.router.Routes() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
 }
 
 // Handler returns the server's http.Handler.

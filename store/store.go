@@ -248,6 +248,7 @@ type Store interface {
 	ToolPublish(ctx context.Context, workspaceID, id string, at time.Time) (*ToolVersion, error)
 	ToolVersionGet(ctx context.Context, workspaceID, toolID string, version int) (*ToolVersion, error)
 	ToolVersionList(ctx context.Context, workspaceID, toolID string) ([]*ToolVersion, error)
+	ToolBatchStore
 
 	// Agents.
 	AgentInsert(ctx context.Context, a *Agent) error

@@ -21,22 +21,22 @@ const ConfirmationTokenArgument = "_confirmation_token"
 type ConfirmConfig struct {
 	// Message is what the model reads back to the caller: a template over
 	// {{args.*}} and {{context.*}}.
-	Message string `json:"message"`
+	Message string `json:"message" jsonschema_description:"What the model reads back to the caller before the call runs: a template over {{args.x}} and {{context.x}}."`
 	// TTLS is how long, in seconds, the caller has to agree. Defaults to
 	// ConfirmTTLSDefault.
-	TTLS int `json:"ttl_s,omitempty"`
+	TTLS int `json:"ttl_s,omitempty" jsonschema_description:"How long, in seconds, the confirmation token stays good."`
 }
 
 // ApprovalConfig makes an admin approve each call before it runs.
 type ApprovalConfig struct {
 	// Required turns approval on.
-	Required bool `json:"required"`
+	Required bool `json:"required" jsonschema_description:"Turns approval on."`
 	// TimeoutS is how long, in seconds, a request waits for a decision
 	// before it expires. Defaults to ApprovalTimeoutSDefault.
-	TimeoutS int `json:"timeout_s,omitempty"`
+	TimeoutS int `json:"timeout_s,omitempty" jsonschema_description:"How long, in seconds, a request waits for a decision before it expires (outcome approval_expired)."`
 	// Message is what the model tells the caller while the call waits.
 	// Defaults to a sentence from package prompts.
-	Message string `json:"message,omitempty"`
+	Message string `json:"message,omitempty" jsonschema_description:"What the model tells the caller while the call waits for a decision."`
 }
 
 // Limit is a rate or a concurrency limit on the calls that reach the
@@ -44,13 +44,13 @@ type ApprovalConfig struct {
 type Limit struct {
 	// Key is what is counted: LimitKeyTool, LimitKeyAgent, LimitKeyUser,
 	// LimitKeyConversation or LimitKeyConnection.
-	Key string `json:"key"`
+	Key string `json:"key" jsonschema_description:"What is counted: every call of the tool, or each agent, user (context user_id), conversation, or the whole connection."`
 	// Rate is "N/s", "N/m" or "N/h".
-	Rate string `json:"rate,omitempty"`
+	Rate string `json:"rate,omitempty" jsonschema_description:"N/s, N/m or N/h: how many calls per second, minute or hour reach the upstream."`
 	// Burst is how many calls may come at once. Defaults to Rate's N.
-	Burst int `json:"burst,omitempty"`
+	Burst int `json:"burst,omitempty" jsonschema_description:"How many calls may come at once before the rate applies; defaults to the rate's N."`
 	// Concurrency is how many calls may be in flight at once.
-	Concurrency int `json:"concurrency,omitempty"`
+	Concurrency int `json:"concurrency,omitempty" jsonschema_description:"How many calls may be in flight at once."`
 }
 
 // Keys of a Limit.
@@ -75,10 +75,10 @@ var LimitKeys = []string{LimitKeyTool, LimitKeyAgent, LimitKeyUser, LimitKeyConv
 // CacheConfig answers repeated calls from a stored result.
 type CacheConfig struct {
 	// TTLS is how long, in seconds, a result is reused.
-	TTLS int `json:"ttl_s"`
+	TTLS int `json:"ttl_s" jsonschema_description:"How long, in seconds, a result is reused."`
 	// Scope is CacheScopeWorkspace (one result for every caller, the
 	// default) or CacheScopeUser (one per caller context user_id).
-	Scope string `json:"scope,omitempty"`
+	Scope string `json:"scope,omitempty" jsonschema_description:"workspace: one result for every caller; user: one per caller (context user_id)."`
 }
 
 // Scopes of a CacheConfig.

@@ -64,6 +64,8 @@ func (a *API) Routes(g *gin.RouterGroup) {
 	g.POST("/runs/:id/approve", h(a.approveRun))
 	g.POST("/runs/:id/reject", h(a.rejectRun))
 	g.GET("/approvals", h(a.listApprovals))
+
+	a.importRoutes(g)
 }
 
 func ws(c *gin.Context) string { return httpapi.Who(c).WorkspaceID }

@@ -55,7 +55,9 @@ var routes = []route{
 // agent key.
 func (a *API) Routes(g *gin.RouterGroup) {
 	prefix := strings.TrimSuffix(g.BasePath(), "/") + "/flows/"
-	g.Any("/flows/*path", a.Errors.Handle(func(c *gin.Context) error { return a.dispatch(c, prefix) }))
+	h := a.Errors.Handle(func(c *gin.Context) error { return a.dispatch(c, prefix) })
+	g.GET("/flows/*path", h)
+	g.POST("/flows/*path", h)
 }
 
 // dispatch finds the route of a request from its escaped path, so a

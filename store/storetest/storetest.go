@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"MCPSessions", testMCPSessions},
 	}
 	tests = append(tests, flowTests...)
+	tests = append(tests, toolBatchTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
