@@ -132,6 +132,13 @@ func (u *Console) Routes(r *gin.Engine) {
 	ui.POST("/agents/:id/keys", u.uiHandle(u.uiCreateAgentKey))
 	ui.GET("/agents/:id/keys/:key/revoke", u.uiHandle(u.uiConfirmRevokeAgentKey))
 	ui.POST("/agents/:id/keys/:key/revoke", u.uiHandle(u.uiRevokeAgentKey))
+	ui.GET("/agents/:id/flows", u.uiHandle(u.uiFlows))
+	ui.POST("/agents/:id/flows", u.uiHandle(u.uiCreateFlow))
+	ui.GET("/agents/:id/flows/:flow_id", u.uiHandle(u.uiFlow))
+	ui.POST("/agents/:id/flows/:flow_id", u.uiHandle(u.uiUpdateFlow))
+	ui.POST("/agents/:id/flows/:flow_id/publish", u.uiHandle(u.uiPublishFlow))
+	ui.POST("/agents/:id/flows/:flow_id/delete", u.uiHandle(u.uiDeleteFlow))
+	ui.GET("/flow-sessions/:id", u.uiHandle(u.uiFlowSession))
 
 	ui.GET("/keys", u.uiHandle(u.uiKeys))
 	ui.POST("/keys", u.uiHandle(u.uiCreateAdminKey))
