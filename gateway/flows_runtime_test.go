@@ -160,6 +160,19 @@ func testFlowConversation(t *testing.T, e *env) {
 		t.Errorf("run: %s", run.raw)
 	}
 
+	// An admin replays the flow's call: the same request, from the flow
+	// version and the variables the call was made with, as a new run.
+	replay := e.must(200, "POST", "/v1/admin/runs/"+runs[0]+"/replay", e.admin, nil)
+	if replay.str("outcome") != "success" || replay.str("run_id") == runs[0] {
+		t.Errorf("replay of the flow's call: %s", replay.raw)
+	}
+	if again := up.next(t); again.URL.Path != req.URL.Path || again.Header.Get("X-Toolgate-State") != "fetch_order" {
+		t.Errorf("the replay sent %s %v, want the call's path and state header", again.URL.Path, again.Header)
+	}
+	if r := e.do("POST", "/v1/admin/runs/"+runs[0]+"/replay", e.admin, map[string]any{"arguments": map[string]any{"x": 1}}); r.status != 400 {
+		t.Errorf("replay of a flow's call with edited arguments: %d %s, want 400", r.status, r.raw)
+	}
+
 	// The session with its history: states entered, messages, inputs, runs.
 	s := e.must(200, "GET", "/v1/flows/sessions/"+sessionID, key, nil)
 	if s.str("status") != "ended" || s.str("session_id") != sessionID || s.at("context.user_id") != "+255700000001" {
