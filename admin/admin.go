@@ -1,7 +1,8 @@
 // Package admin holds the admin use cases of a workspace: tools (create,
 // patch, validate, publish, versions, delete), connections (with their
-// OAuth2 actions), agents, API keys and console sessions, runs (list, get,
-// replay, test) and the workspace itself. Each validates its input, writes
+// OAuth2 actions), agents and their conversation flows, API keys and
+// console sessions, runs (list, get, replay, test) and the workspace
+// itself. Each validates its input, writes
 // through the store and announces the change (package changes), so caches
 // and MCP sessions follow. The REST admin API and the console both call it.
 //
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/toolgate/toolgate/changes"
+	"github.com/toolgate/toolgate/egress"
 	"github.com/toolgate/toolgate/invoke"
 	"github.com/toolgate/toolgate/oauth"
 	"github.com/toolgate/toolgate/secrets"
@@ -39,7 +41,11 @@ type Config struct {
 	Notifier changes.Notifier
 	// OAuth runs connections' OAuth2 flows. Optional: without it those
 	// actions are NotImplemented.
-	OAuth  *oauth.Manager
+	OAuth *oauth.Manager
+	// Egress fetches the documents of imports by URL, through the guard
+	// every upstream call passes. Optional: without it those imports are
+	// NotImplemented.
+	Egress *egress.Client
 	Logger *slog.Logger
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
@@ -73,6 +79,8 @@ type Service struct {
 	Sessions    *Sessions
 	Runs        *Runs
 	Workspaces  *Workspaces
+	Imports     *Imports
+	Flows       *Flows
 }
 
 // deps is what every part of the service shares.
@@ -84,6 +92,7 @@ type deps struct {
 	catalog  *tools.Catalog
 	notifier changes.Notifier
 	oauth    *oauth.Manager
+	egress   *egress.Client
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -99,7 +108,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	d := &deps{store: cfg.Store, box: cfg.Box, invoker: cfg.Invoker, recorder: cfg.Recorder, catalog: cfg.Catalog,
-		notifier: cfg.Notifier, oauth: cfg.OAuth, log: cfg.Logger, now: cfg.Now}
+		notifier: cfg.Notifier, oauth: cfg.OAuth, egress: cfg.Egress, log: cfg.Logger, now: cfg.Now}
 	if d.log == nil {
 		d.log = slog.Default()
 	}
@@ -115,5 +124,7 @@ func New(cfg Config) (*Service, error) {
 		Sessions:    &Sessions{d: d, keys: keys},
 		Runs:        &Runs{d},
 		Workspaces:  &Workspaces{d},
+		Imports:     &Imports{d: d, running: make(chan struct{}, ImportsConcurrentMax)},
+		Flows:       &Flows{d},
 	}, nil
 }

@@ -23,12 +23,15 @@ type Agents struct{ d *deps }
 // ...}, "elevenlabs": {"secret": ...}}): write-only, merged like a
 // connection's secrets (null deletes).
 type AgentInput struct {
-	Name         string            `json:"name"`
-	Instructions string            `json:"instructions,omitempty"`
-	Tools        []store.AgentTool `json:"tools,omitempty"`
-	Model        json.RawMessage   `json:"model,omitempty"`
-	Adapters     json.RawMessage   `json:"adapters,omitempty"`
+	Name         string            `json:"name" jsonschema_description:"The agent's name."`
+	Instructions string            `json:"instructions,omitempty" jsonschema_description:"The system instructions of the built-in chat runner (/v1/chat/completions)."`
+	Tools        []store.AgentTool `json:"tools,omitempty" jsonschema_description:"The tools activated for the agent, by name: the latest published version, or the version given."`
+	Model        json.RawMessage   `json:"model,omitempty" jsonschema_description:"The built-in chat runner's model settings: name (the model; required to chat), base_url (an OpenAI-compatible API), connection (whose api_key or token secret is the API's key) and max_steps (model requests per completion)."`
+	Adapters     json.RawMessage   `json:"adapters,omitempty" jsonschema_description:"Write-only voice-platform secrets: {\"vapi\": {\"secret\": ...}, \"retell\": {\"api_key\": ...}, \"elevenlabs\": {\"secret\": ...}}; merged like a connection's secrets (null deletes)."`
 }
+
+// AgentNameMax bounds an agent's name.
+const AgentNameMax = 200
 
 // Agent is an agent as the admin API shows it.
 type Agent struct {
@@ -68,8 +71,8 @@ func (s *Agents) view(a *store.Agent) (Agent, error) {
 func (s *Agents) check(ctx context.Context, workspaceID string, in *AgentInput) error {
 	var errs []tools.FieldError
 	in.Name = strings.TrimSpace(in.Name)
-	if in.Name == "" || len(in.Name) > 200 {
-		errs = append(errs, tools.FieldError{Path: "name", Message: "is required (at most 200 characters)"})
+	if in.Name == "" || len(in.Name) > AgentNameMax {
+		errs = append(errs, tools.FieldError{Path: "name", Message: fmt.Sprintf("is required (at most %d characters)", AgentNameMax)})
 	}
 	if len(in.Model) > 0 && !isJSONObject(in.Model) {
 		errs = append(errs, tools.FieldError{Path: "model", Message: "must be a JSON object"})
@@ -216,14 +219,4 @@ func (s *Agents) Delete(ctx context.Context, workspaceID, id string) error {
 	}
 	s.d.notify(ctx, workspaceID, changes.Agents, id)
 	return nil
-}
-
-// Record returns an agent's stored row (for the chat runner's model
-// settings and the console).
-func (s *Agents) Record(ctx context.Context, workspaceID, id string) (*store.Agent, error) {
-	a, err := s.d.store.AgentGet(ctx, workspaceID, id)
-	if err != nil {
-		return nil, notFoundAs(err, "agent")
-	}
-	return a, nil
 }

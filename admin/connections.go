@@ -23,12 +23,14 @@ type Connections struct{ d *deps }
 // ConnectionInput is a connection as an admin writes it. Secrets are
 // write-only: a nil value deletes one.
 type ConnectionInput struct {
-	Name    string             `json:"name"`
-	BaseURL string             `json:"base_url"`
-	Headers map[string]string  `json:"headers,omitempty"`
-	Config  json.RawMessage    `json:"config,omitempty"`
-	Auth    *tools.Auth        `json:"auth,omitempty"`
-	Secrets map[string]*string `json:"secrets,omitempty"`
+	Name    string             `json:"name" jsonschema_description:"The connection's name, which tools name in their connection field; unique in the workspace."`
+	BaseURL string             `json:"base_url" jsonschema_description:"The URL tools' paths extend: absolute http or https, without user info or fragment."`
+	Headers map[string]string  `json:"headers,omitempty" jsonschema_description:"Headers sent with every call (templates: {{conn.x}}, {{secret.x}}); a tool's own headers win."`
+	Config  json.RawMessage    `json:"config,omitempty" jsonschema_description:"Public values tools read as {{conn.x}}."`
+	Auth    *tools.Auth        `json:"auth,omitempty" jsonschema_description:"How calls authenticate upstream."`
+	Secrets map[string]*string `json:"secrets,omitempty" jsonschema_description:"Write-only secret values ({{secret.x}}, and the credentials auth reads: token, api_key, password, client_secret), sealed at rest and never shown; null deletes one. In files, write ${ENV_VAR} references, never literal secrets."`
+	// Limits protect the upstream from all the connection's tools at once.
+	Limits []tools.Limit `json:"limits,omitempty" jsonschema_description:"Rate and concurrency limits shared by every tool of the connection, protecting the upstream from all of them at once."`
 }
 
 // SecretState says whether a write-only secret is set.
@@ -46,6 +48,7 @@ type Connection struct {
 	Config  json.RawMessage        `json:"config"`
 	Auth    json.RawMessage        `json:"auth"`
 	Secrets map[string]SecretState `json:"secrets"`
+	Limits  []tools.Limit          `json:"limits"`
 	// OAuth is the token status of an OAuth2 connection (never a token).
 	OAuth     *oauth.Status `json:"oauth,omitempty"`
 	CreatedAt time.Time     `json:"created_at"`
@@ -70,6 +73,12 @@ func (s *Connections) view(ctx context.Context, conn *store.Connection) (Connect
 	}
 	if len(v.Auth) == 0 {
 		v.Auth = json.RawMessage(`{"type":"none"}`)
+	}
+	if v.Limits, err = tools.ParseLimits(conn.Limits); err != nil {
+		return Connection{}, err
+	}
+	if v.Limits == nil {
+		v.Limits = []tools.Limit{}
 	}
 	for name := range secretsPlain {
 		v.Secrets[name] = SecretState{Set: true}
@@ -106,6 +115,7 @@ func validateConnection(in *ConnectionInput) []tools.FieldError {
 	if in.Auth != nil {
 		errs = append(errs, in.Auth.Validate("auth")...)
 	}
+	errs = append(errs, tools.ValidateLimits("limits", in.Limits)...)
 	for name := range in.Secrets {
 		if !tools.ValidName(name) {
 			add("secrets."+name, "secret names must match ^[a-zA-Z0-9_-]{1,64}$")
@@ -133,6 +143,10 @@ func (s *Connections) Create(ctx context.Context, workspaceID string, in *Connec
 	conn := &store.Connection{
 		ID: store.NewID(), WorkspaceID: workspaceID, Name: in.Name, BaseURL: in.BaseURL,
 		Headers: in.Headers, Config: in.Config, CreatedAt: now, UpdatedAt: now,
+	}
+	var err error
+	if conn.Limits, err = limitsJSON(in.Limits); err != nil {
+		return nil, err
 	}
 	if err := s.applyAuthAndSecrets(conn, in, map[string]string{}); err != nil {
 		return nil, err
@@ -214,8 +228,12 @@ func (s *Connections) Patch(ctx context.Context, workspaceID, id string, patch [
 		return nil, err
 	}
 	delete(doc, "secrets")
+	limits, err := tools.ParseLimits(conn.Limits)
+	if err != nil {
+		return nil, err
+	}
 	current, err := json.Marshal(ConnectionInput{Name: conn.Name, BaseURL: conn.BaseURL, Headers: conn.Headers,
-		Config: conn.Config, Auth: decodeAuth(conn.Auth)})
+		Config: conn.Config, Auth: decodeAuth(conn.Auth), Limits: limits})
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +250,25 @@ func (s *Connections) Patch(ctx context.Context, workspaceID, id string, patch [
 		return nil, err
 	}
 	in.Secrets = secretsPatch.Secrets
-	if errs := validateConnection(&in); len(errs) > 0 {
+	return s.save(ctx, conn, &in)
+}
+
+// Update replaces a connection's name, base URL, headers, config and auth
+// with in's, and merges in.Secrets into the stored secrets: a secret in
+// it is set (or deleted, when nil); a secret not in it is kept. Changing
+// the OAuth settings or the client secret forgets the connection's tokens.
+func (s *Connections) Update(ctx context.Context, workspaceID, id string, in *ConnectionInput) (*Connection, error) {
+	conn, err := s.d.store.ConnectionGet(ctx, workspaceID, id)
+	if err != nil {
+		return nil, notFoundAs(err, "connection")
+	}
+	return s.save(ctx, conn, in)
+}
+
+// save validates in and writes it over conn.
+func (s *Connections) save(ctx context.Context, conn *store.Connection, in *ConnectionInput) (*Connection, error) {
+	workspaceID := conn.WorkspaceID
+	if errs := validateConnection(in); len(errs) > 0 {
 		return nil, problem.Invalidf(errs, "the connection is invalid")
 	}
 	plain, err := tools.OpenSecrets(s.d.box, conn)
@@ -241,8 +277,11 @@ func (s *Connections) Patch(ctx context.Context, workspaceID, id string, patch [
 	}
 	prevAuth := slices.Clone(conn.Auth)
 	conn.Name, conn.BaseURL, conn.Headers, conn.Config = in.Name, in.BaseURL, in.Headers, in.Config
+	if conn.Limits, err = limitsJSON(in.Limits); err != nil {
+		return nil, err
+	}
 	conn.UpdatedAt = s.d.now().UTC()
-	if err := s.applyAuthAndSecrets(conn, &in, plain); err != nil {
+	if err := s.applyAuthAndSecrets(conn, in, plain); err != nil {
 		return nil, err
 	}
 	if err := s.d.store.ConnectionUpdate(ctx, conn); err != nil {
@@ -251,7 +290,7 @@ func (s *Connections) Patch(ctx context.Context, workspaceID, id string, patch [
 	s.d.notify(ctx, workspaceID, changes.Connections, conn.ID)
 	// Tokens issued under other OAuth settings or another client secret
 	// must not outlive them.
-	_, newSecret := secretsPatch.Secrets[tools.SecretClientSecret]
+	_, newSecret := in.Secrets[tools.SecretClientSecret]
 	if s.d.oauth != nil && (!bytes.Equal(prevAuth, conn.Auth) || newSecret) {
 		if err := s.d.oauth.Forget(ctx, conn.WorkspaceID, conn.ID); err != nil {
 			return nil, err
@@ -262,6 +301,14 @@ func (s *Connections) Patch(ctx context.Context, workspaceID, id string, patch [
 		return nil, err
 	}
 	return &v, nil
+}
+
+// limitsJSON is how a connection's limits are stored: nil when none.
+func limitsJSON(limits []tools.Limit) (json.RawMessage, error) {
+	if len(limits) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(limits)
 }
 
 func decodeAuth(raw json.RawMessage) *tools.Auth {

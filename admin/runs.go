@@ -35,11 +35,16 @@ type Run struct {
 	Truncated      bool            `json:"truncated"`
 	Timings        json.RawMessage `json:"timings"`
 	Attempts       json.RawMessage `json:"attempts"`
-	DurationMS     float64         `json:"duration_ms"`
-	IdempotencyKey string          `json:"idempotency_key,omitempty"`
-	ReplayOf       string          `json:"replay_of,omitempty"`
-	CreatedAt      time.Time       `json:"created_at"`
-	FinishedAt     *time.Time      `json:"finished_at,omitempty"`
+	// CacheHit: the result came from the response cache; nothing was sent.
+	CacheHit       bool       `json:"cache_hit"`
+	DurationMS     float64    `json:"duration_ms"`
+	IdempotencyKey string     `json:"idempotency_key,omitempty"`
+	ReplayOf       string     `json:"replay_of,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+	FinishedAt     *time.Time `json:"finished_at,omitempty"`
+	// Approval is the run's approval (who decided and when), on a single
+	// run's view of a tool that requires approval.
+	Approval *Approval `json:"approval,omitempty"`
 }
 
 func orNull(raw json.RawMessage) json.RawMessage {
@@ -56,7 +61,7 @@ func ViewRun(r *store.Run) Run {
 		ConversationID: r.ConversationID, Status: r.Status, Outcome: r.Outcome, StatusCode: r.StatusCode,
 		Error: r.Error, Context: orNull(r.Context), Arguments: orNull(r.Arguments), Request: orNull(r.Request),
 		Response: orNull(r.Response), Result: orNull(r.Result), Truncated: r.Truncated, Timings: orNull(r.Timings),
-		Attempts: orNull(r.Attempts), DurationMS: r.DurationMS, IdempotencyKey: r.IdempotencyKey,
+		Attempts: orNull(r.Attempts), CacheHit: r.CacheHit, DurationMS: r.DurationMS, IdempotencyKey: r.IdempotencyKey,
 		ReplayOf: r.ReplayOf, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt,
 	}
 }

@@ -20,6 +20,7 @@ type Workspace struct {
 	Name      string           `json:"name"`
 	CreatedAt time.Time        `json:"created_at"`
 	Callbacks CallbackSettings `json:"callbacks"`
+	Approvals ApprovalSettings `json:"approvals"`
 }
 
 // CallbackSettings tells an admin how to verify callbacks.
@@ -40,8 +41,13 @@ func (s *Workspaces) Get(ctx context.Context, workspaceID string) (*Workspace, e
 	if err != nil {
 		return nil, err
 	}
+	approvals, err := s.approvalSettings(ctx, workspaceID)
+	if err != nil {
+		return nil, err
+	}
 	return &Workspace{
-		ID: ws.ID, Name: ws.Name, CreatedAt: ws.CreatedAt,
+		Approvals: approvals,
+		ID:        ws.ID, Name: ws.Name, CreatedAt: ws.CreatedAt,
 		Callbacks: CallbackSettings{
 			SignatureHeader: CallbackSignatureHeader,
 			Scheme:          `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">, keyed with the bytes signing_secret (hex) decodes to`,

@@ -1,7 +1,7 @@
 // Package app builds a running gateway from its configuration: the store
 // and secret box it is given, the run recorder, the guarded outbound
 // client, OAuth, the engine and catalog, the change bus, the use cases
-// (invoke, admin, voice), the background queue and the HTTP surface. The
+// (invoke, admin, voice, flows), the background queue and the HTTP surface. The
 // toolgate binary and the tests build it the same way.
 package app
 
@@ -22,6 +22,7 @@ import (
 	"github.com/toolgate/toolgate/background"
 	"github.com/toolgate/toolgate/changes"
 	"github.com/toolgate/toolgate/egress"
+	"github.com/toolgate/toolgate/flows"
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/invoke"
 	"github.com/toolgate/toolgate/listing"
@@ -82,10 +83,19 @@ type Config struct {
 	// TracerProvider makes the spans of requests and tool calls. Optional:
 	// nil makes none (package telemetry builds one from the environment).
 	TracerProvider trace.TracerProvider
-	// Now is the clock of OAuth token expiry, of the catalog's cache and of
-	// the gateway (MCP session expiry).
+	// Now is the clock of OAuth token expiry, of the catalog's cache, of
+	// the gateway (MCP session expiry) and of the guardrails (confirmation
+	// and approval expiry, limits, cache).
 	// Defaults to time.Now.
 	Now func() time.Time
+	// GuardrailSweepInterval is how often expired approvals end and
+	// expired guardrail state goes. Defaults to
+	// GuardrailSweepIntervalDefault; negative turns the sweep off (tests
+	// call SweepGuardrails).
+	GuardrailSweepInterval time.Duration
+	// CacheMaxBytes bounds each workspace's response cache. Defaults to
+	// invoke.CacheWorkspaceMaxBytesDefault.
+	CacheMaxBytes int64
 }
 
 // App is a built gateway. Its fields are its parts, for the binary and for
@@ -104,12 +114,22 @@ type App struct {
 	Queue    *background.Queue // nil WithoutQueue
 	Admin    *admin.Service
 	Voice    *voice.Service
+	// Flows runs conversation flows' sessions; their API calls go through
+	// the invoker.
+	Flows    *flows.Runner
 	Listings *listing.Cache
 	Server   *gateway.Server
 
 	log     *slog.Logger
+	now     func() time.Time
 	started bool
 	stopped bool
+	// sweepEvery, cacheMaxBytes: the guardrails' upkeep.
+	sweepEvery    time.Duration
+	cacheMaxBytes int64
+	// stopSweep ends the guardrail sweep; sweepDone closes when it has.
+	stopSweep context.CancelFunc
+	sweepDone chan struct{}
 	// stopBus ends the change listener; busDone closes when it has.
 	stopBus context.CancelFunc
 	busDone chan struct{}
@@ -120,7 +140,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Store == nil || cfg.Box == nil {
 		return nil, errors.New("app: Config.Store and Config.Box are required")
 	}
-	a := &App{Store: cfg.Store, Box: cfg.Box, Registry: cfg.Registry, log: cmp.Or(cfg.Logger, slog.Default())}
+	a := &App{Store: cfg.Store, Box: cfg.Box, Registry: cfg.Registry, log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now,
+		sweepEvery:    cmp.Or(cfg.GuardrailSweepInterval, GuardrailSweepIntervalDefault),
+		cacheMaxBytes: cmp.Or(cfg.CacheMaxBytes, invoke.CacheWorkspaceMaxBytesDefault)}
+	if a.now == nil {
+		a.now = time.Now
+	}
 	if a.Registry == nil {
 		a.Registry = prometheus.NewRegistry()
 		a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -150,7 +175,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Bus = changes.NewBus(transport, a.log)
 	a.Listings = listing.NewCache()
 
-	icfg := invoke.Config{Store: cfg.Store, Engine: a.Engine, Catalog: a.Catalog, Logger: a.log, TracerProvider: cfg.TracerProvider}
+	// Flows' compiled versions, shared by the runtime and the background
+	// workers that run flows' fire-and-forget calls.
+	programs := flows.NewPrograms(cfg.Store, flows.CacheSizeDefault)
+	icfg := invoke.Config{Store: cfg.Store, Engine: a.Engine, Catalog: a.Catalog, FlowPrograms: programs, Logger: a.log,
+		TracerProvider: cfg.TracerProvider, Now: cfg.Now, Registry: a.Registry}
 	if !cfg.WithoutQueue {
 		a.Queue, err = background.New(ctx, background.Config{
 			Store: cfg.Store, Client: a.Client, Box: cfg.Box, Workers: cfg.Workers,
@@ -164,8 +193,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if a.Invoker, err = invoke.New(icfg); err != nil {
 		return nil, err
 	}
+	a.Flows = flows.NewRunner(flows.RunnerConfig{Store: cfg.Store, Caller: a.Invoker.FlowCaller(), Programs: programs, Logger: a.log})
 	a.Admin, err = admin.New(admin.Config{Store: cfg.Store, Box: cfg.Box, Invoker: a.Invoker, Recorder: a.Recorder,
-		Catalog: a.Catalog, Notifier: a.Bus, OAuth: a.OAuth, Logger: a.log})
+		Catalog: a.Catalog, Notifier: a.Bus, OAuth: a.OAuth, Egress: a.Client, Logger: a.log})
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +203,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Server, err = gateway.New(gateway.Config{Admin: a.Admin, Invoker: a.Invoker, Voice: a.Voice, Listings: a.Listings,
+	a.Server, err = gateway.New(gateway.Config{Admin: a.Admin, Invoker: a.Invoker, Voice: a.Voice, Flows: a.Flows, Listings: a.Listings,
 		Client: a.Client, Metrics: a.Registry, MetricsPublic: cfg.MetricsPublic, PublicURL: cfg.PublicURL, Logger: a.log,
 		Ready: cfg.Store.Ping, TracerProvider: cfg.TracerProvider,
 		MCPSessions: cfg.Store, Changes: a.Bus, CORSOrigins: cfg.CORSOrigins, RunRetention: cfg.RunRetention, Now: cfg.Now})
@@ -213,6 +243,11 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	if a.sweepEvery > 0 {
+		sweepCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		a.stopSweep, a.sweepDone = cancel, make(chan struct{})
+		go a.sweepGuardrails(sweepCtx, a.sweepEvery, a.sweepDone)
+	}
 	busCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopBus, a.busDone = cancel, make(chan struct{})
 	go func() {
@@ -238,6 +273,10 @@ func (a *App) Stop(ctx context.Context) error {
 	}
 	a.Server.MCP.Close()
 	if a.started {
+		if a.stopSweep != nil {
+			a.stopSweep()
+			<-a.sweepDone
+		}
 		a.stopBus()
 		<-a.busDone
 		a.Recorder.Stop()

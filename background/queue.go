@@ -182,6 +182,7 @@ func newQueue[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, cfg
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &runWorker[TDriver, TTx]{q: q})
 	river.AddWorker(workers, &callbackWorker[TDriver, TTx]{q: q})
+	river.AddWorker(workers, &approvalWebhookWorker[TDriver, TTx]{q: q})
 	q.client, err = river.NewClient(ops.driver, &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,

@@ -76,6 +76,9 @@ func (w *runWorker[TDriver, TTx]) Work(ctx context.Context, job *river.Job[RunAr
 	if err != nil {
 		return err
 	}
+	if out.Wait > 0 {
+		return w.wait(ctx, run, prior, out.Wait) // a limit held it back
+	}
 	res, record := out.Result, out.Record
 	if errors.Is(ctx.Err(), context.Canceled) {
 		// Shutting down mid-attempt (River cancels the job's context, with

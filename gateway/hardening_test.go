@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/store/testdb"
@@ -122,4 +123,28 @@ func testSecretHeaderRedirect(t *testing.T, e *env) {
 			t.Errorf("the other origin received %s: %v", h, v)
 		}
 	}
+}
+
+// TestDeepSchemaRefusedFast: an input schema nested past the documented
+// depth (or over the size limit) is refused with 422 at once, not after
+// seconds of compiling (a 37 KB schema nested 1,000 levels took 28 s to
+// publish before the bound).
+func TestDeepSchemaRefusedFast(t *testing.T) {
+	e := newEnv(t, testdb.SQLite)
+	deep := `{"type":"string"}`
+	for range 2000 {
+		deep = `{"type":"object","properties":{"a":` + deep + `}}`
+	}
+	created := e.must(201, "POST", "/v1/admin/tools", e.admin,
+		`{"name":"deep","description":"A tool with a very deep schema.","method":"GET","url":"https://api.example.com/x","input_schema":`+deep+`}`)
+	start := time.Now()
+	r := e.do("POST", "/v1/admin/tools/"+created.str("id")+"/publish", e.admin, nil)
+	took := time.Since(start)
+	if r.status != 422 || !strings.Contains(string(r.raw), "nested more than 32 levels") {
+		t.Errorf("publish: %d %s, want 422 naming the depth limit", r.status, r.raw)
+	}
+	if took > time.Second {
+		t.Errorf("refusing the deep schema took %s", took)
+	}
+	t.Logf("a schema nested 2,000 levels refused in %s", took.Round(time.Microsecond))
 }

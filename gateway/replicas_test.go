@@ -62,8 +62,10 @@ func waitChange(t *testing.T, ch <-chan changes.Change, what changes.What, withi
 }
 
 // TestChangesReachOtherReplicas: a key revoked and a tool published through
-// one replica apply on the other at once (well under a second), not after
-// the cache TTL.
+// one replica apply on the other as soon as the change is delivered to its
+// bus (which the cache TTL never does). The bound is generous for a loaded
+// race-detector run; TestScaleOut in cmd/toolgate holds real processes to
+// one second.
 func TestChangesReachOtherReplicas(t *testing.T) {
 	a, b := twoReplicas(t)
 	up := newUpstream(t, nil)
@@ -80,7 +82,7 @@ func TestChangesReachOtherReplicas(t *testing.T) {
 	a.publishTool(map[string]any{"name": "pong", "description": "Pong.", "method": "GET", "url": up.URL + "/pong",
 		"input_schema": map[string]any{"type": "object"}})
 	a.must(200, "PATCH", "/v1/admin/agents/"+agentID, a.admin, map[string]any{"tools": []map[string]any{{"name": "ping"}, {"name": "pong"}}})
-	took := waitChange(t, onB, changes.Agents, time.Second)
+	took := waitChange(t, onB, changes.Agents, 10*time.Second)
 	if r := b.must(200, "GET", "/v1/tools", key, nil); len(r.at("tools").([]any)) != 2 {
 		t.Fatalf("replica b lists %s after the agent changed on a", r.raw)
 	}
@@ -95,7 +97,7 @@ func TestChangesReachOtherReplicas(t *testing.T) {
 		}
 	}
 	a.must(204, "DELETE", "/v1/admin/keys/"+keyID, a.admin, nil)
-	took = waitChange(t, onB, changes.Keys, time.Second)
+	took = waitChange(t, onB, changes.Keys, 10*time.Second)
 	b.must(401, "GET", "/v1/tools", key, nil)
 	t.Logf("key revocation reached the other replica in %s", took)
 }

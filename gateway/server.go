@@ -1,9 +1,10 @@
 // Package gateway is toolgate's HTTP surface: it mounts the surfaces of its
 // subpackages on one gin router. Each surface is a thin adapter over the
-// use cases (packages admin, invoke, voice): adminapi (the admin REST API),
-// agentapi (listing and calling tools), mcpserver (/mcp), voiceapi (voice
-// platforms' webhooks), chat (the chat completions runner) and console
-// (the admin console at /ui); httpapi holds what they share.
+// use cases (packages admin, invoke, voice, flows): adminapi (the admin
+// REST API), agentapi (listing and calling tools), flowapi (conversation
+// flows' sessions), mcpserver (/mcp), voiceapi (voice platforms' webhooks),
+// chat (the chat completions runner) and console (the admin console at
+// /ui); httpapi holds what they share.
 package gateway
 
 import (
@@ -22,10 +23,13 @@ import (
 	"github.com/toolgate/toolgate/admin"
 	"github.com/toolgate/toolgate/changes"
 	"github.com/toolgate/toolgate/egress"
+	"github.com/toolgate/toolgate/flows"
 	"github.com/toolgate/toolgate/gateway/adminapi"
 	"github.com/toolgate/toolgate/gateway/agentapi"
+	"github.com/toolgate/toolgate/gateway/apidoc"
 	"github.com/toolgate/toolgate/gateway/chat"
 	"github.com/toolgate/toolgate/gateway/console"
+	"github.com/toolgate/toolgate/gateway/flowapi"
 	"github.com/toolgate/toolgate/gateway/httpapi"
 	"github.com/toolgate/toolgate/gateway/mcpserver"
 	"github.com/toolgate/toolgate/gateway/voiceapi"
@@ -44,6 +48,8 @@ type Config struct {
 	Invoker *invoke.Invoker
 	// Voice answers voice platforms. Required.
 	Voice *voice.Service
+	// Flows runs conversation flows' sessions. Required.
+	Flows *flows.Runner
 	// Listings caches tool listings. Required.
 	Listings *listing.Cache
 	// Client is the guarded outbound client (the chat runner's model API).
@@ -89,9 +95,9 @@ type Server struct {
 
 // New builds a Server and its routes.
 func New(cfg Config) (*Server, error) {
-	if cfg.Admin == nil || cfg.Invoker == nil || cfg.Voice == nil || cfg.Listings == nil || cfg.Client == nil ||
+	if cfg.Admin == nil || cfg.Invoker == nil || cfg.Voice == nil || cfg.Flows == nil || cfg.Listings == nil || cfg.Client == nil ||
 		cfg.Ready == nil || cfg.MCPSessions == nil {
-		return nil, errors.New("gateway: Config.Admin, Invoker, Voice, Listings, Client, Ready and MCPSessions are required")
+		return nil, errors.New("gateway: Config.Admin, Invoker, Voice, Flows, Listings, Client, Ready and MCPSessions are required")
 	}
 	log := cmp.Or(cfg.Logger, slog.Default())
 	errs := httpapi.Errors{Log: log}
@@ -120,15 +126,32 @@ func New(cfg Config) (*Server, error) {
 	agentGroup := r.Group("/v1", httpapi.RequireRole(auth, store.RoleAgent, errs))
 	(&agentapi.API{Invoker: cfg.Invoker, Listings: cfg.Listings, Errors: errs}).Routes(agentGroup)
 	(&chat.Runner{Invoker: cfg.Invoker, Listings: cfg.Listings, Client: cfg.Client, Errors: errs, Now: cfg.Now}).Routes(agentGroup)
+	(&flowapi.API{Runner: cfg.Flows, Errors: errs}).Routes(agentGroup)
 	mcp := mcpserver.New(mcpserver.Config{Auth: auth, Invoker: cfg.Invoker, Sessions: cfg.MCPSessions, Notifier: cfg.Changes,
 		Errors: errs, Logger: log, CORSOrigins: cfg.CORSOrigins, TaskTTL: cfg.RunRetention, Now: cfg.Now})
-	r.Any("/mcp", mcp.Handler())
+	// The methods of MCP's Streamable HTTP transport, and the CORS
+	// preflight; others are 405.
+	for _, method := range []string{http.MethodPost, http.MethodGet, http.MethodDelete, http.MethodOptions} {
+		r.Handle(method, "/mcp", mcp.Handler())
+	}
+	// toolgate's own descriptions, without a key.
+	apidoc.Routes(r)
 
 	// Voice platforms authenticate with their own mechanisms.
 	voiceAPI.Routes(r)
 
 	(&console.Console{Admin: cfg.Admin, PublicURL: cfg.PublicURL, Log: log, Now: cfg.Now}).Routes(r)
 	return &Server{router: r, MCP: mcp}, nil
+}
+
+// Routes lists the method and path of every route the server registers,
+// as gin writes them (/v1/admin/tools/:id).
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.router.Routes() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
 }
 
 // Handler returns the server's http.Handler.

@@ -24,6 +24,10 @@ const (
 	AnswerInvalid
 	// AnswerFailed: the call failed; Text says what to tell the caller.
 	AnswerFailed
+	// AnswerConfirm: the caller must agree first; Text is what to read
+	// back and how to call again with the confirmation token. Nothing was
+	// sent. (A run awaiting approval answers AnswerQueued.)
+	AnswerConfirm
 )
 
 // Answer is a call's result as a model reads it. Every surface that hands
@@ -46,6 +50,14 @@ func (a Answer) IsError() bool { return a.Kind == AnswerInvalid || a.Kind == Ans
 // AnswerOf turns a call's result into what the model reads.
 func AnswerOf(res *tools.Result) Answer {
 	switch {
+	case res.Status == store.RunStatusAwaitingApproval:
+		text := res.Message
+		if text == "" {
+			text = prompts.AwaitingApproval(res.Tool, "")
+		}
+		return Answer{Kind: AnswerQueued, Text: text}
+	case res.Outcome == tools.OutcomeNeedsConfirmation && res.Message != "":
+		return Answer{Kind: AnswerConfirm, Text: res.Message}
 	case res.Status == store.RunStatusQueued || res.Status == store.RunStatusRunning:
 		return Answer{Kind: AnswerQueued, Text: prompts.BackgroundAccepted(res.Tool)}
 	case res.Error != nil:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/toolgate/toolgate/flows"
 	"github.com/toolgate/toolgate/store"
@@ -19,6 +20,10 @@ type Attempt struct {
 	Record *store.Run
 	// MaxAttempts is how many attempts the tool allows.
 	MaxAttempts int
+	// Wait, when set, means a limit held the attempt back: nothing was
+	// sent, Result and Record are nil, and the run should be tried again
+	// after Wait without counting an attempt.
+	Wait time.Duration
 }
 
 // RunAttempt makes attempt number attempt of a queued background run
@@ -82,6 +87,20 @@ func (iv *Invoker) attemptWith(ctx context.Context, call *tools.Call) (*Attempt,
 		out.Result, out.Record = iv.engine.Refuse(call, tools.OutcomeConfigError, refused)
 		return out, nil
 	}
-	out.Result, out.Record = iv.engine.Execute(ctx, call)
+	if !guarded(call, guards{cache: true}) {
+		out.Result, out.Record = iv.engine.Execute(ctx, call)
+		return out, nil
+	}
+	// Limits and the cache apply to each attempt, as to a foreground call.
+	in := iv.engine.Inspect(ctx, call)
+	if in.Failed != nil {
+		out.Result, out.Record = in.Failed, in.Record
+		return out, nil
+	}
+	res, record, wait, err := iv.send(ctx, call, in, true)
+	if err != nil {
+		return nil, err
+	}
+	out.Result, out.Record, out.Wait = res, record, wait
 	return out, nil
 }

@@ -26,6 +26,9 @@ type BatchCall struct {
 	Arguments json.RawMessage
 	// ID is the model's ID of the call, when the surface has one.
 	ID string
+	// ConfirmationToken confirms the call (see Request); the
+	// _confirmation_token argument does too.
+	ConfirmationToken string
 }
 
 // CallBatch runs a model's tool calls as an agent, at most
@@ -44,7 +47,8 @@ func (iv *Invoker) CallBatch(ctx context.Context, workspaceID, agentID string, c
 		wg.Go(func() {
 			defer func() { <-sem }()
 			res, err := iv.Call(ctx, &Request{WorkspaceID: workspaceID, AgentID: agentID, Tool: call.Tool,
-				Arguments: call.Arguments, Context: maps.Clone(callerCtx), ToolCallID: call.ID})
+				Arguments: call.Arguments, Context: maps.Clone(callerCtx), ToolCallID: call.ID,
+				ConfirmationToken: call.ConfirmationToken})
 			switch {
 			case problem.Is(err, problem.NotFound):
 				answers[i] = Answer{Kind: AnswerFailed, Text: prompts.UnknownTool(call.Tool)}

@@ -31,6 +31,10 @@ type Request struct {
 	// ToolCallID is the model's ID of this tool call, when the surface
 	// knows it (traced as gen_ai.tool.call.id).
 	ToolCallID string
+	// ConfirmationToken confirms a call of a tool with a confirm (the
+	// REST field). Surfaces without it pass the token as the
+	// _confirmation_token argument, which is taken out of Arguments.
+	ConfirmationToken string
 }
 
 // MaxIdempotencyKeyBytes bounds a client's Idempotency-Key.
@@ -69,18 +73,20 @@ func (iv *Invoker) Call(ctx context.Context, req *Request) (res *tools.Result, e
 		background = *req.Background
 	}
 	if req.CallbackURL != "" {
-		if !background {
-			return nil, problem.BadRequestf("callback_url", "callback_url applies only to background calls")
+		// A call that awaits approval runs in the background once approved.
+		if !background && !prepared.Def.NeedsApproval() {
+			return nil, problem.BadRequestf("callback_url", "callback_url applies only to background calls and to calls that need approval")
 		}
 		if !tools.IsHTTPURL(req.CallbackURL) {
 			return nil, problem.BadRequestf("callback_url", "callback_url must be an absolute http or https URL")
 		}
 	}
+	token, args := takeConfirmationToken(req.ConfirmationToken, req.Arguments)
 	call := &tools.Call{
 		WorkspaceID:    req.WorkspaceID,
 		AgentID:        req.AgentID,
 		Tool:           prepared,
-		Arguments:      req.Arguments,
+		Arguments:      args,
 		Context:        CallerContext(req.Context, req.AgentID),
 		IdempotencyKey: req.IdempotencyKey,
 	}
@@ -98,10 +104,12 @@ func (iv *Invoker) Call(ctx context.Context, req *Request) (res *tools.Result, e
 			return tools.ResultFromRun(prev), nil
 		}
 	}
+	g := guards{confirm: true, approval: true, cache: true, token: token, callbackURL: req.CallbackURL}
 	if background && iv.queue != nil {
-		res, err = iv.submit(ctx, call, req.CallbackURL)
+		g.background = true
+		res, err = iv.submit(ctx, call, g)
 	} else {
-		res, err = iv.run(ctx, call)
+		res, err = iv.run(ctx, call, g)
 	}
 	if key != "" {
 		if err != nil || !sentAnything(res) {
@@ -115,8 +123,9 @@ func (iv *Invoker) Call(ctx context.Context, req *Request) (res *tools.Result, e
 	return res, err
 }
 
-// run attaches the call's connection and runs it in the foreground.
-func (iv *Invoker) run(ctx context.Context, call *tools.Call) (*tools.Result, error) {
+// run attaches the call's connection and runs it in the foreground,
+// through the guardrails g applies.
+func (iv *Invoker) run(ctx context.Context, call *tools.Call, g guards) (*tools.Result, error) {
 	refused, err := iv.attachConnection(ctx, call)
 	if err != nil {
 		return nil, err
@@ -125,13 +134,17 @@ func (iv *Invoker) run(ctx context.Context, call *tools.Call) (*tools.Result, er
 		res, record := iv.engine.Refuse(call, tools.OutcomeConfigError, refused)
 		iv.engine.Recorder().Record(record)
 		return res, nil
+	}
+	if guarded(call, g) {
+		return iv.runGuarded(ctx, call, g)
 	}
 	return iv.engine.Run(ctx, call), nil
 }
 
-// submit checks a background call synchronously and queues it. A call that
-// fails the check is recorded and returned as it is.
-func (iv *Invoker) submit(ctx context.Context, call *tools.Call, callbackURL string) (*tools.Result, error) {
+// submit checks a background call synchronously and queues it (once
+// confirmed and approved). A call that fails the check is recorded and
+// returned as it is.
+func (iv *Invoker) submit(ctx context.Context, call *tools.Call, g guards) (*tools.Result, error) {
 	refused, err := iv.attachConnection(ctx, call)
 	if err != nil {
 		return nil, err
@@ -141,6 +154,10 @@ func (iv *Invoker) submit(ctx context.Context, call *tools.Call, callbackURL str
 		iv.engine.Recorder().Record(record)
 		return res, nil
 	}
+	if guarded(call, g) {
+		return iv.runGuarded(ctx, call, g)
+	}
+	callbackURL := g.callbackURL
 	res, record := iv.engine.Check(ctx, call)
 	if res.Status != store.RunStatusQueued {
 		iv.engine.Recorder().Record(record)

@@ -53,9 +53,15 @@ func (iv *Invoker) claimKey(ctx context.Context, call *tools.Call, key string) (
 }
 
 // sentAnything reports whether a call may have reached the upstream (or
-// was queued to): one that failed validation or configuration did not.
+// was queued to, or awaits approval): one that failed validation or
+// configuration, waits for the caller's confirmation or was held back by
+// a limit did not.
 func sentAnything(res *tools.Result) bool {
-	return res.Outcome != tools.OutcomeInvalidArguments && res.Outcome != tools.OutcomeConfigError
+	switch res.Outcome {
+	case tools.OutcomeInvalidArguments, tools.OutcomeConfigError, tools.OutcomeNeedsConfirmation, tools.OutcomeRateLimited:
+		return false
+	}
+	return true
 }
 
 // releaseKey frees a client's idempotency key after a call that sent

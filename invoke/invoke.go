@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/toolgate/toolgate/flows"
@@ -40,7 +41,9 @@ type Config struct {
 	// Catalog resolves agents' tools and connections. Required.
 	Catalog *tools.Catalog
 	// Queue runs background calls. Optional: without it, background tools
-	// run in the foreground.
+	// run in the foreground. A Queue that is also an ApprovalQueue runs
+	// tools that require approval; without one, their calls end with
+	// config_error.
 	Queue Queue
 	// FlowPrograms are the compiled conversation flows, from which
 	// background workers run flows' fire-and-forget calls. Optional.
@@ -50,6 +53,8 @@ type Config struct {
 	TracerProvider trace.TracerProvider
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
+	// Registry, if set, exports the guardrails' counters.
+	Registry prometheus.Registerer
 }
 
 // Validate reports a Config that cannot work.
@@ -76,6 +81,8 @@ type Invoker struct {
 	now          func() time.Time
 	idempotency  keyedLocks
 	tracer       trace.Tracer
+	approvals    ApprovalQueue
+	metrics      *guardMetrics
 }
 
 // New returns an Invoker.
@@ -84,9 +91,13 @@ func New(cfg Config) (*Invoker, error) {
 		return nil, err
 	}
 	iv := &Invoker{store: cfg.Store, engine: cfg.Engine, catalog: cfg.Catalog, queue: cfg.Queue,
-		flowPrograms: cfg.FlowPrograms, log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now, tracer: newTracer(cfg.TracerProvider)}
+		flowPrograms: cfg.FlowPrograms, log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now, tracer: newTracer(cfg.TracerProvider),
+		metrics: newGuardMetrics(cfg.Registry)}
 	if iv.now == nil {
 		iv.now = time.Now
+	}
+	if aq, ok := cfg.Queue.(ApprovalQueue); ok {
+		iv.approvals = aq
 	}
 	return iv, nil
 }

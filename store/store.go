@@ -105,8 +105,11 @@ type Connection struct {
 	Config      json.RawMessage // object of public values, {{conn.x}}
 	Auth        json.RawMessage // object: {"type": ..., ...}
 	Secrets     []byte          // sealed JSON object of secret values
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Limits is the JSON array of the connection's rate and concurrency
+	// limits (tools.Limit), nil when none.
+	Limits    json.RawMessage
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Tool is the mutable draft of a tool plus its publication state.
@@ -183,6 +186,9 @@ type Run struct {
 	Truncated      bool
 	Timings        json.RawMessage
 	Attempts       json.RawMessage
+	// CacheHit is set when the result came from the response cache:
+	// nothing was sent upstream.
+	CacheHit       bool
 	IdempotencyKey string
 	ReplayOf       string
 	CreatedAt      time.Time
@@ -242,6 +248,7 @@ type Store interface {
 	ToolPublish(ctx context.Context, workspaceID, id string, at time.Time) (*ToolVersion, error)
 	ToolVersionGet(ctx context.Context, workspaceID, toolID string, version int) (*ToolVersion, error)
 	ToolVersionList(ctx context.Context, workspaceID, toolID string) ([]*ToolVersion, error)
+	ToolBatchStore
 
 	// Agents.
 	AgentInsert(ctx context.Context, a *Agent) error
@@ -268,7 +275,9 @@ type Store interface {
 
 	OAuthStore
 	SessionStore
+	RunStatsStore
 	GuardStore
+	GuardrailStore
 	FlowStore
 
 	// Ping reports whether the store can serve: the database answers and

@@ -30,23 +30,23 @@ const (
 // Auth is how a connection authenticates upstream. Fields beyond Type apply
 // to the types named in their comments.
 type Auth struct {
-	Type string `json:"type"`
+	Type string `json:"type" jsonschema_description:"How the connection authenticates upstream."`
 	// In is "header" or "query" (api_key).
-	In string `json:"in,omitempty"`
+	In string `json:"in,omitempty" jsonschema_description:"Where the API key goes (api_key)."`
 	// Name is the header or query parameter name (api_key).
-	Name string `json:"name,omitempty"`
+	Name string `json:"name,omitempty" jsonschema_description:"The header or query parameter that carries the API key (api_key)."`
 	// Username is the basic-auth user (basic).
-	Username string `json:"username,omitempty"`
+	Username string `json:"username,omitempty" jsonschema_description:"The basic-auth user (basic); the password is the password secret."`
 
 	// OAuth2 settings (oauth2_*).
-	TokenURL             string            `json:"token_url,omitempty"`
-	AuthorizeURL         string            `json:"authorize_url,omitempty"`
-	ClientID             string            `json:"client_id,omitempty"`
-	Scopes               []string          `json:"scopes,omitempty"`
-	Audience             string            `json:"audience,omitempty"`
-	AuthStyle            string            `json:"auth_style,omitempty"`
-	RedirectURL          string            `json:"redirect_url,omitempty"`
-	ExtraAuthorizeParams map[string]string `json:"extra_authorize_params,omitempty"`
+	TokenURL             string            `json:"token_url,omitempty" jsonschema_description:"The token endpoint (oauth2_*)."`
+	AuthorizeURL         string            `json:"authorize_url,omitempty" jsonschema_description:"The authorization endpoint (oauth2_authorization_code)."`
+	ClientID             string            `json:"client_id,omitempty" jsonschema_description:"The OAuth2 client ID (oauth2_*); the client secret is the client_secret secret."`
+	Scopes               []string          `json:"scopes,omitempty" jsonschema_description:"The scopes to ask for (oauth2_*)."`
+	Audience             string            `json:"audience,omitempty" jsonschema_description:"The audience parameter some providers require (oauth2_*)."`
+	AuthStyle            string            `json:"auth_style,omitempty" jsonschema_description:"How the client authenticates to the token endpoint: HTTP basic (header), form parameters (params) or whichever works (auto). Unset: header when the client_secret secret is set, else params."`
+	RedirectURL          string            `json:"redirect_url,omitempty" jsonschema_description:"The OAuth callback URL registered with the provider (oauth2_authorization_code). Defaults to the gateway's callback, TOOLGATE_PUBLIC_URL/v1/oauth/callback."`
+	ExtraAuthorizeParams map[string]string `json:"extra_authorize_params,omitempty" jsonschema_description:"Extra query parameters of the authorization URL (access_type=offline...)."`
 }
 
 // IsOAuth2 reports whether the connection uses one of the OAuth2 types.

@@ -21,6 +21,8 @@ type Connection struct {
 	Config  map[string]any
 	Auth    Auth
 	Secrets map[string]string
+	// Limits are the connection's own limits, applied to every tool of it.
+	Limits []Limit
 
 	// headers are the parsed Headers templates (conn and secret roots only).
 	headers []headerTemplate
@@ -97,6 +99,9 @@ func OpenConnection(box *secrets.Box, sc *store.Connection) (*Connection, error)
 		if err := json.Unmarshal(sc.Auth, &c.Auth); err != nil {
 			return nil, fmt.Errorf("decoding auth of connection %s: %w", sc.ID, err)
 		}
+	}
+	if c.Limits, err = ParseLimits(sc.Limits); err != nil {
+		return nil, fmt.Errorf("connection %s: %w", sc.Name, err)
 	}
 	for _, name := range slices.Sorted(maps.Keys(sc.Headers)) {
 		t, err := ParseTemplate(sc.Headers[name])

@@ -165,6 +165,16 @@ type Result struct {
 	Request *RecordedRequest `json:"request,omitempty"`
 	// RetryAfter is the upstream's Retry-After, for background retries.
 	RetryAfter time.Duration `json:"-"`
+
+	// Guardrails (see guardrails.go). CacheHit: the result came from the
+	// response cache and nothing was sent. RetryAfterMS: when a
+	// rate_limited call may try again. Confirmation: what a
+	// needs_confirmation call asks the caller. Message: what the model
+	// tells the caller of a call that waits (confirmation, approval).
+	CacheHit     bool          `json:"cache_hit,omitempty"`
+	RetryAfterMS int64         `json:"retry_after_ms,omitempty"`
+	Confirmation *Confirmation `json:"confirmation,omitempty"`
+	Message      string        `json:"message,omitempty"`
 }
 
 // RecordedRequest is the request as stored in a run (redacted). A run

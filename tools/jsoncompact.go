@@ -127,7 +127,7 @@ value: // a value starts at i
 		}
 		goto value
 	case ch == '-' || isDigit(ch):
-		if i, ok = number(src, i); !ok {
+		if i, ok = scanNumber(src, i); !ok {
 			return false
 		}
 	case ch == 't':
@@ -204,9 +204,9 @@ func literal(src []byte, i int, word string) (int, bool) {
 	return i + len(word), true
 }
 
-// number checks the number at i, -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?,
+// scanNumber checks the number at i, -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?,
 // and returns the index after it.
-func number(src []byte, i int) (int, bool) {
+func scanNumber(src []byte, i int) (int, bool) {
 	if src[i] == '-' {
 		i++
 	}

@@ -25,6 +25,19 @@ const (
 	// example a {{conn.x}} value the connection no longer has); nothing was
 	// sent. An admin must fix the tool.
 	OutcomeConfigError = "config_error"
+
+	// Guardrail outcomes: nothing was sent upstream.
+
+	// OutcomeNeedsConfirmation: the caller must agree first; the result
+	// carries the message to read back and the token to call again with.
+	OutcomeNeedsConfirmation = "needs_confirmation"
+	// OutcomeRejected: an admin rejected the call.
+	OutcomeRejected = "rejected"
+	// OutcomeApprovalExpired: nobody approved the call in time.
+	OutcomeApprovalExpired = "approval_expired"
+	// OutcomeRateLimited: a rate or concurrency limit refused the call;
+	// the result says when to try again.
+	OutcomeRateLimited = "rate_limited"
 )
 
 // outcomeForStatus classifies an upstream HTTP status.

@@ -26,6 +26,12 @@ type Prepared struct {
 	// literalSecrets are credentials written literally into the tool's
 	// headers or query: redacted like a connection's secrets.
 	literalSecrets []string
+
+	// inputSchema is the argument schema as models see it (with the
+	// confirmation token of a tool with a confirm).
+	inputSchema json.RawMessage
+	// confirmMessage is the parsed confirm message, nil without one.
+	confirmMessage *Template
 }
 
 // Prepare parses and compiles def. A definition that does not prepare
@@ -54,6 +60,13 @@ func PrepareWith(toolID string, version int, def *Definition, opts ParseOptions)
 	}
 	p.secretBody = usesSecret(string(def.Body), opts)
 	p.literalSecrets, _ = literalCredentials(def)
+	p.inputSchema = s.Raw()
+	if def.Confirm != nil {
+		if p.confirmMessage, err = ParseTemplate(def.Confirm.Message); err != nil {
+			return nil, fmt.Errorf("confirm.message: %w", err)
+		}
+		p.inputSchema = withConfirmationToken(p.inputSchema)
+	}
 	return p, nil
 }
 
@@ -80,5 +93,11 @@ func PrepareJSON(toolID string, version int, raw json.RawMessage) (*Prepared, er
 	return Prepare(toolID, version, &def)
 }
 
-// InputSchema returns the tool's argument schema as JSON.
-func (p *Prepared) InputSchema() json.RawMessage { return p.Schema.Raw() }
+// InputSchema returns the tool's argument schema as JSON, as models see
+// it: a tool with a confirm also takes ConfirmationTokenArgument.
+func (p *Prepared) InputSchema() json.RawMessage {
+	if p.inputSchema == nil {
+		return p.Schema.Raw()
+	}
+	return p.inputSchema
+}

@@ -126,11 +126,16 @@ func TestSecretsNearCuts(t *testing.T) {
 		}
 		return found
 	}
-	for _, kind := range []string{"json", "text"} {
+	for _, kind := range []string{"json", "json members", "text"} {
 		for pad := 0; pad < runBodyMax+20; pad++ {
 			doc := strings.Repeat("p", pad) + secret + strings.Repeat("q", 300)
-			if kind == "json" {
+			switch kind {
+			case "json":
 				doc = `{"pad":"` + doc + `"}`
+			case "json members":
+				// A structural cut shows the start of each member, not
+				// one prefix of the document.
+				doc = `{"first":"` + strings.Repeat("f", 300) + `","second":"` + strings.Repeat("p", pad%60) + secret + `"}`
 			}
 			body.Store(doc)
 			res, run := engine.Execute(context.Background(), &tools.Call{WorkspaceID: "ws", Tool: p})

@@ -26,12 +26,24 @@ import (
 //     Select does not apply.
 //
 // When the result is longer than maxBytes (MaxBytesDefault when ≤ 0), it is
-// replaced by a JSON string holding the first bytes of its text (the JSON
-// text or the body text), cut at a character boundary so that the encoded
-// string fits in maxBytes, followed by the marker
-// "…[truncated: showing N of M bytes]" (N and M count bytes of that text),
-// and truncated is true. The truncated result is at most maxBytes plus the
-// marker's length (maxBytes of at least 2 assumed).
+// cut and truncated is true:
+//
+//   - A JSON array, object or string keeps its type and stays valid JSON of
+//     at most maxBytes, markers included (see shape_cut.go for the rule):
+//     arrays and strings are shortened before object members are dropped,
+//     the end of the document goes first, an array cut short ends with the
+//     item "…[truncated: N more items]", a string with
+//     "…[truncated: showing N of M bytes]" (N and M count bytes of its
+//     text), and an object that lost members with the member
+//     "_truncated": "N more fields" (TruncatedMember).
+//   - Text, a long number, and JSON too small a budget cannot hold even the
+//     shortest cut form of (maxBytes under about 40 bytes), become a JSON
+//     string holding the first bytes of the text (the body text, or the
+//     JSON text), cut at a character boundary so that the encoded string
+//     fits in maxBytes, followed by the marker
+//     "…[truncated: showing N of M bytes]" (N and M count bytes of that
+//     text). That result is at most maxBytes plus the marker's length
+//     (maxBytes of at least 2 assumed).
 func Shape(body []byte, contentType string, cfg *ResponseConfig, maxBytes int) (result json.RawMessage, truncated bool) {
 	_ = contentType // advisory; see the doc comment
 	result, truncated, _ = shape(body, cfg, maxBytes, 0)
@@ -51,24 +63,28 @@ func shape(body []byte, cfg *ResponseConfig, maxBytes, margin int) (result json.
 	if len(trimmed) == 0 {
 		return json.RawMessage("null"), false, nil
 	}
-	// A cut result shows at most maxBytes of its text; the character
-	// there may end up to 3 bytes later.
+	// A result cut as text shows at most maxBytes of its text; the
+	// character there may end up to 3 bytes later.
 	window := maxBytes + utf8.UTFMax + margin
+	var out []byte
 	if cfg == nil || len(cfg.Select) == 0 {
-		// One pass checks and compacts, keeping only the window.
-		out, total, ok := compactJSON(make([]byte, 0, min(len(trimmed), window)), trimmed, window)
-		if ok {
-			if total <= maxBytes {
-				return out, false, out
-			}
-			return truncateJSONString(string(out), total, maxBytes), true, out
+		// One pass checks and compacts.
+		if compact, _, ok := compactJSON(make([]byte, 0, len(trimmed)), trimmed, -1); ok {
+			out = compact
 		}
 	} else if _, _, ok := compactJSON(nil, trimmed, 0); ok {
-		out := shapeJSON(trimmed, cfg)
+		out = shapeJSON(trimmed, cfg)
+	}
+	if out != nil {
 		if len(out) <= maxBytes {
 			return out, false, out
 		}
-		return truncateJSONString(string(out[:min(len(out), window)]), len(out), maxBytes), true, out
+		// A structural cut may show any part of the document.
+		if cut, ok := cutJSON(out, maxBytes); ok {
+			return cut, true, out
+		}
+		shown = out[:min(len(out), window)]
+		return truncateJSONString(string(shown), len(out), maxBytes), true, shown
 	}
 	// Text: its encoding is at least two bytes longer than it, so a body
 	// that long is cut without being encoded whole.
@@ -77,7 +93,7 @@ func shape(body []byte, cfg *ResponseConfig, maxBytes, margin int) (result json.
 		return truncateJSONString(string(shown), len(body), maxBytes), true, shown
 	}
 	text := string(body)
-	out := appendJSONString(make([]byte, 0, len(text)+2), text)
+	out = appendJSONString(make([]byte, 0, len(text)+2), text)
 	if len(out) <= maxBytes {
 		return out, false, body
 	}

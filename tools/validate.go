@@ -125,6 +125,7 @@ func (v *validator) check(conn *Connection) {
 	if len(d.OutputSchema) > 0 {
 		v.checkOutputSchema()
 	}
+	v.checkGuardrails(sch)
 	if urlAndConnection {
 		return
 	}

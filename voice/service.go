@@ -210,7 +210,7 @@ func (s *Service) call(ctx context.Context, agent *store.Agent, tool string, arg
 	switch a.Kind {
 	case invoke.AnswerQueued:
 		return Reply{Kind: ReplyAccepted, Text: prompts.SingleLine(a.Text)}
-	case invoke.AnswerInvalid:
+	case invoke.AnswerInvalid, invoke.AnswerConfirm:
 		return Reply{Kind: ReplyInstruction, Text: prompts.SingleLine(a.Text)}
 	case invoke.AnswerFailed:
 		return Reply{Kind: ReplyError, Text: prompts.SingleLine(a.Text)}

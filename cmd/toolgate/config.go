@@ -10,8 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/toolgate/toolgate/app"
 	"github.com/toolgate/toolgate/background"
 	"github.com/toolgate/toolgate/egress"
+	"github.com/toolgate/toolgate/invoke"
 	"github.com/toolgate/toolgate/oauth"
 	"github.com/toolgate/toolgate/tools"
 )
@@ -73,6 +75,12 @@ type config struct {
 	// RunBodyMax bounds the bytes of each request and response body a run
 	// record keeps. Defaults to tools.RunBodyMaxDefault.
 	RunBodyMax int
+	// GuardrailSweepInterval is how often expired approvals end and the
+	// response cache is trimmed. Defaults to app.GuardrailSweepIntervalDefault.
+	GuardrailSweepInterval time.Duration
+	// CacheMaxBytes bounds each workspace's response cache. Defaults to
+	// invoke.CacheWorkspaceMaxBytesDefault.
+	CacheMaxBytes int64
 	// Log is how the process logs. Defaults to text at info level.
 	Log logConfig
 }
@@ -184,6 +192,22 @@ var (
 			"bytes of each request and response body a run record keeps; a longer body is recorded with its size and SHA-256",
 			func(c *config, v string) (err error) {
 				if c.RunBodyMax, err = strconv.Atoi(v); err != nil || c.RunBodyMax < 1 {
+					return fmt.Errorf("%q is not a positive integer", v)
+				}
+				return nil
+			}},
+		{"guardrail-sweep-interval", "TOOLGATE_GUARDRAIL_SWEEP_INTERVAL", app.GuardrailSweepIntervalDefault.String(),
+			"how often expired approvals end and the response cache is trimmed",
+			func(c *config, v string) (err error) {
+				if c.GuardrailSweepInterval, err = time.ParseDuration(v); err != nil || c.GuardrailSweepInterval <= 0 {
+					return fmt.Errorf("%q is not a positive duration", v)
+				}
+				return nil
+			}},
+		{"cache-max-bytes", "TOOLGATE_CACHE_MAX_BYTES", strconv.FormatInt(invoke.CacheWorkspaceMaxBytesDefault, 10),
+			"bytes of cached tool results kept per workspace",
+			func(c *config, v string) (err error) {
+				if c.CacheMaxBytes, err = strconv.ParseInt(v, 10, 64); err != nil || c.CacheMaxBytes < 1 {
 					return fmt.Errorf("%q is not a positive integer", v)
 				}
 				return nil

@@ -80,8 +80,9 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, out io.Writer) er
 		MetricsPublic: cfg.MetricsPublic, CORSOrigins: cfg.CORSOrigins, RunRetention: cfg.RunRetention,
 		Recording: tools.RecorderConfig{Mode: tools.RecordingMode(cfg.RunRecording), MaxPending: cfg.RunBuffer,
 			MaxPendingBytes: cfg.RunBufferBytes},
-		RunBodyMax: cfg.RunBodyMax,
-		Logger:     log, TracerProvider: tracing.TracerProvider(),
+		RunBodyMax:             cfg.RunBodyMax,
+		GuardrailSweepInterval: cfg.GuardrailSweepInterval, CacheMaxBytes: cfg.CacheMaxBytes,
+		Logger: log, TracerProvider: tracing.TracerProvider(),
 	})
 	if err != nil {
 		return err
@@ -150,6 +151,7 @@ func retainRuns(ctx context.Context, st store.Store, retention time.Duration, lo
 		case n > 0:
 			log.Info("deleted old runs", "count", n)
 		}
+		retainFlowSessions(ctx, st, time.Now().Add(-retention), log)
 		select {
 		case <-ctx.Done():
 			return

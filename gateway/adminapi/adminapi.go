@@ -27,6 +27,7 @@ type API struct {
 func (a *API) Routes(g *gin.RouterGroup) {
 	h := a.Errors.Handle
 	g.GET("/workspace", h(a.getWorkspace))
+	g.PATCH("/workspace", h(a.patchWorkspace))
 	g.POST("/keys", h(a.createKey))
 	g.GET("/keys", h(a.listKeys))
 	g.DELETE("/keys/:id", h(a.revokeKey))
@@ -55,10 +56,16 @@ func (a *API) Routes(g *gin.RouterGroup) {
 	g.GET("/agents/:id", h(a.getAgent))
 	g.PATCH("/agents/:id", h(a.patchAgent))
 	g.DELETE("/agents/:id", h(a.deleteAgent))
+	a.flowRoutes(g)
 
 	g.GET("/runs", h(a.listRuns))
 	g.GET("/runs/:id", h(a.getRun))
 	g.POST("/runs/:id/replay", h(a.replayRun))
+	g.POST("/runs/:id/approve", h(a.approveRun))
+	g.POST("/runs/:id/reject", h(a.rejectRun))
+	g.GET("/approvals", h(a.listApprovals))
+
+	a.importRoutes(g)
 }
 
 func ws(c *gin.Context) string { return httpapi.Who(c).WorkspaceID }
@@ -357,7 +364,11 @@ func (a *API) getRun(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, admin.ViewRun(r))
+	v := admin.ViewRun(r)
+	if v.Approval, err = a.Admin.Runs.Approval(c.Request.Context(), ws(c), r.ID); err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, v)
 	return nil
 }
 

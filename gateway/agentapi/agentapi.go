@@ -6,6 +6,7 @@ package agentapi
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -14,6 +15,7 @@ import (
 	"github.com/toolgate/toolgate/invoke"
 	"github.com/toolgate/toolgate/listing"
 	"github.com/toolgate/toolgate/problem"
+	"github.com/toolgate/toolgate/tools"
 )
 
 // API is the agent API.
@@ -63,12 +65,18 @@ type callRequest struct {
 	Background *bool `json:"background,omitempty"`
 	// CallbackURL receives the result of a background run, signed.
 	CallbackURL string `json:"callback_url,omitempty"`
+	// ConfirmationToken runs a call of a tool with a confirm, once the
+	// caller agreed: the token of its needs_confirmation answer.
+	ConfirmationToken string `json:"confirmation_token,omitempty"`
 }
 
 // callTool runs one of the agent's tools: 200 with the result whenever the
-// call got as far as sending (whatever the upstream said), 202 for a queued
-// background run, 422 for invalid arguments, 404 for a tool the agent does
-// not have.
+// call got as far as sending (whatever the upstream said) and for a
+// needs_confirmation answer (outcome needs_confirmation, with the message
+// to read back and the token to call again with), 202 for a queued
+// background run or one awaiting approval, 422 for invalid arguments, 429
+// with Retry-After for a call a limit held back, 404 for a tool the agent
+// does not have.
 func (a *API) callTool(c *gin.Context) error {
 	var req callRequest
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
@@ -82,9 +90,13 @@ func (a *API) callTool(c *gin.Context) error {
 		WorkspaceID: p.WorkspaceID, AgentID: p.AgentID, Tool: c.Param("name"),
 		Arguments: req.Arguments, Context: req.Context, Background: req.Background,
 		CallbackURL: req.CallbackURL, IdempotencyKey: c.GetHeader("Idempotency-Key"),
+		ConfirmationToken: req.ConfirmationToken,
 	})
 	if err != nil {
 		return err
+	}
+	if res.Outcome == tools.OutcomeRateLimited && res.RetryAfterMS > 0 {
+		c.Header("Retry-After", strconv.FormatInt((res.RetryAfterMS+999)/1000, 10))
 	}
 	c.JSON(res.HTTPStatus(), res)
 	return nil

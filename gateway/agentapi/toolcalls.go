@@ -30,9 +30,23 @@ type batchRequest struct {
 
 // pendingCall is one call of a batch, in any protocol.
 type pendingCall struct {
-	id   string
-	name string
-	args json.RawMessage
+	id    string
+	name  string
+	args  json.RawMessage
+	token string
+}
+
+// confirmation is the optional confirmation_token a client may add to a
+// tool call object (the _confirmation_token argument works too).
+type confirmation struct {
+	ConfirmationToken string `json:"confirmation_token"`
+}
+
+// confirmationToken reads a call object's confirmation_token, if any.
+func confirmationToken(raw json.RawMessage) string {
+	var c confirmation
+	_ = json.Unmarshal(raw, &c)
+	return c.ConfirmationToken
 }
 
 // batchProtocol is one provider's way of asking for tool calls and taking
@@ -139,7 +153,7 @@ func protocolFields() string {
 func (a *API) runToolCalls(ctx context.Context, p *tenant.Principal, calls []pendingCall, callerCtx map[string]any) ([]invoke.Answer, error) {
 	batch := make([]invoke.BatchCall, len(calls))
 	for i, c := range calls {
-		batch[i] = invoke.BatchCall{Tool: c.name, Arguments: c.args, ID: c.id}
+		batch[i] = invoke.BatchCall{Tool: c.name, Arguments: c.args, ID: c.id, ConfirmationToken: c.token}
 	}
 	return a.Invoker.CallBatch(ctx, p.WorkspaceID, p.AgentID, batch, callerCtx)
 }

@@ -30,7 +30,7 @@ func decodeOpenAIToolCall(raw json.RawMessage, i int) (pendingCall, error) {
 	if tc.Type != "" && tc.Type != openai.ToolTypeFunction {
 		return pendingCall{}, badCall("tool_calls", i, "type must be function")
 	}
-	return pendingCall{id: tc.ID, name: tc.Function.Name, args: json.RawMessage(tc.Function.Arguments)}, nil
+	return pendingCall{id: tc.ID, name: tc.Function.Name, args: json.RawMessage(tc.Function.Arguments), token: confirmationToken(raw)}, nil
 }
 
 func encodeOpenAIToolMessage(c pendingCall, a invoke.Answer) any {
@@ -64,7 +64,7 @@ func decodeAnthropicToolUse(raw json.RawMessage, i int) (pendingCall, error) {
 	if tu.ID == "" || tu.Name == "" || (tu.Type != "" && tu.Type != "tool_use") {
 		return pendingCall{}, badCall("tool_uses", i, "needs type tool_use, an id and a name")
 	}
-	return pendingCall{id: tu.ID, name: tu.Name, args: tu.Input}, nil
+	return pendingCall{id: tu.ID, name: tu.Name, args: tu.Input, token: confirmationToken(raw)}, nil
 }
 
 func encodeAnthropicToolResult(c pendingCall, a invoke.Answer) any {
@@ -105,7 +105,7 @@ func decodeResponsesFunctionCall(raw json.RawMessage, i int) (pendingCall, error
 			return pendingCall{}, badCall("function_calls", i, "arguments must be a string holding the JSON arguments, as the model produced it")
 		}
 	}
-	return pendingCall{id: fc.CallID, name: fc.Name, args: json.RawMessage(args)}, nil
+	return pendingCall{id: fc.CallID, name: fc.Name, args: json.RawMessage(args), token: confirmationToken(raw)}, nil
 }
 
 func encodeResponsesOutput(c pendingCall, a invoke.Answer) any {
@@ -151,7 +151,7 @@ func decodeGeminiPart(raw json.RawMessage, i int) (pendingCall, error) {
 	if len(args) > 0 && string(args) != "null" && args[0] != '{' {
 		return pendingCall{}, badCall("parts", i, "functionCall.args must be a JSON object")
 	}
-	return pendingCall{id: p.FunctionCall.ID, name: p.FunctionCall.Name, args: args}, nil
+	return pendingCall{id: p.FunctionCall.ID, name: p.FunctionCall.Name, args: args, token: confirmationToken(raw)}, nil
 }
 
 func encodeGeminiResponse(c pendingCall, a invoke.Answer) any {

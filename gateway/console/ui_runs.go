@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/toolgate/toolgate/admin"
 	"github.com/toolgate/toolgate/gateway/httpapi"
 	"github.com/toolgate/toolgate/problem"
 	"github.com/toolgate/toolgate/store"
@@ -20,8 +21,10 @@ import (
 // uiOutcomes and uiStatuses are the values the runs filters offer.
 var (
 	uiOutcomes = []string{tools.OutcomeSuccess, tools.OutcomeClientError, tools.OutcomeServerError, tools.OutcomeTimeout,
-		tools.OutcomeNetworkError, tools.OutcomeBlocked, tools.OutcomeInvalidArguments, tools.OutcomeAuthError, tools.OutcomeConfigError}
-	uiStatuses = []string{store.RunStatusQueued, store.RunStatusRunning, store.RunStatusSucceeded, store.RunStatusFailed}
+		tools.OutcomeNetworkError, tools.OutcomeBlocked, tools.OutcomeInvalidArguments, tools.OutcomeAuthError, tools.OutcomeConfigError,
+		tools.OutcomeNeedsConfirmation, tools.OutcomeRateLimited, tools.OutcomeRejected, tools.OutcomeApprovalExpired}
+	uiStatuses = []string{store.RunStatusQueued, store.RunStatusRunning, store.RunStatusSucceeded, store.RunStatusFailed,
+		store.RunStatusAwaitingApproval}
 )
 
 // uiTimeLayout is the format of <input type="datetime-local">, read as UTC.
@@ -221,6 +224,14 @@ type uiRunData struct {
 	Attempts                    []tools.Attempt
 	Curl                        string
 	ValidationError, ReplayArgs string
+	// Approval is the run's approval, when its tool requires one.
+	Approval *admin.Approval
+	// Guardrail explains an outcome a guardrail decided (nothing was sent).
+	Guardrail string
+	// FlowSessionID names the flow session a run was made by; FlowCall
+	// marks a flow's own API call (not a published tool's).
+	FlowSessionID string
+	FlowCall      bool
 }
 
 func (u *Console) uiRun(c *gin.Context) error {
@@ -231,6 +242,7 @@ func (u *Console) uiRun(c *gin.Context) error {
 	}
 	data := uiRunData{Run: r, Arguments: prettyJSON(r.Arguments), Context: prettyJSON(r.Context), Result: prettyJSON(r.Result)}
 	data.ReplayArgs = data.Arguments
+	data.FlowSessionID, data.FlowCall = flowRunOf(r)
 	if r.AgentID != "" {
 		if a, err := u.Admin.Agents.Get(c.Request.Context(), p.WorkspaceID, r.AgentID); err == nil {
 			data.AgentName = a.Name
@@ -239,6 +251,10 @@ func (u *Console) uiRun(c *gin.Context) error {
 	if r.Outcome == tools.OutcomeInvalidArguments {
 		data.ValidationError = r.Error
 	}
+	if data.Approval, err = u.Admin.Runs.Approval(c.Request.Context(), p.WorkspaceID, r.ID); err != nil {
+		return err
+	}
+	data.Guardrail = guardrailNote(r)
 	var req tools.RecordedRequest
 	if len(r.Request) > 0 && json.Unmarshal(r.Request, &req) == nil && req.Method != "" {
 		data.Request = &uiExchange{Method: req.Method, URL: req.URL, Headers: sortedHeaders(req.Headers), Body: prettyBody(req.Body),

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"time"
 
@@ -21,12 +20,24 @@ const bodyReadTimeout = 30 * time.Second
 
 // ReadBody reads the request body up to MaxRequestBytes within
 // bodyReadTimeout.
-func ReadBody(c *gin.Context) ([]byte, error) {
+func ReadBody(c *gin.Context) ([]byte, error) { return ReadBodyUpTo(c, MaxRequestBytes) }
+
+// ReadBodyUpTo reads the request body up to limit bytes within
+// bodyReadTimeout, for the few routes whose bodies may be larger than
+// MaxRequestBytes (an OpenAPI document to import).
+func ReadBodyUpTo(c *gin.Context, limit int64) ([]byte, error) {
 	rc := http.NewResponseController(c.Writer)
 	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout)) // unsupported writers (tests) just skip it
 	defer rc.SetReadDeadline(time.Time{})
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxRequestBytes)
-	return io.ReadAll(c.Request.Body)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+	var buf bytes.Buffer
+	if n := c.Request.ContentLength; n > 0 && n <= limit {
+		buf.Grow(int(n) + bytes.MinRead) // one allocation, and ReadFrom needs room to see EOF
+	}
+	if _, err := buf.ReadFrom(c.Request.Body); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // DecodeJSON decodes the request body into v strictly: unknown fields,

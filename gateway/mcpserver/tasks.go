@@ -271,9 +271,11 @@ func (g *Server) cancelTask(ctx context.Context, rc *requestContext, params json
 	return g.taskOf(cancelled), nil
 }
 
-// runFinished reports whether a run reached a final state.
+// runFinished reports whether a run reached a final state (a run awaiting
+// an admin's approval has not).
 func runFinished(r *store.Run) bool {
-	return r.Status != store.RunStatusQueued && r.Status != store.RunStatusRunning
+	return r.Status != store.RunStatusQueued && r.Status != store.RunStatusRunning &&
+		r.Status != store.RunStatusAwaitingApproval
 }
 
 // taskStatus is a run's status as a task's.
@@ -317,6 +319,8 @@ func (g *Server) taskOf(r *store.Run) task {
 		switch {
 		case r.Status == store.RunStatusRunning:
 			t.StatusMessage = "Running attempt " + itoa(len(attempts)+1) + "."
+		case r.Status == store.RunStatusAwaitingApproval:
+			t.StatusMessage = "Waiting for an admin to approve it."
 		case len(attempts) > 0:
 			last := attempts[len(attempts)-1]
 			t.StatusMessage = "Attempt " + itoa(last.Attempt) + " ended with " + last.Outcome + "; it will be retried."

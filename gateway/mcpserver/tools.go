@@ -193,6 +193,15 @@ func mcpResult(res *tools.Result, o *offeredTool) *mcp.CallToolResult {
 		out := mcpErrorResult(text, res)
 		out.Meta = meta
 		return out
+	case invoke.AnswerConfirm:
+		// Not an error: the model reads the message back to the caller
+		// and calls again with _confirmation_token.
+		return &mcp.CallToolResult{
+			Meta:    meta,
+			Content: []mcp.Content{&mcp.TextContent{Text: a.Text}},
+			StructuredContent: map[string]any{"run_id": res.RunID, "tool": res.Tool, "outcome": res.Outcome,
+				"confirmation": res.Confirmation},
+		}
 	}
 	structured := res.Result
 	wrap := !isObjectText(structured)

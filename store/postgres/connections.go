@@ -9,7 +9,7 @@ import (
 	"github.com/toolgate/toolgate/store/internal/codec"
 )
 
-const connectionColumns = `id, workspace_id, name, base_url, headers, config, auth, secrets, created_at, updated_at`
+const connectionColumns = `id, workspace_id, name, base_url, headers, config, auth, secrets, created_at, updated_at, limits`
 
 // ConnectionInsert inserts c. A duplicate ID or name is store.ErrConflict.
 func (s *Store) ConnectionInsert(ctx context.Context, c *store.Connection) error {
@@ -18,9 +18,9 @@ func (s *Store) ConnectionInsert(ctx context.Context, c *store.Connection) error
 		return fmt.Errorf("inserting connection %s: %w", c.ID, err)
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO connections (`+connectionColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		c.ID, c.WorkspaceID, c.Name, c.BaseURL, headers, codec.RawArg(c.Config), codec.RawArg(c.Auth), c.Secrets,
-		c.CreatedAt, c.UpdatedAt)
+		c.CreatedAt, c.UpdatedAt, codec.RawArg(c.Limits))
 	if err != nil {
 		return fmt.Errorf("inserting connection %s: %w", c.ID, mapErr(err))
 	}
@@ -70,9 +70,9 @@ func (s *Store) ConnectionUpdate(ctx context.Context, c *store.Connection) error
 		return fmt.Errorf("updating connection %s: %w", c.ID, err)
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE connections
-		SET name = $1, base_url = $2, headers = $3, config = $4, auth = $5, secrets = $6, updated_at = $7
-		WHERE workspace_id = $8 AND id = $9`,
-		c.Name, c.BaseURL, headers, codec.RawArg(c.Config), codec.RawArg(c.Auth), c.Secrets, c.UpdatedAt, c.WorkspaceID, c.ID)
+		SET name = $1, base_url = $2, headers = $3, config = $4, auth = $5, secrets = $6, updated_at = $7, limits = $8
+		WHERE workspace_id = $9 AND id = $10`,
+		c.Name, c.BaseURL, headers, codec.RawArg(c.Config), codec.RawArg(c.Auth), c.Secrets, c.UpdatedAt, codec.RawArg(c.Limits), c.WorkspaceID, c.ID)
 	if err == nil {
 		err = affectedOne(tag)
 	}
@@ -98,9 +98,10 @@ func scanConnection(row codec.Scanner) (*store.Connection, error) {
 	var (
 		c                     store.Connection
 		headers, config, auth []byte
+		limits                []byte
 	)
 	if err := row.Scan(&c.ID, &c.WorkspaceID, &c.Name, &c.BaseURL, &headers, &config, &auth, &c.Secrets,
-		&c.CreatedAt, &c.UpdatedAt); err != nil {
+		&c.CreatedAt, &c.UpdatedAt, &limits); err != nil {
 		return nil, err
 	}
 	if err := codec.DecodeJSON("headers", headers, &c.Headers); err != nil {
@@ -108,6 +109,7 @@ func scanConnection(row codec.Scanner) (*store.Connection, error) {
 	}
 	c.Config = json.RawMessage(config)
 	c.Auth = json.RawMessage(auth)
+	c.Limits = json.RawMessage(limits)
 	c.CreatedAt = c.CreatedAt.UTC()
 	c.UpdatedAt = c.UpdatedAt.UTC()
 	return &c, nil

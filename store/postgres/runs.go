@@ -17,17 +17,21 @@ import (
 // unfinishedRuns is the condition of the partial index of runs not yet
 // finished (migration 0050), written into queries that filter on those
 // statuses so that the planner can use it.
-const unfinishedRuns = `status IN ('queued', 'running')`
+const unfinishedRuns = `status IN ('queued', 'running', 'awaiting_approval')`
+
+// workedRuns are the runs a background worker may still write: queued or
+// running (a run awaiting approval has no job until it is approved).
+const workedRuns = `status IN ('queued', 'running')`
 
 const runColumns = `id, workspace_id, tool_id, tool_name, tool_version, agent_id, conversation_id, status, outcome,
 	status_code, error, duration_ms, context, arguments, request, response, result, truncated, timings, attempts,
-	idempotency_key, replay_of, created_at, finished_at`
+	idempotency_key, replay_of, created_at, finished_at, cache_hit`
 
 // runUpsert inserts a run or replaces every column of the run with its ID.
 // The WHERE keeps a run of one workspace from overwriting another's: such a
 // row is left alone and reported as a conflict.
 const runUpsert = `INSERT INTO runs (` + runColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
 	ON CONFLICT (id) DO UPDATE SET
 		tool_id = excluded.tool_id, tool_name = excluded.tool_name, tool_version = excluded.tool_version,
 		agent_id = excluded.agent_id, conversation_id = excluded.conversation_id, status = excluded.status,
@@ -36,7 +40,7 @@ const runUpsert = `INSERT INTO runs (` + runColumns + `)
 		request = excluded.request, response = excluded.response, result = excluded.result,
 		truncated = excluded.truncated, timings = excluded.timings, attempts = excluded.attempts,
 		idempotency_key = excluded.idempotency_key, replay_of = excluded.replay_of,
-		created_at = excluded.created_at, finished_at = excluded.finished_at
+		created_at = excluded.created_at, finished_at = excluded.finished_at, cache_hit = excluded.cache_hit
 	WHERE runs.workspace_id = excluded.workspace_id`
 
 // RunInsertBatch inserts or replaces runs in one transaction and one round
@@ -76,7 +80,7 @@ func runArgs(r *store.Run) []any {
 		r.ID, r.WorkspaceID, r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
 		r.StatusCode, r.Error, r.DurationMS, codec.RawArg(r.Context), codec.RawArg(r.Arguments), codec.RawArg(r.Request),
 		codec.RawArg(r.Response), codec.RawArg(r.Result), r.Truncated, codec.RawArg(r.Timings), codec.RawArg(r.Attempts),
-		r.IdempotencyKey, r.ReplayOf, r.CreatedAt, r.FinishedAt,
+		r.IdempotencyKey, r.ReplayOf, r.CreatedAt, r.FinishedAt, r.CacheHit,
 	}
 }
 
@@ -112,7 +116,7 @@ func (s *Store) RunUpdateUnfinishedManyTx(ctx context.Context, tx pgx.Tx, runs [
 			r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
 			r.StatusCode, r.Error, r.DurationMS, codec.RawArg(r.Context), codec.RawArg(r.Arguments), codec.RawArg(r.Request),
 			codec.RawArg(r.Response), codec.RawArg(r.Result), r.Truncated, codec.RawArg(r.Timings), codec.RawArg(r.Attempts),
-			r.IdempotencyKey, r.ReplayOf, r.FinishedAt, r.WorkspaceID, r.ID)
+			r.IdempotencyKey, r.ReplayOf, r.FinishedAt, r.CacheHit, r.WorkspaceID, r.ID)
 	}
 	results := tx.SendBatch(ctx, &batch)
 	defer results.Close()
@@ -129,7 +133,7 @@ func (s *Store) RunUpdateUnfinishedManyTx(ctx context.Context, tx pgx.Tx, runs [
 
 // runInsert inserts a run; a duplicate ID fails.
 const runInsert = `INSERT INTO runs (` + runColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`
 
 // runUpdate replaces every column of a run not yet finished but its ID,
 // workspace and creation time.
@@ -137,8 +141,8 @@ const runUpdate = `UPDATE runs SET
 	tool_id = $1, tool_name = $2, tool_version = $3, agent_id = $4, conversation_id = $5, status = $6,
 	outcome = $7, status_code = $8, error = $9, duration_ms = $10, context = $11, arguments = $12,
 	request = $13, response = $14, result = $15, truncated = $16, timings = $17, attempts = $18,
-	idempotency_key = $19, replay_of = $20, finished_at = $21
-	WHERE workspace_id = $22 AND id = $23 AND ` + unfinishedRuns
+	idempotency_key = $19, replay_of = $20, finished_at = $21, cache_hit = $22
+	WHERE workspace_id = $23 AND id = $24 AND ` + workedRuns
 
 // RunGet returns the workspace's run with the given ID.
 func (s *Store) RunGet(ctx context.Context, workspaceID, id string) (*store.Run, error) {
@@ -175,7 +179,7 @@ func (s *Store) RunList(ctx context.Context, workspaceID string, p store.RunList
 	}
 	switch p.Status {
 	case "":
-	case store.RunStatusQueued, store.RunStatusRunning:
+	case store.RunStatusQueued, store.RunStatusRunning, store.RunStatusAwaitingApproval:
 		// Runs not yet finished are few: a partial index holds them,
 		// which the planner uses only when its condition is in the query
 		// as written.
@@ -231,7 +235,7 @@ func scanRun(row codec.Scanner) (*store.Run, error) {
 	)
 	if err := row.Scan(&r.ID, &r.WorkspaceID, &r.ToolID, &r.ToolName, &r.ToolVersion, &r.AgentID, &r.ConversationID,
 		&r.Status, &r.Outcome, &r.StatusCode, &r.Error, &r.DurationMS, &ctxJSON, &arguments, &request, &response,
-		&result, &r.Truncated, &timings, &attempts, &r.IdempotencyKey, &r.ReplayOf, &r.CreatedAt, &r.FinishedAt); err != nil {
+		&result, &r.Truncated, &timings, &attempts, &r.IdempotencyKey, &r.ReplayOf, &r.CreatedAt, &r.FinishedAt, &r.CacheHit); err != nil {
 		return nil, err
 	}
 	r.Context = json.RawMessage(ctxJSON)

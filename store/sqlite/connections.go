@@ -9,7 +9,7 @@ import (
 	"github.com/toolgate/toolgate/store/internal/codec"
 )
 
-const connectionColumns = `id, workspace_id, name, base_url, headers, config, auth, secrets, created_at, updated_at`
+const connectionColumns = `id, workspace_id, name, base_url, headers, config, auth, secrets, created_at, updated_at, limits`
 
 // ConnectionInsert inserts c. A duplicate ID or name is store.ErrConflict.
 func (s *Store) ConnectionInsert(ctx context.Context, c *store.Connection) error {
@@ -17,9 +17,9 @@ func (s *Store) ConnectionInsert(ctx context.Context, c *store.Connection) error
 	if err != nil {
 		return fmt.Errorf("inserting connection %s: %w", c.ID, err)
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO connections (`+connectionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = s.write.ExecContext(ctx, `INSERT INTO connections (`+connectionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.WorkspaceID, c.Name, c.BaseURL, headers, codec.RawArg(c.Config), codec.RawArg(c.Auth), bytesArg(c.Secrets),
-		micros(c.CreatedAt), micros(c.UpdatedAt))
+		micros(c.CreatedAt), micros(c.UpdatedAt), codec.RawArg(c.Limits))
 	if err != nil {
 		return fmt.Errorf("inserting connection %s: %w", c.ID, mapErr(err))
 	}
@@ -69,10 +69,10 @@ func (s *Store) ConnectionUpdate(ctx context.Context, c *store.Connection) error
 		return fmt.Errorf("updating connection %s: %w", c.ID, err)
 	}
 	res, err := s.write.ExecContext(ctx, `UPDATE connections
-		SET name = ?, base_url = ?, headers = ?, config = ?, auth = ?, secrets = ?, updated_at = ?
+		SET name = ?, base_url = ?, headers = ?, config = ?, auth = ?, secrets = ?, updated_at = ?, limits = ?
 		WHERE workspace_id = ? AND id = ?`,
 		c.Name, c.BaseURL, headers, codec.RawArg(c.Config), codec.RawArg(c.Auth), bytesArg(c.Secrets), micros(c.UpdatedAt),
-		c.WorkspaceID, c.ID)
+		codec.RawArg(c.Limits), c.WorkspaceID, c.ID)
 	if err == nil {
 		err = affectedOne(res)
 	}
@@ -98,11 +98,11 @@ func scanConnection(row codec.Scanner) (*store.Connection, error) {
 	var (
 		c                    store.Connection
 		headers, config      []byte
-		auth                 []byte
+		auth, limits         []byte
 		createdAt, updatedAt int64
 	)
 	if err := row.Scan(&c.ID, &c.WorkspaceID, &c.Name, &c.BaseURL, &headers, &config, &auth, &c.Secrets,
-		&createdAt, &updatedAt); err != nil {
+		&createdAt, &updatedAt, &limits); err != nil {
 		return nil, err
 	}
 	if err := codec.DecodeJSON("headers", headers, &c.Headers); err != nil {
@@ -110,6 +110,7 @@ func scanConnection(row codec.Scanner) (*store.Connection, error) {
 	}
 	c.Config = json.RawMessage(config)
 	c.Auth = json.RawMessage(auth)
+	c.Limits = json.RawMessage(limits)
 	c.CreatedAt = fromMicros(createdAt)
 	c.UpdatedAt = fromMicros(updatedAt)
 	return &c, nil

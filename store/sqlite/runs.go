@@ -16,17 +16,21 @@ import (
 // unfinishedRuns is the condition of the partial index of runs not yet
 // finished (migration 0050), written into queries that filter on those
 // statuses so that the planner can use it.
-const unfinishedRuns = `status IN ('queued', 'running')`
+const unfinishedRuns = `status IN ('queued', 'running', 'awaiting_approval')`
+
+// workedRuns are the runs a background worker may still write: queued or
+// running (a run awaiting approval has no job until it is approved).
+const workedRuns = `status IN ('queued', 'running')`
 
 const runColumns = `id, workspace_id, tool_id, tool_name, tool_version, agent_id, conversation_id, status, outcome,
 	status_code, error, duration_ms, context, arguments, request, response, result, truncated, timings, attempts,
-	idempotency_key, replay_of, created_at, finished_at`
+	idempotency_key, replay_of, created_at, finished_at, cache_hit`
 
 // runUpsert inserts a run or replaces every column of the run with its ID.
 // The WHERE keeps a run of one workspace from overwriting another's: such a
 // row is left alone and reported as a conflict.
 const runUpsert = `INSERT INTO runs (` + runColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET
 		tool_id = excluded.tool_id, tool_name = excluded.tool_name, tool_version = excluded.tool_version,
 		agent_id = excluded.agent_id, conversation_id = excluded.conversation_id, status = excluded.status,
@@ -35,7 +39,7 @@ const runUpsert = `INSERT INTO runs (` + runColumns + `)
 		request = excluded.request, response = excluded.response, result = excluded.result,
 		truncated = excluded.truncated, timings = excluded.timings, attempts = excluded.attempts,
 		idempotency_key = excluded.idempotency_key, replay_of = excluded.replay_of,
-		created_at = excluded.created_at, finished_at = excluded.finished_at
+		created_at = excluded.created_at, finished_at = excluded.finished_at, cache_hit = excluded.cache_hit
 	WHERE runs.workspace_id = excluded.workspace_id`
 
 // RunInsertBatch inserts or replaces runs in one transaction. A run whose ID
@@ -72,21 +76,22 @@ func runArgs(r *store.Run) []any {
 		r.ID, r.WorkspaceID, r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
 		r.StatusCode, r.Error, r.DurationMS, codec.RawArg(r.Context), codec.RawArg(r.Arguments), codec.RawArg(r.Request),
 		codec.RawArg(r.Response), codec.RawArg(r.Result), boolInt(r.Truncated), codec.RawArg(r.Timings), codec.RawArg(r.Attempts),
-		r.IdempotencyKey, r.ReplayOf, micros(r.CreatedAt), microsPtr(r.FinishedAt),
+		r.IdempotencyKey, r.ReplayOf, micros(r.CreatedAt), microsPtr(r.FinishedAt), boolInt(r.CacheHit),
 	}
 }
 
 // runInsert inserts a run; a duplicate ID fails.
 const runInsert = `INSERT INTO runs (` + runColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // runUpdate replaces every column of a run not yet finished but its ID,
 // workspace and creation time.
 const runUpdate = `UPDATE runs SET
 	tool_id = ?, tool_name = ?, tool_version = ?, agent_id = ?, conversation_id = ?, status = ?, outcome = ?,
 	status_code = ?, error = ?, duration_ms = ?, context = ?, arguments = ?, request = ?, response = ?,
-	result = ?, truncated = ?, timings = ?, attempts = ?, idempotency_key = ?, replay_of = ?, finished_at = ?
-	WHERE workspace_id = ? AND id = ? AND ` + unfinishedRuns
+	result = ?, truncated = ?, timings = ?, attempts = ?, idempotency_key = ?, replay_of = ?, finished_at = ?,
+	cache_hit = ?
+	WHERE workspace_id = ? AND id = ? AND ` + workedRuns
 
 // runStatements are the run writes, prepared on the write connection.
 type runStatements struct {
@@ -144,7 +149,7 @@ func (s *Store) RunUpdateUnfinishedManyTx(ctx context.Context, tx *sql.Tx, runs 
 			r.ToolID, r.ToolName, r.ToolVersion, r.AgentID, r.ConversationID, r.Status, r.Outcome,
 			r.StatusCode, r.Error, r.DurationMS, codec.RawArg(r.Context), codec.RawArg(r.Arguments), codec.RawArg(r.Request),
 			codec.RawArg(r.Response), codec.RawArg(r.Result), boolInt(r.Truncated), codec.RawArg(r.Timings), codec.RawArg(r.Attempts),
-			r.IdempotencyKey, r.ReplayOf, microsPtr(r.FinishedAt), r.WorkspaceID, r.ID)
+			r.IdempotencyKey, r.ReplayOf, microsPtr(r.FinishedAt), boolInt(r.CacheHit), r.WorkspaceID, r.ID)
 		if err != nil {
 			return nil, fmt.Errorf("updating run %s: %w", r.ID, mapErr(err))
 		}
@@ -192,7 +197,7 @@ func (s *Store) RunList(ctx context.Context, workspaceID string, p store.RunList
 	}
 	switch p.Status {
 	case "":
-	case store.RunStatusQueued, store.RunStatusRunning:
+	case store.RunStatusQueued, store.RunStatusRunning, store.RunStatusAwaitingApproval:
 		// Runs not yet finished are few: a partial index holds them,
 		// which the planner uses only when its condition is in the query
 		// as written.
@@ -250,13 +255,13 @@ func scanRun(row codec.Scanner) (*store.Run, error) {
 		r                                   store.Run
 		ctxJSON, arguments, request         []byte
 		response, result, timings, attempts []byte
-		truncated                           int
+		truncated, cacheHit                 int
 		createdAt                           int64
 		finishedAt                          sql.NullInt64
 	)
 	if err := row.Scan(&r.ID, &r.WorkspaceID, &r.ToolID, &r.ToolName, &r.ToolVersion, &r.AgentID, &r.ConversationID,
 		&r.Status, &r.Outcome, &r.StatusCode, &r.Error, &r.DurationMS, &ctxJSON, &arguments, &request, &response,
-		&result, &truncated, &timings, &attempts, &r.IdempotencyKey, &r.ReplayOf, &createdAt, &finishedAt); err != nil {
+		&result, &truncated, &timings, &attempts, &r.IdempotencyKey, &r.ReplayOf, &createdAt, &finishedAt, &cacheHit); err != nil {
 		return nil, err
 	}
 	r.Context = json.RawMessage(ctxJSON)
@@ -265,6 +270,7 @@ func scanRun(row codec.Scanner) (*store.Run, error) {
 	r.Response = json.RawMessage(response)
 	r.Result = json.RawMessage(result)
 	r.Truncated = truncated != 0
+	r.CacheHit = cacheHit != 0
 	r.Timings = json.RawMessage(timings)
 	r.Attempts = json.RawMessage(attempts)
 	r.CreatedAt = fromMicros(createdAt)

@@ -23,7 +23,7 @@ func testConnections(t *testing.T, s store.Store) {
 	}{
 		{"full", func(c *store.Connection) {}},
 		{"nil fields", func(c *store.Connection) {
-			c.Headers, c.Config, c.Auth, c.Secrets = nil, nil, nil, nil
+			c.Headers, c.Config, c.Auth, c.Secrets, c.Limits = nil, nil, nil, nil, nil
 		}},
 		{"empty headers", func(c *store.Connection) { c.Headers = map[string]string{} }},
 		{"JSON kept byte for byte", func(c *store.Connection) {
@@ -74,6 +74,7 @@ func testConnections(t *testing.T, s store.Store) {
 	updated.Headers = map[string]string{"X-Region": "eu"}
 	updated.Config = json.RawMessage(`{"region":"eu-west"}`)
 	updated.Auth = nil
+	updated.Limits = json.RawMessage(`[{"key":"user","rate":"5/m"}]`)
 	updated.Secrets = []byte("resealed")
 	updated.UpdatedAt = at(time.Minute)
 	if err := s.ConnectionUpdate(ctx, &updated); err != nil {

@@ -59,6 +59,7 @@ func newConnection(workspaceID, name string) *store.Connection {
 		Config:      json.RawMessage(`{"region":"eu"}`),
 		Auth:        json.RawMessage(`{"type":"bearer"}`),
 		Secrets:     []byte("sealed-secrets"),
+		Limits:      json.RawMessage(`[{"key":"connection","concurrency":4}]`),
 		CreatedAt:   baseTime,
 		UpdatedAt:   baseTime,
 	}
@@ -169,6 +170,7 @@ func newRun(workspaceID string) *store.Run {
 		Truncated:      true,
 		Timings:        json.RawMessage(`{"dns_ms":1.5}`),
 		Attempts:       json.RawMessage(`[{"status":200}]`),
+		CacheHit:       true,
 		IdempotencyKey: "idem-1",
 		CreatedAt:      baseTime,
 		FinishedAt:     ptr(at(12 * time.Millisecond)),

@@ -29,6 +29,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Runs", testRuns},
 		{"RunListFilters", testRunListFilters},
 		{"RunDeleteBefore", testRunDeleteBefore},
+		{"RunStats", testRunStats},
+		{"RunStatsSample", testRunStatsSample},
 		{"Isolation", testIsolation},
 		{"Pagination", testPagination},
 		{"ConcurrentRunInsertBatch", testConcurrentRunInsertBatch},
@@ -41,10 +43,20 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"IdempotencyClaims", testIdempotencyClaims},
 		{"IdempotencyClaimConcurrent", testIdempotencyClaimConcurrent},
 		{"ReplayGuard", testReplayGuard},
+		{"Confirmations", testConfirmations},
+		{"Approvals", testApprovals},
+		{"RateTake", testRateTake},
+		{"RateTakeConcurrent", testRateTakeConcurrent},
+		{"Slots", testSlots},
+		{"SlotsConcurrent", testSlotsConcurrent},
+		{"Cache", testCache},
+		{"WorkspaceSettings", testWorkspaceSettings},
+		{"GuardrailsSweep", testGuardrailsSweep},
 		{"Ping", testPing},
 		{"MCPSessions", testMCPSessions},
 	}
 	tests = append(tests, flowTests...)
+	tests = append(tests, toolBatchTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

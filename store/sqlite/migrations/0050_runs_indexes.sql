@@ -6,8 +6,9 @@
 --     run's ID carries its creation time;
 --   * (workspace_id, status, id): finished runs (succeeded, failed) are
 --     most runs and are found by scanning (workspace_id, id); the few not
---     yet finished get a partial index of their own.
+--     yet finished (queued, running, awaiting approval) get a partial index
+--     of their own.
 DROP INDEX runs_workspace_id_agent_id_idempotency_key;
 DROP INDEX runs_created_at;
 DROP INDEX runs_workspace_id_status_id;
-CREATE INDEX runs_workspace_id_unfinished_id ON runs (workspace_id, id) WHERE status IN ('queued', 'running');
+CREATE INDEX runs_workspace_id_unfinished_id ON runs (workspace_id, id) WHERE status IN ('queued', 'running', 'awaiting_approval');
