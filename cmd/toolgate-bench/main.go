@@ -17,6 +17,8 @@
 //	            with -listing-tools tools, vs serving the same bytes
 //	engine      allocations of one Engine.Run vs the bare guarded exchange
 //	mcp         CPU per MCP tools/call vs per REST call of the same tool
+//	idle        CPU of an idle instance with the background queue on SQLite
+//	            vs one without the queue (-idle-duration)
 //
 // Usage:
 //
@@ -52,10 +54,11 @@ const (
 	SizesDefault          = "1KB,100KB,1MB"
 	ListingToolsDefault   = "1000,10000"
 	BackgroundRunsDefault = 3000
+	IdleDurationDefault   = 30 * time.Second
 )
 
 // Scenarios, in the order "all" runs them.
-var scenarios = []string{"sync", "background", "listing", "engine", "mcp"}
+var scenarios = []string{"sync", "background", "listing", "engine", "mcp", "idle"}
 
 // config is the command line.
 type config struct {
@@ -68,6 +71,7 @@ type config struct {
 	sizes          []string
 	listingTools   []int
 	backgroundRuns int
+	idleDuration   time.Duration
 	databaseURL    string
 	cpuProfile     string
 }
@@ -97,6 +101,7 @@ func parseFlags(args []string) (*config, error) {
 	sizes := fs.String("sizes", SizesDefault, "sync: comma-separated upstream response sizes (B, KB, MB)")
 	listingTools := fs.String("listing-tools", ListingToolsDefault, "listing: comma-separated numbers of tools")
 	fs.IntVar(&cfg.backgroundRuns, "background-runs", BackgroundRunsDefault, "background: runs queued to time completion")
+	fs.DurationVar(&cfg.idleDuration, "idle-duration", IdleDurationDefault, "idle: time measured per target, over all rounds")
 	fs.StringVar(&cfg.databaseURL, "database-url", os.Getenv("TOOLGATE_TEST_DATABASE_URL"),
 		"background: PostgreSQL database to measure in a schema of its own (default $TOOLGATE_TEST_DATABASE_URL; none skips it)")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "after the measured rounds, profile one more phase of each toolgate target into PATH.<target>")
@@ -139,6 +144,8 @@ func parseFlags(args []string) (*config, error) {
 		return nil, errors.New("-rounds: must be at least 1")
 	case cfg.backgroundRuns < 1:
 		return nil, errors.New("-background-runs: must be at least 1")
+	case cfg.idleDuration <= 0:
+		return nil, errors.New("-idle-duration: must be positive")
 	}
 	return cfg, nil
 }
@@ -187,6 +194,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			err = runEngine(ctx, cfg, out, &sum)
 		case "mcp":
 			err = runMCP(ctx, cfg, out, &sum)
+		case "idle":
+			err = runIdle(ctx, cfg, out, &sum)
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", s, err)
