@@ -323,3 +323,9 @@ var plainStringByte = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// validJSON is json.Valid, through the compacter: several times faster.
+func validJSON(b []byte) bool {
+	_, _, ok := compactJSON(nil, b, 0)
+	return ok
+}

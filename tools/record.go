@@ -68,7 +68,7 @@ func (e *Engine) buildRun(st *callState) *store.Run {
 	}
 	run.Context = redactJSON(r, column(from))
 	switch {
-	case len(c.Arguments) > 0 && json.Valid(c.Arguments) && utf8.Valid(c.Arguments):
+	case len(c.Arguments) > 0 && validJSON(c.Arguments) && utf8.Valid(c.Arguments):
 		run.Arguments = redactJSON(r, c.Arguments) // as the model sent them: no re-encoding
 	case st.args != nil:
 		run.Arguments = redactJSON(r, mustJSON(st.args))
@@ -169,8 +169,8 @@ func (e *Engine) observe(st *callState) {
 // syntax), the scrubbed text is kept as a JSON string instead.
 func redactJSON(r *redact.Redactor, doc json.RawMessage) json.RawMessage {
 	out := r.Bytes(doc)
-	if len(out) == 0 || json.Valid(out) {
-		return out
+	if len(out) == 0 || (len(out) == len(doc) && &out[0] == &doc[0]) || validJSON(out) {
+		return out // empty, unchanged, or still valid
 	}
 	return mustJSON(string(out))
 }

@@ -448,4 +448,3 @@ func TestRunWithNULIsStored(t *testing.T) {
 		}
 	})
 }
-

@@ -47,14 +47,19 @@ func moreFields(n int) string {
 }
 
 // jsonNode is one value of a compact JSON document: its span, the length
-// of its shortest cut form, and its children (members of an object with
-// their keys' spans).
+// of its shortest cut form, and its children: the members of an object
+// (with their keys' spans), parsed; the items of an array, only spanned.
+// An array's shortest form does not depend on its items, and a cut keeps
+// its first items whole, so an item is parsed only when it is the one cut
+// (a large document is mostly array items: parsing each into a node cost
+// more than the rest of the call).
 type jsonNode struct {
 	kind       byte // '{', '[', '"', or 0 for numbers, booleans and null
 	start, end int
 	min        int
 	keys       [][2]int
 	kids       []*jsonNode
+	items      [][2]int
 }
 
 func (n *jsonNode) size() int { return n.end - n.start }
@@ -70,7 +75,7 @@ func cutJSON(doc []byte, maxBytes int) (out []byte, ok bool) {
 		return nil, false
 	}
 	out, ok = c.fit(make([]byte, 0, maxBytes), root, maxBytes)
-	if !ok || !json.Valid(out) {
+	if !ok || !validJSON(out) {
 		return nil, false // cannot happen: fit succeeds at or above min
 	}
 	return out, true
@@ -101,19 +106,24 @@ func (c *jsonCutter) parse(i int) (*jsonNode, int) {
 	}
 	n := &jsonNode{kind: b[i], start: i}
 	switch b[i] {
-	case '{', '[':
-		closer := byte('}')
-		if b[i] == '[' {
-			closer = ']'
-		}
+	case '[':
 		i = c.skipSpace(i + 1)
-		for i < len(b) && b[i] != closer {
-			if n.kind == '{' {
-				keyEnd := c.scanString(i)
-				n.keys = append(n.keys, [2]int{i, keyEnd})
-				i = c.skipSpace(keyEnd)
-				i = c.skipSpace(i + 1) // ':'
+		for i < len(b) && b[i] != ']' {
+			end := c.skipValue(i)
+			n.items = append(n.items, [2]int{i, end})
+			i = c.skipSpace(end)
+			if i < len(b) && b[i] == ',' {
+				i = c.skipSpace(i + 1)
 			}
+		}
+		n.end = i + 1
+	case '{':
+		i = c.skipSpace(i + 1)
+		for i < len(b) && b[i] != '}' {
+			keyEnd := c.scanString(i)
+			n.keys = append(n.keys, [2]int{i, keyEnd})
+			i = c.skipSpace(keyEnd)
+			i = c.skipSpace(i + 1) // ':'
 			kid, next := c.parse(i)
 			if kid == nil {
 				return nil, next
@@ -144,6 +154,37 @@ func (c *jsonCutter) parse(i int) (*jsonNode, int) {
 	return n, n.end
 }
 
+// skipValue returns the end of the value starting at i.
+func (c *jsonCutter) skipValue(i int) int {
+	b := c.doc
+	switch b[i] {
+	case '"':
+		return c.scanString(i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = c.scanString(i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return i
+	}
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case ',', ']', '}', ' ', '\t', '\n', '\r':
+			return i
+		}
+	}
+	return i
+}
+
 // scanString returns the end of the string starting at i.
 func (c *jsonCutter) scanString(i int) int {
 	b := c.doc
@@ -167,10 +208,10 @@ func (c *jsonCutter) minSize(n *jsonNode) int {
 		// the marker's numbers.
 		return min(n.size(), stringMarkerMax(n.size()-2))
 	case '[':
-		if len(n.kids) == 0 {
+		if len(n.items) == 0 {
 			return n.size()
 		}
-		return min(n.size(), 2+len(appendJSONString(nil, moreItems(len(n.kids)))))
+		return min(n.size(), 2+len(appendJSONString(nil, moreItems(len(n.items)))))
 	case '{':
 		total := 2 + max(len(n.kids)-1, 0)
 		for i, kid := range n.kids {
@@ -215,21 +256,21 @@ func (c *jsonCutter) fit(out []byte, n *jsonNode, budget int) ([]byte, bool) {
 // fitArray keeps the array's first items, the last one kept possibly cut,
 // and ends it with the count of items dropped.
 func (c *jsonCutter) fitArray(out []byte, n *jsonNode, budget int) ([]byte, bool) {
-	markerMax := len(appendJSONString(nil, moreItems(len(n.kids))))
+	markerMax := len(appendJSONString(nil, moreItems(len(n.items))))
 	if 2+markerMax > budget {
 		return out, false
 	}
 	avail := budget - 2 - 1 - markerMax // brackets, comma and marker
 	out = append(out, '[')
 	kept := 0
-	for _, kid := range n.kids {
-		sep := min(kept, 1)
-		if sep+kid.size() <= avail {
+	for _, item := range n.items {
+		sep, size := min(kept, 1), item[1]-item[0]
+		if sep+size <= avail {
 			if sep == 1 {
 				out = append(out, ',')
 			}
-			out = append(out, c.doc[kid.start:kid.end]...)
-			avail -= sep + kid.size()
+			out = append(out, c.doc[item[0]:item[1]]...)
+			avail -= sep + size
 			kept++
 			continue
 		}
@@ -238,6 +279,7 @@ func (c *jsonCutter) fitArray(out []byte, n *jsonNode, budget int) ([]byte, bool
 			if sep == 1 {
 				out = append(out, ',')
 			}
+			kid, _ := c.parse(item[0])
 			var ok bool
 			if out, ok = c.fit(out, kid, room); ok {
 				kept++
@@ -247,7 +289,7 @@ func (c *jsonCutter) fitArray(out []byte, n *jsonNode, budget int) ([]byte, bool
 		}
 		break
 	}
-	if dropped := len(n.kids) - kept; dropped > 0 {
+	if dropped := len(n.items) - kept; dropped > 0 {
 		if kept > 0 {
 			out = append(out, ',')
 		}
