@@ -99,7 +99,14 @@ func backgroundOn(ctx context.Context, cfg *config, out io.Writer, sum *summary,
 		return err
 	}
 	// Completion: queue the runs as fast as they are accepted, then wait.
-	start := time.Now()
+	if cfg.cpuProfile != "" {
+		stop, err := startProfile(cfg.cpuProfile + ".completed-" + strings.ToLower(storeName))
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	start, startCPU := time.Now(), processCPU()
 	queued := drive(ctx, client, accept, cfg.concurrency, cfg.backgroundRuns, 10*time.Minute)
 	if queued.errors > 0 {
 		return fmt.Errorf("queueing: %d errors, first: %s", queued.errors, queued.firstErr)
@@ -108,11 +115,15 @@ func backgroundOn(ctx context.Context, cfg *config, out io.Writer, sum *summary,
 	if err := waitFinished(ctx, gw, 10*time.Minute); err != nil {
 		return err
 	}
-	took := time.Since(start)
+	took, cpu := time.Since(start), processCPU()-startCPU
 	rate := float64(queued.requests) / took.Seconds()
+	perRun := cpu / time.Duration(queued.requests)
 	fmt.Fprintf(out, "completed: %d runs queued in %s, all ended after %s: %.0f runs/s (%.2fx the foreground calls' throughput)\n",
 		queued.requests, queuedIn.Round(time.Millisecond), took.Round(time.Millisecond), rate, rate/fg.throughput())
-	sum.add("background runs completed, "+storeName, fmt.Sprintf("%.0f/s (%.2fx foreground)", rate, rate/fg.throughput()),
+	fmt.Fprintf(out, "CPU per run, accepted and completed: %.0f µs (%.2fx a foreground call's %.0f µs)\n",
+		float64(perRun)/1e3, float64(perRun)/float64(fg.cpuPerRequest()), float64(fg.cpuPerRequest())/1e3)
+	sum.add("background runs completed, "+storeName, fmt.Sprintf("%.0f/s (%.2fx foreground), CPU %.2fx a foreground call", rate, rate/fg.throughput(),
+		float64(perRun)/float64(fg.cpuPerRequest())),
 		fmt.Sprintf("foreground %.0f/s", fg.throughput()), "≥ 1,000/s")
 	return nil
 }
@@ -126,15 +137,15 @@ func waitFinished(ctx context.Context, gw *gatewayInstance, limit time.Duration)
 		if err := gw.app.Recorder.Flush(ctx); err != nil {
 			return err
 		}
-		open, err := gw.countUnfinished(ctx)
+		open, err := gw.anyUnfinished(ctx)
 		if err != nil {
 			return err
 		}
-		if open == 0 {
+		if !open {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%d runs did not end within %s", open, limit)
+			return fmt.Errorf("runs did not end within %s", limit)
 		}
 		select {
 		case <-ctx.Done():

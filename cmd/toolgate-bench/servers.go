@@ -399,9 +399,15 @@ func (g *gatewayInstance) countRuns(ctx context.Context) (total, succeeded int, 
 	return total, succeeded, err
 }
 
-// countUnfinished counts the runs that have not ended.
-func (g *gatewayInstance) countUnfinished(ctx context.Context) (int, error) {
-	var n int
-	err := g.query(ctx, `SELECT COUNT(*) FROM runs WHERE status IN ('`+store.RunStatusQueued+`', '`+store.RunStatusRunning+`')`, &n)
-	return n, err
+// anyUnfinished reports whether a run has not ended. It asks the store as
+// the console does (through its index of unfinished runs): polled while
+// runs complete, it must cost little next to what it measures.
+func (g *gatewayInstance) anyUnfinished(ctx context.Context) (bool, error) {
+	for _, status := range []string{store.RunStatusQueued, store.RunStatusRunning} {
+		runs, err := g.store.RunList(ctx, g.ws.ID, store.RunListParams{ListParams: store.ListParams{Limit: 1}, Status: status})
+		if err != nil || len(runs) > 0 {
+			return true, err
+		}
+	}
+	return false, nil
 }
