@@ -540,17 +540,24 @@ func (e *Engine) identify(st *callState) {
 			h.Set(name, values[0])
 		}
 	}
-	h.Set(HeaderRunID, st.runID)
-	h.Set(HeaderTool, c.Tool.Name)
-	h.Set(HeaderIdempotencyKey, st.runID)
+	// The identifying headers share one backing array (Header.Set makes a
+	// slice per header); their names are canonical.
+	values := make([]string, 0, 6)
+	set := func(name, v string) {
+		values = append(values, v)
+		h[name] = values[len(values)-1 : len(values) : len(values)]
+	}
+	set(HeaderRunID, st.runID)
+	set(HeaderTool, c.Tool.Name)
+	set(HeaderIdempotencyKey, st.runID)
 	if c.AgentID != "" {
-		h.Set(HeaderAgentID, c.AgentID)
+		set(HeaderAgentID, c.AgentID)
 	}
 	if v, ok := c.Context["user_id"].(string); ok && v != "" && validHeaderValue(v) {
-		h.Set(HeaderUserID, v)
+		set(HeaderUserID, v)
 	}
 	if v, ok := c.Context["channel"].(string); ok && v != "" && validHeaderValue(v) {
-		h.Set(HeaderChannel, v)
+		set(HeaderChannel, v)
 	}
 }
 
