@@ -126,7 +126,7 @@ func TestSecretsNearCuts(t *testing.T) {
 		}
 		return found
 	}
-	for _, kind := range []string{"json", "json members", "text"} {
+	for _, kind := range []string{"json", "json members", "json items", "text"} {
 		for pad := 0; pad < runBodyMax+20; pad++ {
 			doc := strings.Repeat("p", pad) + secret + strings.Repeat("q", 300)
 			switch kind {
@@ -136,6 +136,9 @@ func TestSecretsNearCuts(t *testing.T) {
 				// A structural cut shows the start of each member, not
 				// one prefix of the document.
 				doc = `{"first":"` + strings.Repeat("f", 300) + `","second":"` + strings.Repeat("p", pad%60) + secret + `"}`
+			case "json items":
+				// The first items are shown whole, or the first cut.
+				doc = `["` + strings.Repeat("p", pad%60) + secret + `","` + strings.Repeat("q", 300) + `"]`
 			}
 			body.Store(doc)
 			res, run := engine.Execute(context.Background(), &tools.Call{WorkspaceID: "ws", Tool: p})

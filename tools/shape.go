@@ -79,9 +79,8 @@ func shape(body []byte, cfg *ResponseConfig, maxBytes, margin int) (result json.
 		if len(out) <= maxBytes {
 			return out, false, out
 		}
-		// A structural cut may show any part of the document.
-		if cut, ok := cutJSON(out, maxBytes); ok {
-			return cut, true, out
+		if cut, shown, ok := cutJSON(out, maxBytes, margin); ok {
+			return cut, true, shown
 		}
 		shown = out[:min(len(out), window)]
 		return truncateJSONString(string(shown), len(out), maxBytes), true, shown

@@ -68,21 +68,48 @@ func (n *jsonNode) size() int { return n.end - n.start }
 // to at most maxBytes by the rule above. ok is false when the document is
 // a number, boolean or null, or when even its shortest cut form does not
 // fit; the caller then falls back to text truncation.
-func cutJSON(doc []byte, maxBytes int) (out []byte, ok bool) {
-	c := &jsonCutter{doc: doc}
+//
+// shown is what a secret the cut result shows even part of is whole in:
+// the result, and each part of doc the result shows, through margin bytes
+// on either side. A large document is mostly left out of its cut, so
+// looking for secrets in shown rather than in doc saves reading most of
+// it. (The parts are joined, which can only add matches.)
+func cutJSON(doc []byte, maxBytes, margin int) (out, shown []byte, ok bool) {
+	c := &jsonCutter{doc: doc, gap: 2 * margin}
 	root, _ := c.parse(0)
 	if root == nil || root.kind == 0 {
-		return nil, false
+		return nil, nil, false
 	}
 	out, ok = c.fit(make([]byte, 0, maxBytes), root, maxBytes)
 	if !ok || !validJSON(out) {
-		return nil, false // cannot happen: fit succeeds at or above min
+		return nil, nil, false // cannot happen: fit succeeds at or above min
 	}
-	return out, true
+	size := len(out)
+	for _, sp := range c.shown {
+		size += sp[1] - sp[0] + 2*margin
+	}
+	shown = make([]byte, 0, size)
+	for _, sp := range c.shown {
+		shown = append(shown, doc[max(sp[0]-margin, 0):min(sp[1]+margin, len(doc))]...)
+	}
+	return out, append(shown, out...), true
 }
 
 type jsonCutter struct {
 	doc []byte
+	// shown spans the parts of doc the cut shows, in document order;
+	// parts less than gap bytes apart are one span.
+	shown [][2]int
+	gap   int
+}
+
+// show records that the cut shows doc[start:end].
+func (c *jsonCutter) show(start, end int) {
+	if n := len(c.shown); n > 0 && start <= c.shown[n-1][1]+c.gap {
+		c.shown[n-1][1] = max(c.shown[n-1][1], end)
+		return
+	}
+	c.shown = append(c.shown, [2]int{start, end})
 }
 
 func (c *jsonCutter) skipSpace(i int) int {
@@ -232,6 +259,7 @@ func stringMarkerMax(textLen int) int {
 // It succeeds whenever budget >= n.min.
 func (c *jsonCutter) fit(out []byte, n *jsonNode, budget int) ([]byte, bool) {
 	if n.size() <= budget {
+		c.show(n.start, n.end)
 		return append(out, c.doc[n.start:n.end]...), true
 	}
 	switch n.kind {
@@ -244,6 +272,9 @@ func (c *jsonCutter) fit(out []byte, n *jsonNode, budget int) ([]byte, bool) {
 		if limit < 2 {
 			return out, false
 		}
+		// The text shown is at most limit bytes, each escaped in at most
+		// six bytes of the document.
+		c.show(n.start, min(n.end, n.start+1+6*limit))
 		return append(out, truncateJSONString(text, len(text), limit)...), true
 	case '[':
 		return c.fitArray(out, n, budget)
@@ -269,6 +300,7 @@ func (c *jsonCutter) fitArray(out []byte, n *jsonNode, budget int) ([]byte, bool
 			if sep == 1 {
 				out = append(out, ',')
 			}
+			c.show(item[0], item[1])
 			out = append(out, c.doc[item[0]:item[1]]...)
 			avail -= sep + size
 			kept++
@@ -310,6 +342,7 @@ func (c *jsonCutter) fitObject(out []byte, n *jsonNode, budget int) ([]byte, boo
 			if i > 0 {
 				out = append(out, ',')
 			}
+			c.show(n.keys[i][0], n.keys[i][1])
 			out = append(out, c.doc[n.keys[i][0]:n.keys[i][1]]...)
 			out = append(out, ':')
 			before := len(out)
@@ -342,6 +375,7 @@ func (c *jsonCutter) fitObject(out []byte, n *jsonNode, budget int) ([]byte, boo
 		if i > 0 {
 			out = append(out, ',')
 		}
+		c.show(n.keys[i][0], n.keys[i][1])
 		out = append(out, c.doc[n.keys[i][0]:n.keys[i][1]]...)
 		out = append(out, ':')
 		before := len(out)
@@ -357,6 +391,7 @@ func (c *jsonCutter) fitObject(out []byte, n *jsonNode, budget int) ([]byte, boo
 			if sep == 1 {
 				out = append(out, ',')
 			}
+			c.show(n.keys[whole][0], n.keys[whole][1])
 			out = append(out, c.doc[n.keys[whole][0]:n.keys[whole][1]]...)
 			out = append(out, ':')
 			var ok bool
