@@ -35,6 +35,9 @@ type compacter struct {
 	out   []byte
 	keep  int
 	total int
+	// alias is set while the compact form is the source itself so far
+	// (nothing skipped or replaced): out is then not written.
+	alias bool
 }
 
 // compactJSON reports whether src is one JSON value, optionally surrounded
@@ -52,9 +55,37 @@ func compactJSON(dst, src []byte, keep int) (out []byte, total int, ok bool) {
 	return c.out, c.total, true
 }
 
+// compactJSONShared is compactJSON of all of src into a new slice, except
+// that a source already compact, as most bodies are, is returned itself
+// (with its capacity cut, so that appending to it copies).
+func compactJSONShared(src []byte) (out []byte, ok bool) {
+	c := compacter{src: src, keep: int(^uint(0) >> 1), alias: true}
+	if !c.parse() {
+		return nil, false
+	}
+	if c.alias {
+		return src[:c.total:c.total], true
+	}
+	return c.out, true
+}
+
+// unalias starts writing out, with the source written so far.
+func (c *compacter) unalias() {
+	c.out = append(make([]byte, 0, len(c.src)), c.src[:c.total]...)
+	c.alias = false
+}
+
 // flush writes the source from start up to end.
 func (c *compacter) flush(end int) {
 	if n := end - c.start; n > 0 {
+		if c.alias {
+			if c.start == c.total {
+				c.total += n
+				c.start = end
+				return
+			}
+			c.unalias()
+		}
 		if room := c.keep - c.total; room > 0 {
 			c.out = append(c.out, c.src[c.start:c.start+min(n, room)]...)
 		}
@@ -299,6 +330,9 @@ func (c *compacter) str(i int) (int, bool) {
 		// one escaped U+FFFD.
 		c.flush(i)
 		if !invalidRun {
+			if c.alias {
+				c.unalias()
+			}
 			if room := c.keep - c.total; room > 0 {
 				c.out = append(c.out, escapedReplacement[:min(len(escapedReplacement), room)]...)
 			}

@@ -25,10 +25,18 @@ func referenceCompact(src []byte) ([]byte, bool) {
 	return out, true
 }
 
-// checkCompact holds compactJSON to referenceCompact, whole and cut.
+// checkCompact holds compactJSON and compactJSONShared to
+// referenceCompact, whole and cut.
 func checkCompact(t *testing.T, src []byte) {
 	t.Helper()
 	want, wantOK := referenceCompact(src)
+	shared, sharedOK := compactJSONShared(src)
+	if sharedOK != wantOK || !bytes.Equal(shared, want) {
+		t.Fatalf("compactJSONShared(%q) = %q, %v; want %q, %v", src, shared, sharedOK, want, wantOK)
+	}
+	if len(shared) > 0 && &shared[0] == &src[0] && cap(shared) != len(shared) {
+		t.Fatalf("compactJSONShared(%q) is the source with room to append into it (cap %d, len %d)", src, cap(shared), len(shared))
+	}
 	got, total, ok := compactJSON(nil, src, -1)
 	if ok != wantOK {
 		t.Fatalf("compactJSON(%q) ok = %v, json.Valid = %v", src, ok, wantOK)

@@ -69,7 +69,7 @@ func shape(body []byte, cfg *ResponseConfig, maxBytes, margin int) (result json.
 	var out []byte
 	if cfg == nil || len(cfg.Select) == 0 {
 		// One pass checks and compacts.
-		if compact, _, ok := compactJSON(make([]byte, 0, len(trimmed)), trimmed, -1); ok {
+		if compact, ok := compactJSONShared(trimmed); ok {
 			out = compact
 		}
 	} else if _, _, ok := compactJSON(nil, trimmed, 0); ok {
