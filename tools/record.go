@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
@@ -55,7 +56,10 @@ func (e *Engine) buildRun(st *callState) *store.Run {
 		size += min(len(st.req.Body), e.runBodyMax)
 	}
 	if st.resp != nil {
-		size += min(len(st.resp.Body), e.runBodyMax) * 11 / 10
+		// The body is kept as a JSON string: a JSON body's quotes are
+		// escaped, a byte each (counting them is cheaper than growing).
+		kept := st.resp.Body[:min(len(st.resp.Body), e.runBodyMax)]
+		size += len(kept) + bytes.Count(kept, []byte{'"'}) + bytes.Count(kept, []byte{'\\'}) + len(kept)/32
 	}
 	buf := make([]byte, 0, size)
 	column := func(from int) json.RawMessage { return buf[from:len(buf):len(buf)] }
