@@ -13,7 +13,7 @@ func TestREADMEListsEverySetting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, group := range [][]setting{serveSettings, storeSettings, secretSettings, logSettings} {
+	for _, group := range [][]setting{serveSettings, storeSettings, secretSettings, logSettings, clientSettings} {
 		for _, s := range group {
 			if row := "| `" + s.env + "` | `-" + s.flag + "` |"; !strings.Contains(string(readme), row) {
 				t.Errorf("README's configuration table lacks %q", row)

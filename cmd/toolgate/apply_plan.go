@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// Operations of a plan, as its lines start.
+const (
+	opCreate    = '+'
+	opUpdate    = '~'
+	opDelete    = '-'
+	opUnchanged = '='
+)
+
+// action is one line of apply's plan.
+type action struct {
+	op   byte
+	spec *kindSpec
+	name string
+	// want is the object of the files (nil for a delete); have is the
+	// gateway's (nil for a create).
+	want *desired
+	have *remoteObject
+	// fields are what an update changes: members, and secrets by path
+	// ("secrets.token").
+	fields []string
+	// patch is an update's merge patch, secrets included.
+	patch map[string]any
+	// publish says a tool is published once written; why says so when
+	// only that changes.
+	publish bool
+	why     string
+}
+
+// plan is what apply does, in order: writes (connections, tools, agents),
+// then deletes (agents, tools, connections).
+type plan struct {
+	actions []*action
+	// untracked counts the gateway's objects the files do not have, left
+	// alone without -prune.
+	untracked int
+}
+
+// changes counts the actions that write.
+func (p *plan) changes() int {
+	n := 0
+	for _, ac := range p.actions {
+		if ac.op != opUnchanged {
+			n++
+		}
+	}
+	return n
+}
+
+// plan compares the files' objects with the gateway's. Its findings are
+// problems only the gateway's state reveals (an agent activating a tool
+// that exists nowhere).
+func (a *applier) plan(ctx context.Context, want []*desired, have map[string][]*remoteObject) (*plan, []*finding, error) {
+	p := &plan{}
+	var findings []*finding
+	byName := map[string]map[string][]*remoteObject{}
+	for kind, list := range have {
+		byName[kind] = map[string][]*remoteObject{}
+		for _, r := range list {
+			byName[kind][r.name] = append(byName[kind][r.name], r)
+		}
+	}
+	inFiles := map[string]map[string]bool{}
+	for _, kind := range kindOrder {
+		inFiles[kind] = map[string]bool{}
+	}
+	for _, d := range want {
+		inFiles[d.kind][d.name] = true
+	}
+	for _, kind := range kindOrder {
+		for _, d := range want {
+			if d.kind != kind {
+				continue
+			}
+			matches := byName[kind][d.name]
+			if len(matches) > 1 {
+				findings = append(findings, d.findingAt("name", "the gateway has %d %ss named %q: apply matches objects by name; rename or delete all but one",
+					len(matches), kind, d.name))
+				continue
+			}
+			if kind == kindAgent {
+				findings = append(findings, a.checkAgentTools(d, inFiles[kindTool], byName[kindTool])...)
+			}
+			var r *remoteObject
+			if len(matches) == 1 {
+				r = matches[0]
+			}
+			ac, err := a.compare(ctx, d, r)
+			if err != nil {
+				return nil, nil, err
+			}
+			p.actions = append(p.actions, ac)
+		}
+	}
+	for _, kind := range slices.Backward(kindOrder) {
+		for _, r := range have[kind] {
+			if inFiles[kind][r.name] {
+				continue
+			}
+			if !a.opts.prune {
+				p.untracked++
+				continue
+			}
+			p.actions = append(p.actions, &action{op: opDelete, spec: r.spec, name: r.name, have: r})
+		}
+	}
+	return p, findings, nil
+}
+
+// checkAgentTools checks that the tools an agent activates are in the
+// files, or on the gateway and kept.
+func (a *applier) checkAgentTools(d *desired, filed map[string]bool, remote map[string][]*remoteObject) []*finding {
+	list, _ := d.norm.m["tools"].([]any)
+	var out []*finding
+	for i, item := range list {
+		name, _ := item.(map[string]any)["name"].(string)
+		switch {
+		case filed[name]:
+		case len(remote[name]) > 0 && !a.opts.prune:
+		case len(remote[name]) > 0:
+			out = append(out, d.findingAt(fmt.Sprintf("tools[%d].name", i), "tool %q is not in the files, and -prune would delete it", name))
+		default:
+			out = append(out, d.findingAt(fmt.Sprintf("tools[%d].name", i), "no tool named %q in the files or on the gateway", name))
+		}
+	}
+	return out
+}
+
+// compare makes the action that turns the gateway's object (nil: none)
+// into the files'.
+func (a *applier) compare(ctx context.Context, d *desired, r *remoteObject) (*action, error) {
+	ac := &action{spec: d.spec, name: d.name, want: d, have: r}
+	if r == nil {
+		ac.op = opCreate
+		ac.publish = a.opts.publish && d.kind == kindTool
+		return ac, nil
+	}
+	ac.fields = changedFields(r.norm.m, d.norm.m)
+	ac.patch = mergePatch(r.norm.m, d.norm.m)
+	if secrets := a.secretWrites(d, r); len(secrets) > 0 {
+		ac.patch[d.spec.secrets] = secretsJSON(secrets)
+		for _, s := range secrets {
+			ac.fields = append(ac.fields, d.spec.secrets+"."+s.key)
+		}
+	}
+	ac.op = opUnchanged
+	if len(ac.fields) > 0 {
+		ac.op = opUpdate
+	}
+	if a.opts.publish && d.kind == kindTool {
+		if ac.op == opUpdate {
+			ac.publish = true
+		} else {
+			why, err := a.unpublished(ctx, d, r)
+			if err != nil {
+				return nil, err
+			}
+			if why != "" {
+				ac.op, ac.publish, ac.why = opUpdate, true, why
+			}
+		}
+	}
+	return ac, nil
+}
+
+// secretWrites are the secrets an update writes: those the gateway does
+// not have (all with -update-secrets), nulls for those set, and with
+// -prune nulls for those the files do not name.
+func (a *applier) secretWrites(d *desired, r *remoteObject) []secretRef {
+	var out []secretRef
+	named := map[string]bool{}
+	for _, s := range d.secrets {
+		named[s.key] = true
+		switch {
+		case s.remove && r.secretsSet[s.key]:
+			out = append(out, s)
+		case !s.remove && (!r.secretsSet[s.key] || a.opts.updateSecrets):
+			out = append(out, s)
+		}
+	}
+	if a.opts.prune {
+		for _, key := range sortedKeys(r.secretsSet) {
+			if r.secretsSet[key] && !named[key] {
+				out = append(out, secretRef{key: key, remove: true})
+			}
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// unpublished says why a tool whose draft apply leaves as it is must be
+// published ("" when its latest version is its draft).
+func (a *applier) unpublished(ctx context.Context, d *desired, r *remoteObject) (string, error) {
+	if r.version == 0 || r.publishedAt == nil {
+		return "never published", nil
+	}
+	if !r.updatedAt.After(*r.publishedAt) {
+		return "", nil // no edit since the last publish
+	}
+	var versions struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := a.client.do(ctx, http.MethodGet, d.spec.path+"/"+r.id+"/versions", nil, &versions); err != nil {
+		return "", err
+	}
+	if len(versions.Items) == 0 {
+		return "never published", nil
+	}
+	latest, err := d.spec.normalizedOf(versions.Items[len(versions.Items)-1])
+	if err != nil {
+		return "", err
+	}
+	if reflect.DeepEqual(latest.m, r.norm.m) {
+		return "", nil
+	}
+	return fmt.Sprintf("the draft differs from version %d", r.version), nil
+}
+
+// printPlan prints one line per object: + create, ~ update (and what
+// changes), - delete, = unchanged.
+func (a *applier) printPlan(p *plan) {
+	for _, ac := range p.actions {
+		line := fmt.Sprintf("%c %s %s", ac.op, ac.spec.kind, ac.name)
+		var notes []string
+		if len(ac.fields) > 0 {
+			notes = append(notes, strings.Join(ac.fields, ", "))
+		}
+		if ac.why != "" {
+			notes = append(notes, "publish: "+ac.why)
+		} else if ac.publish {
+			notes = append(notes, "publish")
+		}
+		if len(notes) > 0 {
+			line += ": " + strings.Join(notes, "; ")
+		}
+		a.printf("%s\n", line)
+	}
+	if p.untracked > 0 {
+		a.printf("(%s on the gateway not in the files, left alone: -prune deletes them)\n", plural(p.untracked, "object"))
+	}
+}
