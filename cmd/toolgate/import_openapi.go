@@ -91,7 +91,13 @@ type importer struct {
 func (im *importer) printf(format string, args ...any) { fmt.Fprintf(im.out, format, args...) }
 
 // since is the time since the import started, rounded for reading.
-func (im *importer) since() time.Duration { return time.Since(im.start).Round(time.Millisecond) }
+func (im *importer) since() string {
+	d := time.Since(im.start)
+	if d < time.Millisecond {
+		return "under 1ms"
+	}
+	return d.Round(time.Millisecond).String()
+}
 
 func (im *importer) run(ctx context.Context, source string, req *importRequest) error {
 	im.start = time.Now()
@@ -170,7 +176,7 @@ func (im *importer) send(ctx context.Context, body []byte) (*admin.ImportReport,
 		for {
 			select {
 			case <-tick.C:
-				say("still importing (%s)\n", im.since().Round(time.Second))
+				say("still importing (%s)\n", time.Since(im.start).Round(time.Second))
 			case <-done:
 				return
 			}

@@ -246,6 +246,9 @@ func isJSONNumber(s string) bool {
 // order, strings quoted only where YAML needs it, multi-line strings as
 // literal blocks, lines never wrapped.
 func writeYAML(w io.Writer, docs ...*value) error {
+	if len(docs) == 0 {
+		return nil
+	}
 	d, err := yaml.NewDumper(w, yaml.WithIndent(2), yaml.WithLineWidth(-1), yaml.WithCompactSeqIndent(false))
 	if err != nil {
 		return err
