@@ -16,9 +16,9 @@ var applyCommand = &command{
 	name:    "apply",
 	args:    "-f FILE|DIR",
 	summary: "Make a running gateway's connections, tools and agents match YAML or JSON files.",
-	notes: `Each object in the files has a kind (connection, tool, agent or flow) and the
-fields the admin API takes for it; $schema (e.g. /v1/schemas/tool.json) is
-allowed for editors and not sent. Objects are matched by kind and name.
+	notes: `Each object in the files has a kind (connection, tool or agent; flow once
+the gateway has the flows admin API) and the fields the admin API takes for
+it; $schema (e.g. /v1/schemas/tool.json) is allowed for editors and not sent. Objects are matched by kind and name.
 Connections' secrets are ${ENV_VAR} references, never literal values.
 apply prints a plan (+ create, ~ update with the fields that change,
 - delete with -prune, = unchanged), then what it does, then a summary; the
@@ -28,7 +28,7 @@ already has is written again only with -update-secrets.`,
 	define: func(fs *flag.FlagSet, c *cli) runner {
 		settings := bindSettings(fs, c.getenv, clientSettings)
 		var files stringList
-		fs.Var(&files, "f", "a workspace file or directory (repeatable)")
+		fs.Var(&files, "f", "a workspace `FILE` or directory (repeatable)")
 		publish := fs.Bool("publish", false, "publish the tools that differ from their latest version")
 		prune := fs.Bool("prune", false, "delete the tools, agents and connections (and secrets) the files do not have")
 		dryRun := fs.Bool("dry-run", false, "print the plan and write nothing")

@@ -47,17 +47,6 @@ type plan struct {
 	untracked int
 }
 
-// changes counts the actions that write.
-func (p *plan) changes() int {
-	n := 0
-	for _, ac := range p.actions {
-		if ac.op != opUnchanged {
-			n++
-		}
-	}
-	return n
-}
-
 // plan compares the files' objects with the gateway's. Its findings are
 // problems only the gateway's state reveals (an agent activating a tool
 // that exists nowhere).

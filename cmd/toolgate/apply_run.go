@@ -226,6 +226,9 @@ func (a *applier) validate(ctx context.Context, list []*action) {
 	if len(list) == 0 {
 		return
 	}
+	if len(list) > progressLinesMax {
+		a.printf("validating %s\n", plural(len(list), "tool"))
+	}
 	reports := make([]validationReport, len(list))
 	errs := make([]error, len(list))
 	var g errgroup.Group

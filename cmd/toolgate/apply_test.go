@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -350,5 +351,40 @@ func TestApplyUsage(t *testing.T) {
 	env["TOOLGATE_URL"] = "http://127.0.0.1:1"
 	if _, _, err := g.run(env, "apply", "-f", dir); err == nil || !strings.Contains(err.Error(), "cannot reach the gateway") {
 		t.Errorf("no gateway: %v", err)
+	}
+}
+
+// TestApplyProgress: hundreds of objects show a counter rather than a
+// line each, and a second apply of them writes nothing.
+func TestApplyProgress(t *testing.T) {
+	g := newTestGateway(t)
+	var b strings.Builder
+	b.WriteString("[\n")
+	const n = 240
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		fmt.Fprintf(&b, `{"kind": "tool", "name": "t%03d", "description": "Look up item %d once the caller named it.", "url": "https://api.example.com/items/%d"}`, i, i, i)
+	}
+	b.WriteString("\n]\n")
+	dir := writeFiles(t, t.TempDir(), map[string]string{"many.json": b.String()})
+	out, _, err := g.run(g.env(), "apply", "-f", dir)
+	if err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	counters := 0
+	for line := range strings.Lines(out) {
+		if strings.HasPrefix(line, "[") {
+			counters++
+		}
+	}
+	if counters > progressLinesMax || counters < progressLinesMax/2 || !strings.Contains(out, fmt.Sprintf("[%d/%d] created tool t%03d\n", n, n, n-1)) {
+		t.Errorf("%d progress lines for %d writes, want about %d ending with the last:\n%s", counters, n, progressLinesMax, out)
+	}
+	writes := g.writeCount()
+	out, _, err = g.run(g.env(), "apply", "-f", dir)
+	if err != nil || len(planLines(out)) != n || strings.Count(out, "\n= tool ") != n || len(g.writesSince(writes)) > 0 {
+		t.Errorf("second apply: %v, writes %v\n%s", err, g.writesSince(writes), out)
 	}
 }

@@ -175,9 +175,3 @@ func (c *adminClient) list(ctx context.Context, path string) ([]json.RawMessage,
 		cursor = page.NextCursor
 	}
 }
-
-// isStatus reports whether err is an API answer with that status.
-func isStatus(err error, status int) bool {
-	var ae *apiError
-	return errors.As(err, &ae) && ae.status == status
-}

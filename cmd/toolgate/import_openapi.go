@@ -39,12 +39,12 @@ the same operations; published versions never change. Flags may follow
 FILE|URL.`,
 	define: func(fs *flag.FlagSet, c *cli) runner {
 		settings := bindSettings(fs, c.getenv, clientSettings)
-		connection := fs.String("connection", "", "the connection the tools call through (required)")
+		connection := fs.String("connection", "", "the `NAME` of the connection the tools call through (required)")
 		baseURL := fs.String("base-url", "", "the connection's base URL when it is created; defaults to the document's first server")
 		var tags, operations, methods stringList
-		fs.Var(&tags, "tag", "import the operations with this tag (repeatable)")
-		fs.Var(&operations, "operation", `import this operation: an operationId, or "METHOD /path" (repeatable)`)
-		fs.Var(&methods, "method", "import the operations of this HTTP method (repeatable)")
+		fs.Var(&tags, "tag", "import the operations with this `TAG` (repeatable)")
+		fs.Var(&operations, "operation", "import the operation with this `ID`: an operationId, or \"METHOD /path\" (repeatable)")
+		fs.Var(&methods, "method", "import the operations of this HTTP `METHOD` (repeatable)")
 		prefix := fs.String("prefix", "", `put this before every new tool's name ("gh_")`)
 		dryRun := fs.Bool("dry-run", false, "report what the import would do and write nothing")
 		return func(ctx context.Context, args []string) error {

@@ -244,25 +244,31 @@ func isJSONNumber(s string) bool {
 
 // writeYAML writes values as a YAML stream, one document each: members in
 // order, strings quoted only where YAML needs it, multi-line strings as
-// literal blocks, lines never wrapped.
+// literal blocks, lines never wrapped. Each document has a dumper of its
+// own: one dumper's buffer grows with the whole stream, and slows down.
 func writeYAML(w io.Writer, docs ...*value) error {
-	if len(docs) == 0 {
-		return nil
-	}
-	d, err := yaml.NewDumper(w, yaml.WithIndent(2), yaml.WithLineWidth(-1), yaml.WithCompactSeqIndent(false))
-	if err != nil {
-		return err
-	}
-	for _, doc := range docs {
+	for i, doc := range docs {
 		n, err := yamlNode(doc)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			if _, err := io.WriteString(w, "---\n"); err != nil {
+				return err
+			}
+		}
+		d, err := yaml.NewDumper(w, yaml.WithIndent(2), yaml.WithLineWidth(-1), yaml.WithCompactSeqIndent(false))
 		if err != nil {
 			return err
 		}
 		if err := d.Dump(n); err != nil {
 			return err
 		}
+		if err := d.Close(); err != nil {
+			return err
+		}
 	}
-	return d.Close()
+	return nil
 }
 
 // yamlNode is v as a YAML node.
