@@ -1,7 +1,8 @@
 // Package admin holds the admin use cases of a workspace: tools (create,
 // patch, validate, publish, versions, delete), connections (with their
-// OAuth2 actions), agents, API keys and console sessions, runs (list, get,
-// replay, test) and the workspace itself. Each validates its input, writes
+// OAuth2 actions), agents and their conversation flows, API keys and
+// console sessions, runs (list, get, replay, test) and the workspace
+// itself. Each validates its input, writes
 // through the store and announces the change (package changes), so caches
 // and MCP sessions follow. The REST admin API and the console both call it.
 //
@@ -79,6 +80,7 @@ type Service struct {
 	Runs        *Runs
 	Workspaces  *Workspaces
 	Imports     *Imports
+	Flows       *Flows
 }
 
 // deps is what every part of the service shares.
@@ -123,5 +125,6 @@ func New(cfg Config) (*Service, error) {
 		Runs:        &Runs{d},
 		Workspaces:  &Workspaces{d},
 		Imports:     &Imports{d: d, running: make(chan struct{}, ImportsConcurrentMax)},
+		Flows:       &Flows{d},
 	}, nil
 }

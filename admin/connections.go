@@ -250,7 +250,25 @@ func (s *Connections) Patch(ctx context.Context, workspaceID, id string, patch [
 		return nil, err
 	}
 	in.Secrets = secretsPatch.Secrets
-	if errs := validateConnection(&in); len(errs) > 0 {
+	return s.save(ctx, conn, &in)
+}
+
+// Update replaces a connection's name, base URL, headers, config and auth
+// with in's, and merges in.Secrets into the stored secrets: a secret in
+// it is set (or deleted, when nil); a secret not in it is kept. Changing
+// the OAuth settings or the client secret forgets the connection's tokens.
+func (s *Connections) Update(ctx context.Context, workspaceID, id string, in *ConnectionInput) (*Connection, error) {
+	conn, err := s.d.store.ConnectionGet(ctx, workspaceID, id)
+	if err != nil {
+		return nil, notFoundAs(err, "connection")
+	}
+	return s.save(ctx, conn, in)
+}
+
+// save validates in and writes it over conn.
+func (s *Connections) save(ctx context.Context, conn *store.Connection, in *ConnectionInput) (*Connection, error) {
+	workspaceID := conn.WorkspaceID
+	if errs := validateConnection(in); len(errs) > 0 {
 		return nil, problem.Invalidf(errs, "the connection is invalid")
 	}
 	plain, err := tools.OpenSecrets(s.d.box, conn)
@@ -263,7 +281,7 @@ func (s *Connections) Patch(ctx context.Context, workspaceID, id string, patch [
 		return nil, err
 	}
 	conn.UpdatedAt = s.d.now().UTC()
-	if err := s.applyAuthAndSecrets(conn, &in, plain); err != nil {
+	if err := s.applyAuthAndSecrets(conn, in, plain); err != nil {
 		return nil, err
 	}
 	if err := s.d.store.ConnectionUpdate(ctx, conn); err != nil {
@@ -272,7 +290,7 @@ func (s *Connections) Patch(ctx context.Context, workspaceID, id string, patch [
 	s.d.notify(ctx, workspaceID, changes.Connections, conn.ID)
 	// Tokens issued under other OAuth settings or another client secret
 	// must not outlive them.
-	_, newSecret := secretsPatch.Secrets[tools.SecretClientSecret]
+	_, newSecret := in.Secrets[tools.SecretClientSecret]
 	if s.d.oauth != nil && (!bytes.Equal(prevAuth, conn.Auth) || newSecret) {
 		if err := s.d.oauth.Forget(ctx, conn.WorkspaceID, conn.ID); err != nil {
 			return nil, err

@@ -3,7 +3,9 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -191,9 +193,55 @@ func (s *Tools) validate(ctx context.Context, t *store.Tool) (*tools.Report, err
 	if err := json.Unmarshal(t.Definition, &def); err != nil {
 		return nil, err
 	}
+	return s.validateDefinition(ctx, t.WorkspaceID, &def)
+}
+
+// ValidateDefinition runs the full validation of a definition given as
+// JSON (an edited draft, not saved) against the workspace's connections,
+// as Validate does for a stored draft. A definition that does not decode,
+// or that a draft could not be stored with, is an invalid report with
+// those problems, not an error: the console's editor shows them as the
+// author types. Errors are only for failures to validate.
+func (s *Tools) ValidateDefinition(ctx context.Context, workspaceID string, definition []byte) (*tools.Report, error) {
+	def, err := decodeDefinition(definition)
+	if err != nil {
+		var pe *problem.Error
+		if !errors.As(err, &pe) {
+			return nil, err
+		}
+		report := &tools.Report{Errors: problemFieldErrors(pe), Warnings: []tools.FieldError{}}
+		return report, nil
+	}
+	return s.validateDefinition(ctx, workspaceID, def)
+}
+
+// problemFieldErrors lists a problem's details as field errors (the
+// problem's message when it has none).
+func problemFieldErrors(pe *problem.Error) []tools.FieldError {
+	switch d := pe.Details.(type) {
+	case []tools.FieldError:
+		if len(d) > 0 {
+			return d
+		}
+	case map[string]string:
+		if field, ok := d["field"]; ok && len(d) == 1 {
+			return []tools.FieldError{{Path: field, Message: pe.Message}}
+		}
+		out := make([]tools.FieldError, 0, len(d))
+		for _, k := range slices.Sorted(maps.Keys(d)) {
+			out = append(out, tools.FieldError{Path: k, Message: d[k]})
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	return []tools.FieldError{{Path: "", Message: pe.Message}}
+}
+
+func (s *Tools) validateDefinition(ctx context.Context, workspaceID string, def *tools.Definition) (*tools.Report, error) {
 	var conn *tools.Connection
 	if def.Connection != "" {
-		sc, err := s.d.store.ConnectionGetByName(ctx, t.WorkspaceID, def.Connection)
+		sc, err := s.d.store.ConnectionGetByName(ctx, workspaceID, def.Connection)
 		switch {
 		case err == nil:
 			if conn, err = tools.OpenConnection(s.d.box, sc); err != nil {
@@ -203,7 +251,7 @@ func (s *Tools) validate(ctx context.Context, t *store.Tool) (*tools.Report, err
 			return nil, err
 		}
 	}
-	return tools.Validate(&def, conn), nil
+	return tools.Validate(def, conn), nil
 }
 
 // Publish validates a tool's draft and stores it as the next immutable

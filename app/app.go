@@ -1,7 +1,7 @@
 // Package app builds a running gateway from its configuration: the store
 // and secret box it is given, the run recorder, the guarded outbound
 // client, OAuth, the engine and catalog, the change bus, the use cases
-// (invoke, admin, voice), the background queue and the HTTP surface. The
+// (invoke, admin, voice, flows), the background queue and the HTTP surface. The
 // toolgate binary and the tests build it the same way.
 package app
 
@@ -22,6 +22,7 @@ import (
 	"github.com/toolgate/toolgate/background"
 	"github.com/toolgate/toolgate/changes"
 	"github.com/toolgate/toolgate/egress"
+	"github.com/toolgate/toolgate/flows"
 	"github.com/toolgate/toolgate/gateway"
 	"github.com/toolgate/toolgate/invoke"
 	"github.com/toolgate/toolgate/listing"
@@ -110,6 +111,9 @@ type App struct {
 	Queue    *background.Queue // nil WithoutQueue
 	Admin    *admin.Service
 	Voice    *voice.Service
+	// Flows runs conversation flows' sessions; their API calls go through
+	// the invoker.
+	Flows    *flows.Runner
 	Listings *listing.Cache
 	Server   *gateway.Server
 
@@ -167,8 +171,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Bus = changes.NewBus(transport, a.log)
 	a.Listings = listing.NewCache()
 
-	icfg := invoke.Config{Store: cfg.Store, Engine: a.Engine, Catalog: a.Catalog, Logger: a.log, TracerProvider: cfg.TracerProvider,
-		Now: cfg.Now, Registry: a.Registry}
+	// Flows' compiled versions, shared by the runtime and the background
+	// workers that run flows' fire-and-forget calls.
+	programs := flows.NewPrograms(cfg.Store, flows.CacheSizeDefault)
+	icfg := invoke.Config{Store: cfg.Store, Engine: a.Engine, Catalog: a.Catalog, FlowPrograms: programs, Logger: a.log,
+		TracerProvider: cfg.TracerProvider, Now: cfg.Now, Registry: a.Registry}
 	if !cfg.WithoutQueue {
 		a.Queue, err = background.New(ctx, background.Config{
 			Store: cfg.Store, Client: a.Client, Box: cfg.Box, Workers: cfg.Workers,
@@ -182,6 +189,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if a.Invoker, err = invoke.New(icfg); err != nil {
 		return nil, err
 	}
+	a.Flows = flows.NewRunner(flows.RunnerConfig{Store: cfg.Store, Caller: a.Invoker.FlowCaller(), Programs: programs, Logger: a.log})
 	a.Admin, err = admin.New(admin.Config{Store: cfg.Store, Box: cfg.Box, Invoker: a.Invoker, Recorder: a.Recorder,
 		Catalog: a.Catalog, Notifier: a.Bus, OAuth: a.OAuth, Egress: a.Client, Logger: a.log})
 	if err != nil {
@@ -191,7 +199,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Server, err = gateway.New(gateway.Config{Admin: a.Admin, Invoker: a.Invoker, Voice: a.Voice, Listings: a.Listings,
+	a.Server, err = gateway.New(gateway.Config{Admin: a.Admin, Invoker: a.Invoker, Voice: a.Voice, Flows: a.Flows, Listings: a.Listings,
 		Client: a.Client, Metrics: a.Registry, MetricsPublic: cfg.MetricsPublic, PublicURL: cfg.PublicURL, Logger: a.log,
 		Ready: cfg.Store.Ping, TracerProvider: cfg.TracerProvider,
 		MCPSessions: cfg.Store, Changes: a.Bus, CORSOrigins: cfg.CORSOrigins, RunRetention: cfg.RunRetention, Now: cfg.Now})

@@ -10,7 +10,7 @@ import { chromium } from 'playwright-core';
 import { startToolgate, startUpstream } from './lib/toolgate.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARTIFACTS = process.env.TOOLGATE_ARTIFACTS || join(process.cwd(), '..', 'artifacts');
+const ARTIFACTS = process.env.TOOLGATE_ARTIFACTS || join(process.cwd(), 'artifacts');
 
 let tg, upstream, browser;
 

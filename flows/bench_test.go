@@ -76,20 +76,21 @@ func BenchmarkFlowTurnVsToolCall(b *testing.B) {
 	defer client.CloseIdleConnections()
 	engine := tools.NewEngine(tools.EngineConfig{Client: client, Recorder: rec, Logger: log})
 
-	b.Run("tool_call", func(b *testing.B) {
-		p, err := tools.Prepare("tool", 1, &tools.Definition{Name: "get_order", Connection: "backend", Path: "/orders/{{args.order_id}}"})
-		if err != nil {
-			b.Fatal(err)
+	p, err := tools.Prepare("tool", 1, &tools.Definition{Name: "get_order", Connection: "backend", Path: "/orders/{{args.order_id}}"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	toolCall := func(b *testing.B) {
+		res := engine.Run(ctx, &tools.Call{WorkspaceID: ws.ID, AgentID: agent.ID, Tool: p, Conn: conn,
+			Arguments: json.RawMessage(`{"order_id":"AB1234"}`), Context: map[string]any{"user_id": "+255700000001", "channel": "whatsapp"}})
+		if res.Outcome != tools.OutcomeSuccess {
+			b.Fatalf("outcome %s: %+v", res.Outcome, res.Error)
 		}
-		args := json.RawMessage(`{"order_id":"AB1234"}`)
-		callerCtx := map[string]any{"user_id": "+255700000001", "channel": "whatsapp"}
+	}
+	b.Run("tool_call", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			res := engine.Run(ctx, &tools.Call{WorkspaceID: ws.ID, AgentID: agent.ID, Tool: p, Conn: conn,
-				Arguments: args, Context: callerCtx})
-			if res.Outcome != tools.OutcomeSuccess {
-				b.Fatalf("outcome %s: %+v", res.Outcome, res.Error)
-			}
+			toolCall(b)
 		}
 	})
 
@@ -118,7 +119,12 @@ func BenchmarkFlowTurnVsToolCall(b *testing.B) {
 	})
 
 	// A message to a session: load and save it under its lock, one turn.
-	// Its history grows to HistoryMaxBytes and stays there.
+	messageTurn := func(b *testing.B, sessionID string) {
+		got, err := runner.Send(ctx, ws.ID, agent.ID, sessionID, "AB1234")
+		if err != nil || len(got.Runs) != 1 || got.Messages[0] != "Your order is shipped." {
+			b.Fatalf("turn: %+v, %v", got, err)
+		}
+	}
 	b.Run("flow_message_turn", func(b *testing.B) {
 		turn, err := runner.Start(ctx, start)
 		if err != nil {
@@ -126,11 +132,30 @@ func BenchmarkFlowTurnVsToolCall(b *testing.B) {
 		}
 		b.ReportAllocs()
 		for b.Loop() {
-			got, err := runner.Send(ctx, ws.ID, agent.ID, turn.SessionID, "AB1234")
-			if err != nil || len(got.Runs) != 1 || got.Messages[0] != "Your order is shipped." {
-				b.Fatalf("turn: %+v, %v", got, err)
-			}
+			messageTurn(b, turn.SessionID)
 		}
+	})
+
+	// A tool call and a message turn one after the other, so that both
+	// meet the same load on a shared machine: added-ns/op is what a turn
+	// adds to the call it makes.
+	b.Run("interleaved", func(b *testing.B) {
+		turn, err := runner.Start(ctx, start)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var inTool, inTurn time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			toolCall(b)
+			t1 := time.Now()
+			messageTurn(b, turn.SessionID)
+			inTool, inTurn = inTool+t1.Sub(t0), inTurn+time.Since(t1)
+		}
+		n := float64(b.N)
+		b.ReportMetric(float64(inTool.Nanoseconds())/n, "tool-ns/op")
+		b.ReportMetric(float64(inTurn.Nanoseconds())/n, "turn-ns/op")
+		b.ReportMetric(float64((inTurn-inTool).Nanoseconds())/n, "added-ns/op")
 	})
 }
 

@@ -109,7 +109,7 @@ func testMCPJSONRPC(t *testing.T, e *env) {
 		}
 	})
 	t.Run("other HTTP methods", func(t *testing.T) {
-		if r := m.send("PUT", "{}"); r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "GET, POST, DELETE" {
+		if r := m.send("PUT", "{}"); r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "GET, POST, DELETE, OPTIONS" { // OPTIONS: the CORS preflight
 			t.Errorf("PUT: got %s (Allow %q), want 405", r, r.header.Get("Allow"))
 		}
 	})

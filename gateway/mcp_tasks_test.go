@@ -48,7 +48,9 @@ func testMCPTasks(t *testing.T, e *env) {
 	e.publishTool(map[string]any{"name": "lookup", "description": "Look up, in the background if asked.", "url": up.URL + "/lookup",
 		"allow_background_override": true})
 	e.publishTool(map[string]any{"name": "get_order", "description": "Look up an order.", "url": up.URL + "/orders"})
-	_, key := e.agentWithKey("bot", "crm_note", "slow_note", "lookup", "get_order")
+	e.publishTool(map[string]any{"name": "refund", "description": "Refund an order once a colleague approved it.", "method": "POST",
+		"url": up.URL + "/refund", "background": true, "approval": map[string]any{"required": true}})
+	_, key := e.agentWithKey("bot", "crm_note", "slow_note", "lookup", "get_order", "refund")
 	_, otherKey := e.agentWithKey("other", "crm_note")
 	m := e.mcpRaw(key)
 	other := e.mcpRaw(otherKey)
@@ -68,7 +70,7 @@ func testMCPTasks(t *testing.T, e *env) {
 			got[tool["name"].(string)] = tool["execution"]
 		}
 		optional := map[string]any{"taskSupport": "optional"}
-		if diff := cmp.Diff(map[string]any{"crm_note": optional, "slow_note": optional, "lookup": optional, "get_order": nil}, got); diff != "" {
+		if diff := cmp.Diff(map[string]any{"crm_note": optional, "slow_note": optional, "lookup": optional, "get_order": nil, "refund": optional}, got); diff != "" {
 			t.Errorf("execution by tool (-want +got):\n%s", diff)
 		}
 	})
@@ -161,6 +163,24 @@ func testMCPTasks(t *testing.T, e *env) {
 		run := e.must(200, "GET", "/v1/admin/runs/"+id, e.admin, nil)
 		if run.str("status") != "failed" || run.str("outcome") != "cancelled" {
 			t.Errorf("cancelled run: status %q outcome %q", run.str("status"), run.str("outcome"))
+		}
+	})
+
+	t.Run("cancel while awaiting approval", func(t *testing.T) {
+		created := m.call("tools/call", map[string]any{"name": "refund", "arguments": map[string]any{}, "task": map[string]any{}}).
+			mustResult(t, "task-augmented tools/call")
+		id := created["task"].(map[string]any)["taskId"].(string)
+		cancelled := m.call("tasks/cancel", map[string]any{"taskId": id}).mustResult(t, "tasks/cancel")
+		if cancelled["status"] != "cancelled" {
+			t.Errorf("tasks/cancel of a call awaiting approval = %v, want cancelled", cancelled)
+		}
+		run := e.must(200, "GET", "/v1/admin/runs/"+id, e.admin, nil)
+		if run.str("status") != "failed" || run.str("outcome") != "cancelled" {
+			t.Errorf("withdrawn run: status %q outcome %q", run.str("status"), run.str("outcome"))
+		}
+		// An admin can no longer approve what the agent withdrew.
+		if r := e.do("POST", "/v1/admin/runs/"+id+"/approve", e.admin, nil); r.status != 409 && r.status != 404 {
+			t.Errorf("approving a withdrawn run: %d %s", r.status, r.raw)
 		}
 	})
 

@@ -1,9 +1,10 @@
 // Package gateway is toolgate's HTTP surface: it mounts the surfaces of its
 // subpackages on one gin router. Each surface is a thin adapter over the
-// use cases (packages admin, invoke, voice): adminapi (the admin REST API),
-// agentapi (listing and calling tools), mcpserver (/mcp), voiceapi (voice
-// platforms' webhooks), chat (the chat completions runner) and console
-// (the admin console at /ui); httpapi holds what they share.
+// use cases (packages admin, invoke, voice, flows): adminapi (the admin
+// REST API), agentapi (listing and calling tools), flowapi (conversation
+// flows' sessions), mcpserver (/mcp), voiceapi (voice platforms' webhooks),
+// chat (the chat completions runner) and console (the admin console at
+// /ui); httpapi holds what they share.
 package gateway
 
 import (
@@ -22,11 +23,13 @@ import (
 	"github.com/toolgate/toolgate/admin"
 	"github.com/toolgate/toolgate/changes"
 	"github.com/toolgate/toolgate/egress"
+	"github.com/toolgate/toolgate/flows"
 	"github.com/toolgate/toolgate/gateway/adminapi"
 	"github.com/toolgate/toolgate/gateway/agentapi"
 	"github.com/toolgate/toolgate/gateway/apidoc"
 	"github.com/toolgate/toolgate/gateway/chat"
 	"github.com/toolgate/toolgate/gateway/console"
+	"github.com/toolgate/toolgate/gateway/flowapi"
 	"github.com/toolgate/toolgate/gateway/httpapi"
 	"github.com/toolgate/toolgate/gateway/mcpserver"
 	"github.com/toolgate/toolgate/gateway/voiceapi"
@@ -45,6 +48,8 @@ type Config struct {
 	Invoker *invoke.Invoker
 	// Voice answers voice platforms. Required.
 	Voice *voice.Service
+	// Flows runs conversation flows' sessions. Required.
+	Flows *flows.Runner
 	// Listings caches tool listings. Required.
 	Listings *listing.Cache
 	// Client is the guarded outbound client (the chat runner's model API).
@@ -90,9 +95,9 @@ type Server struct {
 
 // New builds a Server and its routes.
 func New(cfg Config) (*Server, error) {
-	if cfg.Admin == nil || cfg.Invoker == nil || cfg.Voice == nil || cfg.Listings == nil || cfg.Client == nil ||
+	if cfg.Admin == nil || cfg.Invoker == nil || cfg.Voice == nil || cfg.Flows == nil || cfg.Listings == nil || cfg.Client == nil ||
 		cfg.Ready == nil || cfg.MCPSessions == nil {
-		return nil, errors.New("gateway: Config.Admin, Invoker, Voice, Listings, Client, Ready and MCPSessions are required")
+		return nil, errors.New("gateway: Config.Admin, Invoker, Voice, Flows, Listings, Client, Ready and MCPSessions are required")
 	}
 	log := cmp.Or(cfg.Logger, slog.Default())
 	errs := httpapi.Errors{Log: log}
@@ -121,6 +126,7 @@ func New(cfg Config) (*Server, error) {
 	agentGroup := r.Group("/v1", httpapi.RequireRole(auth, store.RoleAgent, errs))
 	(&agentapi.API{Invoker: cfg.Invoker, Listings: cfg.Listings, Errors: errs}).Routes(agentGroup)
 	(&chat.Runner{Invoker: cfg.Invoker, Listings: cfg.Listings, Client: cfg.Client, Errors: errs, Now: cfg.Now}).Routes(agentGroup)
+	(&flowapi.API{Runner: cfg.Flows, Errors: errs}).Routes(agentGroup)
 	mcp := mcpserver.New(mcpserver.Config{Auth: auth, Invoker: cfg.Invoker, Sessions: cfg.MCPSessions, Notifier: cfg.Changes,
 		Errors: errs, Logger: log, CORSOrigins: cfg.CORSOrigins, TaskTTL: cfg.RunRetention, Now: cfg.Now})
 	// The methods of MCP's Streamable HTTP transport, and the CORS

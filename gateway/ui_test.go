@@ -29,6 +29,7 @@ func TestUI(t *testing.T) {
 		t.Run("secrets", func(t *testing.T) { testUISecrets(t, newEnv(t, newStore)) })
 		t.Run("workflow", func(t *testing.T) { testUIWorkflow(t, newEnv(t, newStore)) })
 		t.Run("revoked key", func(t *testing.T) { testUIRevokedKey(t, newEnv(t, newStore)) })
+		t.Run("dashboard", func(t *testing.T) { testUIDashboard(t, newEnv(t, newStore)) })
 	})
 }
 
@@ -347,7 +348,7 @@ func testUIEscaping(t *testing.T, e *env) {
 	runIDs = append(runIDs, r.str("run_id"))
 
 	b := e.signedIn()
-	paths := []string{"/ui/runs", "/ui/runs-rows", "/ui/tools", "/ui/tools/" + toolID, "/ui/agents", "/ui/conversations/conv-json"}
+	paths := []string{"/ui/runs", "/ui/runs-rows", "/ui/tools", "/ui/tools/" + toolID, "/ui/agents", "/ui/conversations/conv-json", "/ui/dashboard"}
 	for _, id := range runIDs {
 		paths = append(paths, "/ui/runs/"+id)
 	}

@@ -48,13 +48,14 @@ func (fc FlowCaller) Call(ctx context.Context, ac *flows.ActionCall) (*flows.Act
 	}
 	var res *tools.Result
 	var err error
-	if ac.FireAndForget && iv.queue != nil {
-		if ac.Request != nil && len(call.Arguments) == 0 {
-			// The worker renders {{variables.*}} from the run's arguments.
-			if call.Arguments, err = json.Marshal(map[string]any{"variables": ac.Variables}); err != nil {
-				return nil, err
-			}
+	if ac.Request != nil && len(call.Arguments) == 0 {
+		// A worker (a fire-and-forget call) and a replay render
+		// {{variables.*}} from the run's arguments.
+		if call.Arguments, err = json.Marshal(map[string]any{"variables": ac.Variables}); err != nil {
+			return nil, err
 		}
+	}
+	if ac.FireAndForget && iv.queue != nil {
 		res, err = iv.submit(ctx, call, guards{approval: true, background: true})
 	} else {
 		res, err = iv.run(ctx, call, guards{approval: true, cache: true})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/toolgate/toolgate/flows"
 	"github.com/toolgate/toolgate/problem"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/tools"
@@ -52,6 +53,24 @@ func (iv *Invoker) Replay(ctx context.Context, workspaceID, runID string, args j
 	if err != nil {
 		return nil, err
 	}
+	var callerCtx map[string]any
+	_ = json.Unmarshal(old.Context, &callerCtx)
+	if fr, ok := flowRunOf(old); ok {
+		// A conversation flow's call: its request comes from the flow
+		// version, its variables from the run's arguments.
+		if len(args) > 0 {
+			return nil, problem.BadRequestf("arguments", "a flow's call replays with the variables it was made with; edit them in the flow session instead")
+		}
+		call := &tools.Call{WorkspaceID: workspaceID, AgentID: old.AgentID, Arguments: old.Arguments, Context: callerCtx, ReplayOf: old.ID}
+		err := iv.flowAttemptCall(ctx, old, call, fr)
+		if errors.Is(err, flows.ErrNoAction) || errors.Is(err, store.ErrNotFound) {
+			return nil, problem.NotFoundf("flow call of the run")
+		}
+		if err != nil {
+			return nil, err
+		}
+		return iv.run(ctx, call, guards{})
+	}
 	var prepared *tools.Prepared
 	if old.ToolVersion > 0 {
 		prepared, err = iv.catalog.Version(ctx, workspaceID, old.ToolID, old.ToolVersion)
@@ -67,8 +86,6 @@ func (iv *Invoker) Replay(ctx context.Context, workspaceID, runID string, args j
 	if len(args) == 0 {
 		args = old.Arguments
 	}
-	var callerCtx map[string]any
-	_ = json.Unmarshal(old.Context, &callerCtx)
 	// An admin's replay answers to the limits only: a person asked for it.
 	return iv.run(ctx, &tools.Call{WorkspaceID: workspaceID, AgentID: old.AgentID, Tool: prepared,
 		Arguments: args, Context: callerCtx, ReplayOf: old.ID}, guards{})

@@ -60,6 +60,16 @@ func (iv *Invoker) CancelAgentRun(ctx context.Context, workspaceID, agentID, run
 	if err != nil {
 		return nil, err
 	}
+	if r.Status == store.RunStatusAwaitingApproval {
+		// The agent withdraws its request before an admin decided it.
+		if _, err := iv.decide(ctx, &store.ApprovalDecision{WorkspaceID: workspaceID, RunID: runID,
+			DecidedBy: "agent:" + agentID, Reason: "cancelled by the agent", At: iv.now().UTC(),
+			Status: store.ApprovalRejected, RunStatus: store.RunStatusFailed, RunOutcome: OutcomeCancelled,
+			RunError: "cancelled by the agent before it was approved"}); err != nil {
+			return nil, err
+		}
+		return iv.AgentRunRecord(ctx, workspaceID, agentID, runID)
+	}
 	if r.Status != store.RunStatusQueued && r.Status != store.RunStatusRunning {
 		return nil, problem.Conflictf("the run already finished with status %s", r.Status)
 	}

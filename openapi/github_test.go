@@ -22,6 +22,7 @@ const githubImportMax = 10 * time.Second
 // description, checks each draft as TestReadmeExamples does, and reports
 // the time and memory it took.
 func TestGitHubDescription(t *testing.T) {
+	skipUnderRace(t)
 	data, err := os.ReadFile(npmPath(t, githubDescription))
 	if err != nil {
 		t.Fatal(err)

@@ -175,4 +175,8 @@ type FlowStore interface {
 	// with Seq above afterSeq, in order (limit is clamped to ListLimitMax,
 	// and 0 means ListLimitDefault).
 	FlowStepList(ctx context.Context, workspaceID, sessionID string, afterSeq int64, limit int) ([]*FlowStep, error)
+	// FlowSessionDeleteBefore deletes the sessions of every workspace last
+	// updated before t, whatever their status, with their history, and
+	// returns how many went (the run retention applies to them).
+	FlowSessionDeleteBefore(ctx context.Context, t time.Time) (int, error)
 }

@@ -278,6 +278,7 @@ type Store interface {
 
 	OAuthStore
 	SessionStore
+	RunStatsStore
 	GuardStore
 	GuardrailStore
 	FlowStore

@@ -27,12 +27,24 @@ import (
 //     Select does not apply.
 //
 // When the result is longer than maxBytes (MaxBytesDefault when ≤ 0), it is
-// replaced by a JSON string holding the first bytes of its text (the JSON
-// text or the body text), cut at a character boundary so that the encoded
-// string fits in maxBytes, followed by the marker
-// "…[truncated: showing N of M bytes]" (N and M count bytes of that text),
-// and truncated is true. The truncated result is at most maxBytes plus the
-// marker's length (maxBytes of at least 2 assumed).
+// cut and truncated is true:
+//
+//   - A JSON array, object or string keeps its type and stays valid JSON of
+//     at most maxBytes, markers included (see shape_cut.go for the rule):
+//     arrays and strings are shortened before object members are dropped,
+//     the end of the document goes first, an array cut short ends with the
+//     item "…[truncated: N more items]", a string with
+//     "…[truncated: showing N of M bytes]" (N and M count bytes of its
+//     text), and an object that lost members with the member
+//     "_truncated": "N more fields" (TruncatedMember).
+//   - Text, a long number, and JSON too small a budget cannot hold even the
+//     shortest cut form of (maxBytes under about 40 bytes), become a JSON
+//     string holding the first bytes of the text (the body text, or the
+//     JSON text), cut at a character boundary so that the encoded string
+//     fits in maxBytes, followed by the marker
+//     "…[truncated: showing N of M bytes]" (N and M count bytes of that
+//     text). That result is at most maxBytes plus the marker's length
+//     (maxBytes of at least 2 assumed).
 func Shape(body []byte, contentType string, cfg *ResponseConfig, maxBytes int) (result json.RawMessage, truncated bool) {
 	_ = contentType // advisory; see the doc comment
 	if maxBytes <= 0 {
@@ -53,6 +65,9 @@ func Shape(body []byte, contentType string, cfg *ResponseConfig, maxBytes int) (
 		}
 		if len(out) <= maxBytes {
 			return out, false
+		}
+		if cut, ok := cutJSON(out, maxBytes); ok {
+			return cut, true
 		}
 		text = string(out)
 	} else {

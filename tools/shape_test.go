@@ -47,8 +47,10 @@ func TestShape(t *testing.T) {
 		{name: "whitespace body", body: " \n", want: `null`},
 		{name: "BOM stripped", body: "\xef\xbb\xbf{\"a\":1}", want: `{"a":1}`},
 		{name: "fits exactly", body: `"abcdef"`, maxBytes: 8, want: `"abcdef"`},
-		{name: "JSON truncated to a string", body: `{"msg":"hello world"}`, maxBytes: 12,
+		{name: "JSON too long for even its shortest cut becomes a string", body: `{"msg":"hello world"}`, maxBytes: 12,
 			want: `"{\"msg\":…[truncated: showing 7 of 21 bytes]"`},
+		{name: "long number becomes a string", body: `12345678901234567890`, maxBytes: 8,
+			want: `"123456…[truncated: showing 6 of 20 bytes]"`},
 		{name: "text truncated", body: "hello world", maxBytes: 7, want: `"hello…[truncated: showing 5 of 11 bytes]"`},
 		{name: "truncation at a rune boundary", body: "ééééé", maxBytes: 7, want: `"éé…[truncated: showing 4 of 10 bytes]"`},
 		{name: "escape not split", body: "a\nb\nc", maxBytes: 4, want: `"a…[truncated: showing 1 of 5 bytes]"`},
@@ -64,7 +66,7 @@ func TestShape(t *testing.T) {
 			if string(got) != tt.want {
 				t.Errorf("Shape = %s\n            want %s", got, tt.want)
 			}
-			if wantTrunc := strings.Contains(tt.want, "…[truncated:"); truncated != wantTrunc {
+			if wantTrunc := strings.Contains(tt.want, "[truncated:") || strings.Contains(tt.want, `"_truncated"`); truncated != wantTrunc {
 				t.Errorf("truncated = %v, want %v", truncated, wantTrunc)
 			}
 			if !json.Valid(got) {
@@ -82,20 +84,41 @@ func TestShapeMaxBytesBounds(t *testing.T) {
 		if text {
 			b = append([]byte("not json "), body...)
 		}
+		full, _ := Shape(b, "", nil, 1<<30)
 		for maxBytes := 2; maxBytes < 400; maxBytes++ {
 			got, truncated := Shape(b, "", nil, maxBytes)
 			if !truncated {
 				t.Fatalf("max %d: not truncated", maxBytes)
 			}
-			checkTruncated(t, got, maxBytes)
+			checkTruncated(t, got, full, maxBytes)
 		}
 	}
 }
 
-// checkTruncated checks a truncated result: a valid JSON string of valid
-// UTF-8 ending with the marker, within maxBytes plus the marker.
-func checkTruncated(t *testing.T, got []byte, maxBytes int) {
+// checkTruncated checks a truncated result against full, the result
+// without a cap: a cut of full of the same type within maxBytes (see
+// checkCut), or (text, numbers, budgets too small to cut JSON) a valid JSON
+// string of valid UTF-8 ending with the marker, within maxBytes plus the
+// marker.
+func checkTruncated(t *testing.T, got, full []byte, maxBytes int) {
 	t.Helper()
+	if !utf8.Valid(got) {
+		t.Fatalf("max %d: invalid UTF-8", maxBytes)
+	}
+	switch k := jsonKind(full); {
+	case (k == '[' || k == '{') && jsonKind(got) == k, k == '"' && len(got) <= maxBytes:
+		// A structural cut (text truncation always overshoots maxBytes).
+		if len(got) > maxBytes {
+			t.Fatalf("max %d: cut result has %d bytes: %s", maxBytes, len(got), got)
+		}
+		if err := checkCut(decodeOrdered(t, got), decodeOrdered(t, full)); err != nil {
+			t.Fatalf("max %d: %v\ncut:  %s\nfull: %.300s", maxBytes, err, got, full)
+		}
+		return
+	case (k == '[' || k == '{') && maxBytes >= 64:
+		// Only a budget too small for the shortest cut turns JSON to text.
+		t.Fatalf("max %d: %c result turned into %s", maxBytes, k, got)
+	}
 	var s string
 	if err := json.Unmarshal(got, &s); err != nil {
 		t.Fatalf("max %d: truncated result is not a JSON string: %v: %s", maxBytes, err, got)
@@ -107,9 +130,6 @@ func checkTruncated(t *testing.T, got []byte, maxBytes int) {
 	marker := s[i:]
 	if len(got) > max(maxBytes, 2)+len(marker) {
 		t.Fatalf("max %d: %d bytes with a %d-byte marker", maxBytes, len(got), len(marker))
-	}
-	if !utf8.Valid(got) {
-		t.Fatalf("max %d: invalid UTF-8", maxBytes)
 	}
 }
 
@@ -140,6 +160,7 @@ func FuzzShape(f *testing.F) {
 			}
 			return
 		}
-		checkTruncated(t, got, limit)
+		full, _ := Shape(body, contentType, cfg, 1<<30)
+		checkTruncated(t, got, full, limit)
 	})
 }

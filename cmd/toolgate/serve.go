@@ -149,6 +149,7 @@ func retainRuns(ctx context.Context, st store.Store, retention time.Duration, lo
 		case n > 0:
 			log.Info("deleted old runs", "count", n)
 		}
+		retainFlowSessions(ctx, st, time.Now().Add(-retention), log)
 		select {
 		case <-ctx.Done():
 			return

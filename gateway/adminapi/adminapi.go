@@ -56,6 +56,7 @@ func (a *API) Routes(g *gin.RouterGroup) {
 	g.GET("/agents/:id", h(a.getAgent))
 	g.PATCH("/agents/:id", h(a.patchAgent))
 	g.DELETE("/agents/:id", h(a.deleteAgent))
+	a.flowRoutes(g)
 
 	g.GET("/runs", h(a.listRuns))
 	g.GET("/runs/:id", h(a.getRun))

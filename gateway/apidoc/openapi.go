@@ -1,11 +1,13 @@
 package apidoc
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -195,8 +197,8 @@ func ref(t reflect.Type) json.RawMessage {
 func Documented() []string {
 	var out []string
 	for _, r := range routes {
-		out = append(out, r.method+" "+r.path)
+		out = append(out, r.method+" "+cmp.Or(r.served, r.path))
 	}
 	sort.Strings(out)
-	return out
+	return slices.Compact(out)
 }

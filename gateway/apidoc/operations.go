@@ -4,6 +4,7 @@ import (
 	"reflect"
 
 	"github.com/toolgate/toolgate/admin"
+	"github.com/toolgate/toolgate/flows"
 	"github.com/toolgate/toolgate/tools"
 )
 
@@ -77,6 +78,10 @@ type route struct {
 	response         *body
 	// also are other success statuses and what they mean.
 	also map[int]string
+	// served is the route that serves it, as the server registers it
+	// (OpenAPI form), when that is not path: the flows runtime tells its
+	// routes apart under one wildcard, so that a flow's name may be any text.
+	served string
 }
 
 // routes are every route the gateway serves. A test checks them against
@@ -138,6 +143,16 @@ var routes = []route{
 	{method: "DELETE", path: "/v1/admin/agents/{id}", id: "deleteAgent", tag: "agents", auth: authAdmin, summary: "Delete an agent.", status: 204, response: noContent},
 	{method: "GET", path: "/v1/admin/agents/{id}/export/{platform}", id: "exportAgentTools", tag: "agents", auth: authAdmin, summary: "The agent's published tools as a voice platform's tool definitions (vapi, retell, elevenlabs), pointing at the adapter URLs.", status: 200, response: anyJSON},
 
+	// Admin: an agent's conversation flows.
+	{method: "GET", path: "/v1/admin/agents/{id}/flows", id: "listFlows", tag: "flows", auth: authAdmin, summary: "List the agent's flows (without their definitions) and how many it has.", params: listParams, status: 200, response: jsonOf[flowList]()},
+	{method: "POST", path: "/v1/admin/agents/{id}/flows", id: "createFlow", tag: "flows", auth: authAdmin, summary: "Create a flow's draft (type conversation; meta is refused with 422; a name the agent uses is 409).", request: jsonOf[admin.FlowInput](), status: 201, response: jsonOf[admin.Flow]()},
+	{method: "GET", path: "/v1/admin/agents/{id}/flows/{flow_id}", id: "getFlow", tag: "flows", auth: authAdmin, summary: "Get a flow with its draft definition.", status: 200, response: jsonOf[admin.Flow]()},
+	{method: "PATCH", path: "/v1/admin/agents/{id}/flows/{flow_id}", id: "patchFlow", tag: "flows", auth: authAdmin, summary: "Rename a flow or replace its draft definition entirely; published versions never change.", request: jsonOf[admin.FlowPatch](), status: 200, response: jsonOf[admin.Flow]()},
+	{method: "DELETE", path: "/v1/admin/agents/{id}/flows/{flow_id}", id: "deleteFlow", tag: "flows", auth: authAdmin, summary: "Delete a flow and its versions; its open sessions end, saying the flow was deleted.", status: 204, response: noContent},
+	{method: "POST", path: "/v1/admin/agents/{id}/flows/{flow_id}/validate", id: "validateFlow", tag: "flows", auth: authAdmin, summary: "Validate a flow's draft against the workspace's connections and the agent's tools; changes nothing.", status: 200, response: jsonOf[flows.Report]()},
+	{method: "POST", path: "/v1/admin/agents/{id}/flows/{flow_id}/publish", id: "publishFlow", tag: "flows", auth: authAdmin, summary: "Publish a flow's draft as its next immutable version (422 with the errors when it is invalid).", status: 200, response: jsonOf[admin.FlowPublished]()},
+	{method: "GET", path: "/v1/admin/agents/{id}/flows/{flow_id}/versions", id: "listFlowVersions", tag: "flows", auth: authAdmin, summary: "List a flow's published versions, oldest first.", status: 200, response: listOf[admin.FlowVersion]()},
+
 	// Admin: runs.
 	{method: "GET", path: "/v1/admin/runs", id: "listRuns", tag: "runs", auth: authAdmin, summary: "List runs, newest first.", params: runFilters, status: 200, response: listOf[admin.Run]()},
 	{method: "GET", path: "/v1/admin/runs/{id}", id: "getRun", tag: "runs", auth: authAdmin, summary: "Get a run: its redacted request, response, timings and attempts.", status: 200, response: jsonOf[admin.Run]()},
@@ -162,6 +177,16 @@ var routes = []route{
 	{method: "GET", path: "/mcp", id: "mcpGet", tag: "agent", auth: authAgent, summary: "MCP Streamable HTTP: the session's server-sent event stream.", status: 200, response: inline("text/event-stream", `{"type":"string"}`)},
 	{method: "DELETE", path: "/mcp", id: "mcpDelete", tag: "agent", auth: authAgent, summary: "MCP Streamable HTTP: end the session.", status: 204, response: noContent},
 	{method: "OPTIONS", path: "/mcp", id: "mcpPreflight", tag: "agent", summary: "CORS preflight of browser-based MCP clients (origins in TOOLGATE_CORS_ORIGINS), answered before authentication.", status: 204, response: noContent},
+
+	// Conversation flows' runtime (the agent's key).
+	{method: "POST", path: "/v1/flows/{flow_name}/sessions", served: "/v1/flows/{path}", id: "startFlowSession", tag: "flows", auth: authAgent,
+		summary: "Start a session of one of the agent's published flows and run its first turn (409 flow_not_published for a flow never published).",
+		request: jsonOf[flowStartRequest](), status: 201, response: jsonOf[flows.Turn]()},
+	{method: "POST", path: "/v1/flows/sessions/{session_id}/messages", served: "/v1/flows/{path}", id: "sendFlowMessage", tag: "flows", auth: authAgent,
+		summary: "Apply the user's message to a session: one turn (409 session_closed once the session ended or failed).",
+		request: jsonOf[flowMessageRequest](), status: 200, response: jsonOf[flows.Turn]()},
+	{method: "GET", path: "/v1/flows/sessions/{session_id}", served: "/v1/flows/{path}", id: "getFlowSession", tag: "flows", auth: authAgent,
+		summary: "A session with its history: states entered, messages shown, inputs, API calls.", status: 200, response: jsonOf[flows.Session]()},
 
 	// Voice platforms (authenticated with the platform's own credential).
 	{method: "POST", path: "/v1/adapters/{platform}/{agent_id}", id: "voiceWebhook", tag: "voice", summary: "A voice platform's tool-call webhook (vapi, retell, elevenlabs), authenticated with the agent's platform secret.", request: anyJSON, status: 200, response: anyJSON},
@@ -191,7 +216,33 @@ var routes = []route{
 	{method: "GET", path: "/ui/agents/{id}", id: "uiAgent", tag: "console", auth: authSession, summary: "An agent's page.", status: 200, response: html},
 	{method: "POST", path: "/ui/agents/{id}/keys", id: "uiCreateAgentKey", tag: "console", auth: authSession, summary: "Create an agent key.", status: 200, response: html},
 	{method: "POST", path: "/ui/agents/{id}/keys/{key}/revoke", id: "uiRevokeAgentKey", tag: "console", auth: authSession, summary: "Revoke an agent key.", status: 303, response: noContent},
+	{method: "GET", path: "/ui/agents/{id}/flows", id: "uiFlows", tag: "console", auth: authSession, summary: "An agent's flows and recent sessions.", status: 200, response: html},
+	{method: "POST", path: "/ui/agents/{id}/flows", id: "uiCreateFlow", tag: "console", auth: authSession, summary: "Create a flow's draft.", status: 303, response: noContent},
+	{method: "GET", path: "/ui/agents/{id}/flows/{flow_id}", id: "uiFlow", tag: "console", auth: authSession, summary: "A flow's page: validation, versions, draft, sessions.", status: 200, response: html},
+	{method: "POST", path: "/ui/agents/{id}/flows/{flow_id}", id: "uiUpdateFlow", tag: "console", auth: authSession, summary: "Save a flow's draft.", status: 303, response: noContent},
+	{method: "POST", path: "/ui/agents/{id}/flows/{flow_id}/publish", id: "uiPublishFlow", tag: "console", auth: authSession, summary: "Publish a flow.", status: 303, response: noContent},
+	{method: "POST", path: "/ui/agents/{id}/flows/{flow_id}/delete", id: "uiDeleteFlow", tag: "console", auth: authSession, summary: "Delete a flow.", status: 303, response: noContent},
+	{method: "GET", path: "/ui/flow-sessions/{id}", id: "uiFlowSession", tag: "console", auth: authSession, summary: "A flow session's page: states visited, messages, inputs, runs.", status: 200, response: html},
 	{method: "GET", path: "/ui/approvals", id: "uiApprovals", tag: "console", auth: authSession, summary: "The approval queue.", status: 200, response: html},
 	{method: "POST", path: "/ui/approvals/{id}/approve", id: "uiApprove", tag: "console", auth: authSession, summary: "Approve a run.", status: 303, response: noContent},
 	{method: "POST", path: "/ui/approvals/{id}/reject", id: "uiReject", tag: "console", auth: authSession, summary: "Reject a run.", status: 303, response: noContent},
+	{method: "GET", path: "/ui/dashboard", id: "uiDashboard", tag: "console", auth: authSession, summary: "The dashboard: calls per minute, outcome mix and latency per tool and agent.", status: 200, response: html},
+	{method: "POST", path: "/ui/tools-validate", id: "uiValidateTool", tag: "console", auth: authSession, summary: "Validate an edited tool definition without saving it (the editor's live report).", request: anyJSON, status: 200, response: jsonOf[tools.Report]()},
+	{method: "GET", path: "/ui/tools/{id}/delete", id: "uiConfirmDeleteTool", tag: "console", auth: authSession, summary: "Confirm deleting a tool.", status: 200, response: html},
+	{method: "POST", path: "/ui/tools/{id}/delete", id: "uiDeleteTool", tag: "console", auth: authSession, summary: "Delete a tool.", status: 303, response: noContent},
+	{method: "POST", path: "/ui/connections", id: "uiCreateConnection", tag: "console", auth: authSession, summary: "Create a connection.", status: 303, response: noContent},
+	{method: "GET", path: "/ui/connections/new", id: "uiNewConnection", tag: "console", auth: authSession, summary: "The new-connection form.", status: 200, response: html},
+	{method: "GET", path: "/ui/connections/{id}", id: "uiConnection", tag: "console", auth: authSession, summary: "A connection's page and form (secrets write-only).", status: 200, response: html},
+	{method: "POST", path: "/ui/connections/{id}", id: "uiUpdateConnection", tag: "console", auth: authSession, summary: "Save a connection.", status: 303, response: noContent},
+	{method: "GET", path: "/ui/connections/{id}/delete", id: "uiConfirmDeleteConnection", tag: "console", auth: authSession, summary: "Confirm deleting a connection.", status: 200, response: html},
+	{method: "POST", path: "/ui/connections/{id}/delete", id: "uiDeleteConnection", tag: "console", auth: authSession, summary: "Delete a connection.", status: 303, response: noContent},
+	{method: "POST", path: "/ui/agents", id: "uiCreateAgent", tag: "console", auth: authSession, summary: "Create an agent.", status: 303, response: noContent},
+	{method: "POST", path: "/ui/agents/{id}", id: "uiUpdateAgent", tag: "console", auth: authSession, summary: "Save an agent.", status: 303, response: noContent},
+	{method: "GET", path: "/ui/agents/{id}/delete", id: "uiConfirmDeleteAgent", tag: "console", auth: authSession, summary: "Confirm deleting an agent.", status: 200, response: html},
+	{method: "POST", path: "/ui/agents/{id}/delete", id: "uiDeleteAgent", tag: "console", auth: authSession, summary: "Delete an agent.", status: 303, response: noContent},
+	{method: "GET", path: "/ui/agents/{id}/keys/{key}/revoke", id: "uiConfirmRevokeAgentKey", tag: "console", auth: authSession, summary: "Confirm revoking an agent key.", status: 200, response: html},
+	{method: "GET", path: "/ui/keys", id: "uiKeys", tag: "console", auth: authSession, summary: "The keys page.", status: 200, response: html},
+	{method: "POST", path: "/ui/keys", id: "uiCreateAdminKey", tag: "console", auth: authSession, summary: "Create an admin key (shown once).", status: 200, response: html},
+	{method: "GET", path: "/ui/keys/{id}/revoke", id: "uiConfirmRevokeKey", tag: "console", auth: authSession, summary: "Confirm revoking a key.", status: 200, response: html},
+	{method: "POST", path: "/ui/keys/{id}/revoke", id: "uiRevokeKey", tag: "console", auth: authSession, summary: "Revoke a key.", status: 303, response: noContent},
 }

@@ -1,6 +1,10 @@
 package apidoc
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/toolgate/toolgate/admin"
+)
 
 // The types below describe bodies the surfaces decode into types of their
 // own (unexported in their packages); they exist for the document only and
@@ -77,4 +81,23 @@ type authorizeURL struct {
 // health is the answer of GET /healthz.
 type health struct {
 	Status string `json:"status"`
+}
+
+// flowList is the answer of GET /v1/admin/agents/{id}/flows.
+type flowList struct {
+	Items      []admin.Flow `json:"items" jsonschema_description:"The agent's flows, without their definitions."`
+	Total      int          `json:"total" jsonschema_description:"How many flows the agent has."`
+	NextCursor string       `json:"next_cursor" jsonschema_description:"Where the next page starts (cursor=...); empty on the last page."`
+}
+
+// flowStartRequest is the body of POST /v1/flows/{flow_name}/sessions.
+type flowStartRequest struct {
+	Context   map[string]any `json:"context" jsonschema_description:"The caller context: user_id (required), channel, conversation_id (defaults to the session's ID)."`
+	Variables map[string]any `json:"variables,omitempty" jsonschema_description:"The session's first variables."`
+	Message   string         `json:"message,omitempty" jsonschema_description:"The user's message that started the conversation, if any."`
+}
+
+// flowMessageRequest is the body of POST /v1/flows/sessions/{session_id}/messages.
+type flowMessageRequest struct {
+	Text string `json:"text" jsonschema_description:"The user's message."`
 }

@@ -101,6 +101,11 @@ var typeNames = map[reflect.Type]string{
 	reflect.TypeFor[flows.Transition]():     "FlowTransition",
 	reflect.TypeFor[flows.Action]():         "FlowAction",
 	reflect.TypeFor[flows.RawObject]():      "JSONObject",
+	reflect.TypeFor[flows.Report]():         "FlowValidationReport",
+	reflect.TypeFor[flows.Turn]():           "FlowTurn",
+	reflect.TypeFor[flows.Session]():        "FlowSession",
+	reflect.TypeFor[flows.Step]():           "FlowStep",
+	reflect.TypeFor[admin.FlowInput]():      "FlowCreate",
 }
 
 func typeName(t reflect.Type) string {

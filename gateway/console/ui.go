@@ -48,7 +48,8 @@ var uiTemplateFS embed.FS
 var uiStaticFS embed.FS
 
 // uiPages are the page templates; each is parsed with the layout.
-var uiPages = []string{"signin", "error", "runs", "run", "conversation", "tools", "tool", "connections", "agents", "agent", "approvals"}
+var uiPages = []string{"signin", "error", "runs", "run", "conversation", "tools", "tool", "connections", "agents", "agent", "approvals",
+	"dashboard", "connection", "confirm", "keys"}
 
 // uiTemplates holds one parsed template set per page, parsed once.
 var uiTemplates = mustParseUITemplates()
@@ -92,6 +93,7 @@ func (u *Console) Routes(r *gin.Engine) {
 	ui := r.Group("/ui", uiSecurityHeaders, u.uiAuthenticate)
 	ui.POST("/signout", u.uiHandle(u.uiSignOut))
 
+	ui.GET("/dashboard", u.uiHandle(u.uiDashboard))
 	ui.GET("/runs", u.uiHandle(u.uiRuns))
 	ui.GET("/runs-rows", u.uiHandle(u.uiRunRows))
 	ui.GET("/runs/:id", u.uiHandle(u.uiRun))
@@ -108,14 +110,40 @@ func (u *Console) Routes(r *gin.Engine) {
 	ui.POST("/tools/:id", u.uiHandle(u.uiUpdateTool))
 	ui.POST("/tools/:id/publish", u.uiHandle(u.uiPublishTool))
 	ui.POST("/tools/:id/try", u.uiHandle(u.uiTryTool))
+	ui.GET("/tools/:id/delete", u.uiHandle(u.uiConfirmDeleteTool))
+	ui.POST("/tools/:id/delete", u.uiHandle(u.uiDeleteTool))
+	ui.POST("/tools-validate", u.uiJSONHandle(u.uiValidateTool))
 
 	ui.GET("/connections", u.uiHandle(u.uiConnections))
+	ui.POST("/connections", u.uiHandle(u.uiCreateConnection))
+	ui.GET("/connections/new", u.uiHandle(u.uiNewConnection))
+	ui.GET("/connections/:id", u.uiHandle(u.uiConnection))
+	ui.POST("/connections/:id", u.uiHandle(u.uiUpdateConnection))
+	ui.GET("/connections/:id/delete", u.uiHandle(u.uiConfirmDeleteConnection))
+	ui.POST("/connections/:id/delete", u.uiHandle(u.uiDeleteConnection))
 	ui.POST("/connections/:id/connect", u.uiHandle(u.uiConnect))
 
 	ui.GET("/agents", u.uiHandle(u.uiAgents))
+	ui.POST("/agents", u.uiHandle(u.uiCreateAgent))
 	ui.GET("/agents/:id", u.uiHandle(u.uiAgent))
+	ui.POST("/agents/:id", u.uiHandle(u.uiUpdateAgent))
+	ui.GET("/agents/:id/delete", u.uiHandle(u.uiConfirmDeleteAgent))
+	ui.POST("/agents/:id/delete", u.uiHandle(u.uiDeleteAgent))
 	ui.POST("/agents/:id/keys", u.uiHandle(u.uiCreateAgentKey))
+	ui.GET("/agents/:id/keys/:key/revoke", u.uiHandle(u.uiConfirmRevokeAgentKey))
 	ui.POST("/agents/:id/keys/:key/revoke", u.uiHandle(u.uiRevokeAgentKey))
+	ui.GET("/agents/:id/flows", u.uiHandle(u.uiFlows))
+	ui.POST("/agents/:id/flows", u.uiHandle(u.uiCreateFlow))
+	ui.GET("/agents/:id/flows/:flow_id", u.uiHandle(u.uiFlow))
+	ui.POST("/agents/:id/flows/:flow_id", u.uiHandle(u.uiUpdateFlow))
+	ui.POST("/agents/:id/flows/:flow_id/publish", u.uiHandle(u.uiPublishFlow))
+	ui.POST("/agents/:id/flows/:flow_id/delete", u.uiHandle(u.uiDeleteFlow))
+	ui.GET("/flow-sessions/:id", u.uiHandle(u.uiFlowSession))
+
+	ui.GET("/keys", u.uiHandle(u.uiKeys))
+	ui.POST("/keys", u.uiHandle(u.uiCreateAdminKey))
+	ui.GET("/keys/:id/revoke", u.uiHandle(u.uiConfirmRevokeKey))
+	ui.POST("/keys/:id/revoke", u.uiHandle(u.uiRevokeKey))
 }
 
 // uiSecurityHeaders keeps pages out of frames and caches and allows only

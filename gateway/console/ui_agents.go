@@ -15,21 +15,25 @@ import (
 
 // uiAgentsData is the agents page's content.
 type uiAgentsData struct {
-	Agents []admin.Agent
+	Agents  []admin.Agent
+	Errors  []uiDetail
+	Deleted bool
 }
 
 // everything is the page of a list the console shows whole.
 var everything = store.ListParams{Limit: store.ListLimitMax}
 
-func (u *Console) uiAgents(c *gin.Context) error {
+func (u *Console) uiAgents(c *gin.Context) error { return u.renderAgents(c, http.StatusOK, nil) }
+
+func (u *Console) renderAgents(c *gin.Context, status int, errs []uiDetail) error {
 	p, err := u.Admin.Agents.List(c.Request.Context(), httpapi.Who(c).WorkspaceID, everything)
 	if err != nil {
 		return err
 	}
 	views := p.Items
 	slices.SortFunc(views, func(a, b admin.Agent) int { return strings.Compare(a.Name, b.Name) })
-	u.uiRender(c, http.StatusOK, "agents", uiPage{Title: "Agents", Nav: "agents", CSRF: uiSessionOf(c).CSRFToken, SignedIn: true,
-		Data: uiAgentsData{Agents: views}})
+	u.uiRender(c, status, "agents", uiPage{Title: "Agents", Nav: "agents", CSRF: uiSessionOf(c).CSRFToken, SignedIn: true,
+		Data: uiAgentsData{Agents: views, Errors: errs, Deleted: c.Query("deleted") != ""}})
 	return nil
 }
 
@@ -47,18 +51,33 @@ type uiAgentData struct {
 	Keys  []admin.Key
 	// NewKey is shown once, right after it is created.
 	NewKey *admin.Key
+	// The edit form: every tool of the workspace, the voice-platform
+	// secrets, the model settings, and the problems of a refused save.
+	Choices  []uiToolChoice
+	Adapters []uiAdapterRow
+	Model    string
+	Saved    bool
+	Errors   []uiDetail
 }
 
 func (u *Console) uiAgent(c *gin.Context) error { return u.renderAgent(c, nil) }
 
 func (u *Console) renderAgent(c *gin.Context, newKey *admin.Key) error {
+	return u.renderAgentPage(c, http.StatusOK, newKey, nil)
+}
+
+func (u *Console) renderAgentPage(c *gin.Context, status int, newKey *admin.Key, errs []uiDetail) error {
 	ctx := c.Request.Context()
 	ws := httpapi.Who(c).WorkspaceID
 	view, err := u.Admin.Agents.Get(ctx, ws, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	data := uiAgentData{Agent: *view, NewKey: newKey}
+	data := uiAgentData{Agent: *view, NewKey: newKey, Adapters: adapterRows(view), Model: prettyJSON(view.Model),
+		Saved: c.Query("saved") != "" && c.Request.Method == http.MethodGet, Errors: errs}
+	if data.Choices, err = u.toolChoices(c, view.Tools); err != nil {
+		return err
+	}
 	for _, at := range view.Tools {
 		ut := uiAgentTool{Name: at.Name, Pinned: at.Version}
 		t, err := u.Admin.Tools.GetByName(ctx, ws, at.Name)
@@ -89,7 +108,7 @@ func (u *Console) renderAgent(c *gin.Context, newKey *admin.Key) error {
 		lp.Cursor = keys.Next
 	}
 	slices.SortFunc(data.Keys, func(x, y admin.Key) int { return y.CreatedAt.Compare(x.CreatedAt) })
-	u.uiRender(c, http.StatusOK, "agent", uiPage{Title: "Agent " + view.Name, Nav: "agents", CSRF: uiSessionOf(c).CSRFToken, SignedIn: true, Data: data})
+	u.uiRender(c, status, "agent", uiPage{Title: "Agent " + view.Name, Nav: "agents", CSRF: uiSessionOf(c).CSRFToken, SignedIn: true, Data: data})
 	return nil
 }
 

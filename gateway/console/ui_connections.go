@@ -39,6 +39,7 @@ type uiConnection struct {
 // uiConnectionsData is the connections page's content.
 type uiConnectionsData struct {
 	Connections []uiConnection
+	Deleted     bool
 }
 
 func (u *Console) uiConnections(c *gin.Context) error {
@@ -67,7 +68,7 @@ func (u *Console) uiConnections(c *gin.Context) error {
 	}
 	slices.SortFunc(out, func(a, b uiConnection) int { return strings.Compare(a.Name, b.Name) })
 	u.uiRender(c, http.StatusOK, "connections", uiPage{Title: "Connections", Nav: "connections", CSRF: uiSessionOf(c).CSRFToken,
-		SignedIn: true, Data: uiConnectionsData{Connections: out}})
+		SignedIn: true, Data: uiConnectionsData{Connections: out, Deleted: c.Query("deleted") != ""}})
 	return nil
 }
 

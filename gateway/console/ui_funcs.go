@@ -35,6 +35,10 @@ var uiFuncs = template.FuncMap{
 	"pct":   func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + "%" },
 	"num":   func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) },
 	"short": func(id string) string { return shortID(id) },
+	// px formats an SVG coordinate.
+	"px":     trimFloat,
+	"mul100": func(v float64) float64 { return v * 100 },
+	"list":   func(v ...string) []string { return v },
 }
 
 // outcomeKind groups outcomes for their colour: ok, warn, bad or pending.

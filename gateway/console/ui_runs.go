@@ -224,6 +224,10 @@ type uiRunData struct {
 	Approval *admin.Approval
 	// Guardrail explains an outcome a guardrail decided (nothing was sent).
 	Guardrail string
+	// FlowSessionID names the flow session a run was made by; FlowCall
+	// marks a flow's own API call (not a published tool's).
+	FlowSessionID string
+	FlowCall      bool
 }
 
 func (u *Console) uiRun(c *gin.Context) error {
@@ -234,6 +238,7 @@ func (u *Console) uiRun(c *gin.Context) error {
 	}
 	data := uiRunData{Run: r, Arguments: prettyJSON(r.Arguments), Context: prettyJSON(r.Context), Result: prettyJSON(r.Result)}
 	data.ReplayArgs = data.Arguments
+	data.FlowSessionID, data.FlowCall = flowRunOf(r)
 	if r.AgentID != "" {
 		if a, err := u.Admin.Agents.Get(c.Request.Context(), p.WorkspaceID, r.AgentID); err == nil {
 			data.AgentName = a.Name

@@ -37,6 +37,7 @@ const uiToolExample = `{
 type uiToolsData struct {
 	Tools   []admin.Tool
 	Example string
+	Deleted bool
 }
 
 func (u *Console) uiTools(c *gin.Context) error {
@@ -47,7 +48,7 @@ func (u *Console) uiTools(c *gin.Context) error {
 	views := ts.Items
 	slices.SortFunc(views, func(a, b admin.Tool) int { return strings.Compare(a.Name, b.Name) })
 	u.uiRender(c, http.StatusOK, "tools", uiPage{Title: "Tools", Nav: "tools", CSRF: uiSessionOf(c).CSRFToken, SignedIn: true,
-		Data: uiToolsData{Tools: views, Example: uiToolExample}})
+		Data: uiToolsData{Tools: views, Example: uiToolExample, Deleted: c.Query("deleted") != ""}})
 	return nil
 }
 

@@ -182,14 +182,21 @@ func (s *Store) FlowVersionList(ctx context.Context, workspaceID, flowID string)
 // FlowSessionInsert inserts fs at row version 1 with its first steps, in
 // one transaction, and sets fs.RowVersion and fs.Steps.
 func (s *Store) FlowSessionInsert(ctx context.Context, fs *store.FlowSession, steps []json.RawMessage) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO flow_sessions (`+flowSessionColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+	insert, err := s.stmts.prepare(ctx, s.write, insertFlowSessionSQL)
+	if err != nil {
+		return fmt.Errorf("inserting flow session %s: %w", fs.ID, err)
+	}
+	stepStmts, err := s.flowStepStmts(ctx, len(steps))
+	if err != nil {
+		return fmt.Errorf("inserting flow session %s: %w", fs.ID, err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.StmtContext(ctx, insert).ExecContext(ctx,
 			fs.ID, fs.WorkspaceID, fs.AgentID, fs.FlowID, fs.FlowName, fs.Version, fs.State, fs.Status, fs.Reason,
 			codec.RawArg(fs.Variables), codec.RawArg(fs.Context), len(steps), micros(fs.CreatedAt), micros(fs.UpdatedAt)); err != nil {
 			return err
 		}
-		return insertFlowSteps(ctx, tx, fs.WorkspaceID, fs.ID, 0, steps)
+		return insertFlowSteps(ctx, tx, stepStmts, fs.WorkspaceID, fs.ID, 0, steps)
 	})
 	if err != nil {
 		return fmt.Errorf("inserting flow session %s: %w", fs.ID, mapParentErr(err))
@@ -198,20 +205,56 @@ func (s *Store) FlowSessionInsert(ctx context.Context, fs *store.FlowSession, st
 	return nil
 }
 
+// Statements of a session's turn, prepared once (see stmtCache).
+const (
+	insertFlowSessionSQL = `INSERT INTO flow_sessions (` + flowSessionColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`
+	getFlowSessionSQL = `SELECT ` + flowSessionColumns + ` FROM flow_sessions WHERE workspace_id = ? AND id = ?`
+	// updateFlowSessionSQL's arguments: status, state, reason, variables,
+	// context, updated_at, new steps, workspace, ID, row version.
+	updateFlowSessionSQL = `UPDATE flow_sessions SET status = ?, ` + updateFlowSessionRest
+	// updateFlowSessionSameStatusSQL leaves the status (and so its index)
+	// alone, one page less to write: most turns leave a session waiting.
+	// Its arguments are updateFlowSessionSQL's without the status.
+	updateFlowSessionSameStatusSQL = `UPDATE flow_sessions SET ` + updateFlowSessionRest
+	updateFlowSessionRest          = `state = ?, reason = ?, variables = ?, context = ?, updated_at = ?,
+		steps = steps + ?, row_version = row_version + 1
+		WHERE workspace_id = ? AND id = ? AND row_version = ? RETURNING steps`
+)
+
 // flowStepBatch bounds the rows of one INSERT of steps.
 const flowStepBatch = 200
 
-// insertFlowSteps appends steps to a session's history after seq last.
-func insertFlowSteps(ctx context.Context, tx *sql.Tx, workspaceID, sessionID string, last int64, steps []json.RawMessage) error {
-	for len(steps) > 0 {
+// insertFlowStepsSQL inserts n steps.
+func insertFlowStepsSQL(n int) string {
+	return `INSERT INTO flow_session_steps (session_id, workspace_id, seq, data) VALUES ` +
+		strings.Repeat("(?, ?, ?, ?), ", n-1) + `(?, ?, ?, ?)`
+}
+
+// flowStepStmts returns the statements that insert n steps, one per batch
+// of at most flowStepBatch, prepared (outside any transaction).
+func (s *Store) flowStepStmts(ctx context.Context, n int) ([]*sql.Stmt, error) {
+	var stmts []*sql.Stmt
+	for ; n > 0; n -= flowStepBatch {
+		stmt, err := s.stmts.prepare(ctx, s.write, insertFlowStepsSQL(min(n, flowStepBatch)))
+		if err != nil {
+			return nil, err
+		}
+		stmts = append(stmts, stmt)
+	}
+	return stmts, nil
+}
+
+// insertFlowSteps appends steps to a session's history after seq last, with
+// the statements of flowStepStmts(len(steps)).
+func insertFlowSteps(ctx context.Context, tx *sql.Tx, stmts []*sql.Stmt, workspaceID, sessionID string, last int64, steps []json.RawMessage) error {
+	for _, stmt := range stmts {
 		batch := steps[:min(len(steps), flowStepBatch)]
-		query := `INSERT INTO flow_session_steps (session_id, workspace_id, seq, data) VALUES ` +
-			strings.Repeat("(?, ?, ?, ?), ", len(batch)-1) + `(?, ?, ?, ?)`
 		args := make([]any, 0, 4*len(batch))
 		for i, step := range batch {
 			args = append(args, sessionID, workspaceID, last+int64(i)+1, string(step))
 		}
-		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		if _, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...); err != nil {
 			return err
 		}
 		steps, last = steps[len(batch):], last+int64(len(batch))
@@ -229,8 +272,11 @@ func (s *Store) FlowSessionGet(ctx context.Context, workspaceID, id string) (*st
 }
 
 func (s *Store) getFlowSession(ctx context.Context, workspaceID, id string) (*store.FlowSession, error) {
-	return scanFlowSession(s.read.QueryRowContext(ctx, `SELECT `+flowSessionColumns+` FROM flow_sessions
-		WHERE workspace_id = ? AND id = ?`, workspaceID, id))
+	get, err := s.stmts.prepare(ctx, s.read, getFlowSessionSQL)
+	if err != nil {
+		return nil, err
+	}
+	return scanFlowSession(get.QueryRowContext(ctx, workspaceID, id))
 }
 
 // FlowSessionList returns a page of the workspace's flow sessions, newest
@@ -264,22 +310,33 @@ func (s *Store) FlowSessionList(ctx context.Context, workspaceID string, p store
 // FlowSessionUpdate writes fs and appends steps if the stored row is
 // still at fs.RowVersion.
 func (s *Store) FlowSessionUpdate(ctx context.Context, fs *store.FlowSession, steps []json.RawMessage) error {
-	if err := s.updateFlowSession(ctx, fs, steps); err != nil {
+	if err := s.updateFlowSession(ctx, fs, steps, true); err != nil {
 		return fmt.Errorf("updating flow session %s: %w", fs.ID, err)
 	}
 	return nil
 }
 
 // updateFlowSession writes fs at fs.RowVersion+1 and appends steps, in one
-// transaction, and sets fs.RowVersion and fs.Steps.
-func (s *Store) updateFlowSession(ctx context.Context, fs *store.FlowSession, steps []json.RawMessage) error {
+// transaction, and sets fs.RowVersion and fs.Steps. Without writeStatus
+// the stored status is kept (the caller knows it equals fs.Status).
+func (s *Store) updateFlowSession(ctx context.Context, fs *store.FlowSession, steps []json.RawMessage, writeStatus bool) error {
+	query := updateFlowSessionSameStatusSQL
+	args := []any{fs.State, fs.Reason, codec.RawArg(fs.Variables), codec.RawArg(fs.Context), micros(fs.UpdatedAt), len(steps),
+		fs.WorkspaceID, fs.ID, fs.RowVersion}
+	if writeStatus {
+		query, args = updateFlowSessionSQL, append([]any{fs.Status}, args...)
+	}
+	update, err := s.stmts.prepare(ctx, s.write, query)
+	if err != nil {
+		return err
+	}
+	stepStmts, err := s.flowStepStmts(ctx, len(steps))
+	if err != nil {
+		return err
+	}
 	var stepCount int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `UPDATE flow_sessions SET state = ?, status = ?, reason = ?,
-			variables = ?, context = ?, updated_at = ?, steps = steps + ?, row_version = row_version + 1
-			WHERE workspace_id = ? AND id = ? AND row_version = ? RETURNING steps`,
-			fs.State, fs.Status, fs.Reason, codec.RawArg(fs.Variables), codec.RawArg(fs.Context), micros(fs.UpdatedAt), len(steps),
-			fs.WorkspaceID, fs.ID, fs.RowVersion).Scan(&stepCount)
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.StmtContext(ctx, update).QueryRowContext(ctx, args...).Scan(&stepCount)
 		if errors.Is(err, sql.ErrNoRows) {
 			var exists int
 			err := tx.QueryRowContext(ctx, `SELECT 1 FROM flow_sessions WHERE workspace_id = ? AND id = ?`,
@@ -295,7 +352,7 @@ func (s *Store) updateFlowSession(ctx context.Context, fs *store.FlowSession, st
 		if err != nil {
 			return err
 		}
-		return insertFlowSteps(ctx, tx, fs.WorkspaceID, fs.ID, stepCount-int64(len(steps)), steps)
+		return insertFlowSteps(ctx, tx, stepStmts, fs.WorkspaceID, fs.ID, stepCount-int64(len(steps)), steps)
 	})
 	if err != nil {
 		return mapErr(err)
@@ -360,7 +417,7 @@ func (s *Store) FlowSessionAdvance(ctx context.Context, workspaceID, id string,
 	}
 	write := *next
 	write.WorkspaceID, write.ID, write.RowVersion = workspaceID, id, current.RowVersion
-	if err := s.updateFlowSession(ctx, &write, steps); err != nil {
+	if err := s.updateFlowSession(ctx, &write, steps, write.Status != current.Status); err != nil {
 		return nil, fmt.Errorf("advancing flow session %s: %w", id, err)
 	}
 	return &write, nil

@@ -34,6 +34,8 @@ type Store struct {
 	// flowSessionLocks serializes the turns of each flow session (see
 	// FlowSessionAdvance).
 	flowSessionLocks keylock.Map
+	// stmts are the statements of a flow session's turn, prepared once.
+	stmts stmtCache
 
 	// limits is the rate and concurrency state (see limits.go).
 	limits limits

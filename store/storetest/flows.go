@@ -27,6 +27,7 @@ var flowTests = []struct {
 	{"FlowSessionList", testFlowSessionList},
 	{"FlowSessionAdvance", testFlowSessionAdvance},
 	{"FlowSessionAdvanceConcurrent", testFlowSessionAdvanceConcurrent},
+	{"FlowSessionDeleteBefore", testFlowSessionDeleteBefore},
 }
 
 // mustInsertAgent inserts an agent of the workspace.

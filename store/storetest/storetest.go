@@ -29,6 +29,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Runs", testRuns},
 		{"RunListFilters", testRunListFilters},
 		{"RunDeleteBefore", testRunDeleteBefore},
+		{"RunStats", testRunStats},
+		{"RunStatsSample", testRunStatsSample},
 		{"Isolation", testIsolation},
 		{"Pagination", testPagination},
 		{"ConcurrentRunInsertBatch", testConcurrentRunInsertBatch},
