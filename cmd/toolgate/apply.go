@@ -15,22 +15,26 @@ import (
 var applyCommand = &command{
 	name:    "apply",
 	args:    "-f FILE|DIR",
-	summary: "Make a running gateway's connections, tools and agents match YAML or JSON files.",
-	notes: `Each object in the files has a kind (connection, tool or agent; flow once
-the gateway has the flows admin API) and the fields the admin API takes for
-it; $schema (e.g. /v1/schemas/tool.json) is allowed for editors and not sent. Objects are matched by kind and name.
-Connections' secrets are ${ENV_VAR} references, never literal values.
-apply prints a plan (+ create, ~ update with the fields that change,
-- delete with -prune, = unchanged), then what it does, then a summary; the
-errors name the file, the object and the field. Running it twice changes
-nothing the second time. Secrets cannot be read back: one the gateway
-already has is written again only with -update-secrets.`,
+	summary: "Make a running gateway's connections, tools, agents and flows match YAML or JSON files.",
+	notes: `Each object in the files has a kind (connection, tool, agent or flow) and
+the fields the admin API takes for it; a flow also names its agent (agent:
+support-bot). $schema (e.g. /v1/schemas/tool.json) is allowed for editors
+and not sent. Objects are matched by kind and name (a flow: by its agent
+and name). Connections' secrets are ${ENV_VAR} references, never literal
+values. apply reads the files and reports every problem (file, line,
+object, field) before writing anything; then it prints a plan (+ create,
+~ update with the fields that change, - delete with -prune, = unchanged),
+writes drafts, validates the tools and flows, publishes them with
+-publish, and ends with a summary; the gateway's refusals name the file,
+the object and the field too. Running it twice changes nothing the second
+time. Secrets cannot be read back: one the gateway already has is written
+again only with -update-secrets.`,
 	define: func(fs *flag.FlagSet, c *cli) runner {
 		settings := bindSettings(fs, c.getenv, clientSettings)
 		var files stringList
 		fs.Var(&files, "f", "a workspace `FILE` or directory (repeatable)")
-		publish := fs.Bool("publish", false, "publish the tools that differ from their latest version")
-		prune := fs.Bool("prune", false, "delete the tools, agents and connections (and secrets) the files do not have")
+		publish := fs.Bool("publish", false, "publish the tools and flows whose draft differs from their latest version")
+		prune := fs.Bool("prune", false, "delete the connections, tools, agents and flows (and secrets) the files do not have")
 		dryRun := fs.Bool("dry-run", false, "print the plan and write nothing")
 		updateSecrets := fs.Bool("update-secrets", false, "write every secret, also those the gateway already has")
 		return func(ctx context.Context, args []string) error {
@@ -107,7 +111,7 @@ func (a *applier) run(ctx context.Context) error {
 	findings = append(findings, duplicates(objects)...)
 	var want []*desired
 	for _, o := range objects {
-		if o.body == nil || o.kind == "" || o.name == "" {
+		if o.body == nil || o.kind == "" || o.name == "" || (o.kind == kindFlow && o.agent == "") {
 			continue // its finding is in findings
 		}
 		d, found := prepare(o, a.getenv)
@@ -159,27 +163,21 @@ func (a *applier) run(ctx context.Context) error {
 	return nil
 }
 
-// fetch reads the gateway's connections, tools and agents.
-func (a *applier) fetch(ctx context.Context) (map[string][]*remoteObject, error) {
-	have := map[string][]*remoteObject{}
+// fetch reads the gateway's workspace and says what it holds.
+func (a *applier) fetch(ctx context.Context) (*remoteWorkspace, error) {
+	ws, err := fetchWorkspace(ctx, a.client)
+	if err != nil {
+		return nil, err
+	}
 	var counts []string
-	for _, kind := range []string{kindConnection, kindTool, kindAgent} {
-		spec := kindSpecs[kind]
-		items, err := a.client.list(ctx, spec.path)
-		if err != nil {
-			return nil, err
+	for _, kind := range kindOrder {
+		if kind == kindFlow && ws.noFlowsAPI {
+			continue
 		}
-		for _, raw := range items {
-			r, err := remoteOf(spec, raw)
-			if err != nil {
-				return nil, err
-			}
-			have[kind] = append(have[kind], r)
-		}
-		counts = append(counts, plural(len(items), kind))
+		counts = append(counts, plural(len(ws.objects[kind]), kind))
 	}
 	a.printf("gateway %s has %s\n", a.client.base, strings.Join(counts, ", "))
-	return have, nil
+	return ws, nil
 }
 
 // duplicates finds objects of one kind and name written twice.
@@ -190,7 +188,7 @@ func duplicates(objects []*object) []*finding {
 		if d.kind == "" || d.name == "" {
 			continue
 		}
-		key := d.kind + "\x00" + d.name
+		key := objectKey(d.kind, d.agent, d.name)
 		if first, ok := seen[key]; ok {
 			out = append(out, d.findingAt("name", "is also the name of %s at %s:%d", first.label(), first.file, first.body.line))
 			continue

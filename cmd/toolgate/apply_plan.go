@@ -23,6 +23,8 @@ type action struct {
 	op   byte
 	spec *kindSpec
 	name string
+	// agent is a flow's agent, by name.
+	agent string
 	// want is the object of the files (nil for a delete); have is the
 	// gateway's (nil for a create).
 	want *desired
@@ -49,37 +51,56 @@ type plan struct {
 
 // plan compares the files' objects with the gateway's. Its findings are
 // problems only the gateway's state reveals (an agent activating a tool
-// that exists nowhere).
-func (a *applier) plan(ctx context.Context, want []*desired, have map[string][]*remoteObject) (*plan, []*finding, error) {
+// that exists nowhere, a flow of an agent that does not exist).
+func (a *applier) plan(ctx context.Context, want []*desired, have *remoteWorkspace) (*plan, []*finding, error) {
 	p := &plan{}
 	var findings []*finding
-	byName := map[string]map[string][]*remoteObject{}
-	for kind, list := range have {
-		byName[kind] = map[string][]*remoteObject{}
-		for _, r := range list {
-			byName[kind][r.name] = append(byName[kind][r.name], r)
+	byKey := map[string][]*remoteObject{}
+	byName := map[string]map[string]bool{} // kind → names on the gateway
+	for _, kind := range kindOrder {
+		byName[kind] = map[string]bool{}
+		for _, r := range have.objects[kind] {
+			key := objectKey(kind, r.agent, r.name)
+			byKey[key] = append(byKey[key], r)
+			byName[kind][r.name] = true
 		}
 	}
-	inFiles := map[string]map[string]bool{}
+	inFiles := map[string]bool{}
+	filed := map[string]map[string]bool{} // kind → names in the files
 	for _, kind := range kindOrder {
-		inFiles[kind] = map[string]bool{}
+		filed[kind] = map[string]bool{}
 	}
 	for _, d := range want {
-		inFiles[d.kind][d.name] = true
+		inFiles[objectKey(d.kind, d.agent, d.name)] = true
+		filed[d.kind][d.name] = true
+	}
+	// exists says whether an object will exist once the plan is carried
+	// out: in the files, or on the gateway and kept.
+	exists := func(kind, name string) bool {
+		return filed[kind][name] || (byName[kind][name] && !a.opts.prune)
 	}
 	for _, kind := range kindOrder {
 		for _, d := range want {
 			if d.kind != kind {
 				continue
 			}
-			matches := byName[kind][d.name]
+			if kind == kindFlow && have.noFlowsAPI {
+				findings = append(findings, d.findingAt("", "%v", errNoFlowsAPI))
+				continue
+			}
+			matches := byKey[objectKey(kind, d.agent, d.name)]
 			if len(matches) > 1 {
 				findings = append(findings, d.findingAt("name", "the gateway has %d %ss named %q: apply matches objects by name; rename or delete all but one",
 					len(matches), kind, d.name))
 				continue
 			}
-			if kind == kindAgent {
-				findings = append(findings, a.checkAgentTools(d, inFiles[kindTool], byName[kindTool])...)
+			switch kind {
+			case kindAgent:
+				findings = append(findings, checkAgentTools(d, exists, a.opts.prune)...)
+			case kindFlow:
+				if !exists(kindAgent, d.agent) {
+					findings = append(findings, d.findingAt("agent", "no agent named %q in the files or on the gateway", d.agent))
+				}
 			}
 			var r *remoteObject
 			if len(matches) == 1 {
@@ -89,38 +110,46 @@ func (a *applier) plan(ctx context.Context, want []*desired, have map[string][]*
 			if err != nil {
 				return nil, nil, err
 			}
+			if d.spec.patchable != nil {
+				for _, f := range ac.fields {
+					if !slices.Contains(d.spec.patchable, f) && !strings.HasPrefix(f, d.spec.secrets+".") {
+						findings = append(findings, d.findingAt(f, "cannot be changed by the API: delete the %s and apply again", kind))
+					}
+				}
+			}
 			p.actions = append(p.actions, ac)
 		}
 	}
 	for _, kind := range slices.Backward(kindOrder) {
-		for _, r := range have[kind] {
-			if inFiles[kind][r.name] {
+		for _, r := range have.objects[kind] {
+			if inFiles[objectKey(kind, r.agent, r.name)] {
 				continue
 			}
 			if !a.opts.prune {
 				p.untracked++
 				continue
 			}
-			p.actions = append(p.actions, &action{op: opDelete, spec: r.spec, name: r.name, have: r})
+			p.actions = append(p.actions, &action{op: opDelete, spec: r.spec, name: r.name, agent: r.agent, have: r})
 		}
 	}
 	return p, findings, nil
 }
 
-// checkAgentTools checks that the tools an agent activates are in the
-// files, or on the gateway and kept.
-func (a *applier) checkAgentTools(d *desired, filed map[string]bool, remote map[string][]*remoteObject) []*finding {
+// checkAgentTools checks that the tools an agent activates will exist:
+// in the files, or on the gateway and kept.
+func checkAgentTools(d *desired, exists func(kind, name string) bool, prune bool) []*finding {
 	list, _ := d.norm.m["tools"].([]any)
 	var out []*finding
 	for i, item := range list {
 		name, _ := item.(map[string]any)["name"].(string)
-		switch {
-		case filed[name]:
-		case len(remote[name]) > 0 && !a.opts.prune:
-		case len(remote[name]) > 0:
-			out = append(out, d.findingAt(fmt.Sprintf("tools[%d].name", i), "tool %q is not in the files, and -prune would delete it", name))
-		default:
-			out = append(out, d.findingAt(fmt.Sprintf("tools[%d].name", i), "no tool named %q in the files or on the gateway", name))
+		if exists(kindTool, name) {
+			continue
+		}
+		path := fmt.Sprintf("tools[%d].name", i)
+		if prune {
+			out = append(out, d.findingAt(path, "no tool named %q in the files (-prune deletes the others)", name))
+		} else {
+			out = append(out, d.findingAt(path, "no tool named %q in the files or on the gateway", name))
 		}
 	}
 	return out
@@ -129,14 +158,14 @@ func (a *applier) checkAgentTools(d *desired, filed map[string]bool, remote map[
 // compare makes the action that turns the gateway's object (nil: none)
 // into the files'.
 func (a *applier) compare(ctx context.Context, d *desired, r *remoteObject) (*action, error) {
-	ac := &action{spec: d.spec, name: d.name, want: d, have: r}
+	ac := &action{spec: d.spec, name: d.name, agent: d.agent, want: d, have: r}
 	if r == nil {
 		ac.op = opCreate
-		ac.publish = a.opts.publish && d.kind == kindTool
+		ac.publish = a.opts.publish && d.spec.publishable
 		return ac, nil
 	}
 	ac.fields = changedFields(r.norm.m, d.norm.m)
-	ac.patch = mergePatch(r.norm.m, d.norm.m)
+	ac.patch = d.spec.patchOf(r.norm.m, d.norm.m, d.public)
 	if secrets := a.secretWrites(d, r); len(secrets) > 0 {
 		ac.patch[d.spec.secrets] = secretsJSON(secrets)
 		for _, s := range secrets {
@@ -147,7 +176,7 @@ func (a *applier) compare(ctx context.Context, d *desired, r *remoteObject) (*ac
 	if len(ac.fields) > 0 {
 		ac.op = opUpdate
 	}
-	if a.opts.publish && d.kind == kindTool {
+	if a.opts.publish && d.spec.publishable {
 		if ac.op == opUpdate {
 			ac.publish = true
 		} else {
@@ -197,8 +226,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// unpublished says why a tool whose draft apply leaves as it is must be
-// published ("" when its latest version is its draft).
+// unpublished says why a tool or flow whose draft apply leaves as it is
+// must be published ("" when its latest version is its draft).
 func (a *applier) unpublished(ctx context.Context, d *desired, r *remoteObject) (string, error) {
 	if r.version == 0 || r.publishedAt == nil {
 		return "never published", nil
@@ -209,7 +238,7 @@ func (a *applier) unpublished(ctx context.Context, d *desired, r *remoteObject) 
 	var versions struct {
 		Items []json.RawMessage `json:"items"`
 	}
-	if err := a.client.do(ctx, http.MethodGet, d.spec.path+"/"+r.id+"/versions", nil, &versions); err != nil {
+	if err := a.client.do(ctx, http.MethodGet, r.url+"/versions", nil, &versions); err != nil {
 		return "", err
 	}
 	if len(versions.Items) == 0 {
@@ -229,7 +258,7 @@ func (a *applier) unpublished(ctx context.Context, d *desired, r *remoteObject) 
 // changes), - delete, = unchanged.
 func (a *applier) printPlan(p *plan) {
 	for _, ac := range p.actions {
-		line := fmt.Sprintf("%c %s %s", ac.op, ac.spec.kind, ac.name)
+		line := fmt.Sprintf("%c %s", ac.op, objectLabel(ac.spec.kind, ac.agent, ac.name))
 		var notes []string
 		if len(ac.fields) > 0 {
 			notes = append(notes, strings.Join(ac.fields, ", "))

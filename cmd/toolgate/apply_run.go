@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -52,8 +53,10 @@ func (p *plan) steps() int {
 
 // execute carries out a plan: connections and tools, then the tools'
 // validation and publication, then agents (which may pin published
-// versions), then deletes. An object the gateway refuses is reported
-// (file, object, field) and apply goes on with the others.
+// versions), then their flows (which call the agents' published tools)
+// and the flows' validation and publication, then deletes. An object the
+// gateway refuses is reported (file, object, field) and apply goes on
+// with the others.
 func (a *applier) execute(ctx context.Context, p *plan) {
 	steps := p.steps()
 	if steps > 0 {
@@ -61,6 +64,7 @@ func (a *applier) execute(ctx context.Context, p *plan) {
 	}
 	prog := newProgress(a.out, steps)
 	failed := map[*action]bool{}
+	var agentIDs map[string]string // known once agents are written
 	writeKind := func(kind string) {
 		for _, ac := range p.actions {
 			if ac.spec.kind != kind || ac.op == opDelete {
@@ -70,52 +74,89 @@ func (a *applier) execute(ctx context.Context, p *plan) {
 				a.tally.unchanged++
 				continue
 			}
-			if !a.write(ctx, ac, prog) {
+			if !a.write(ctx, ac, agentIDs, prog) {
 				failed[ac] = true
 			}
 		}
 	}
 	writeKind(kindConnection)
 	writeKind(kindTool)
-	a.checkTools(ctx, p, prog, failed)
+	a.check(ctx, p, kindTool, prog, failed)
 	writeKind(kindAgent)
+	agentIDs = p.agentIDs()
+	writeKind(kindFlow)
+	a.check(ctx, p, kindFlow, prog, failed)
 	for _, ac := range p.actions {
 		if ac.op != opDelete {
 			continue
 		}
-		if err := a.client.do(ctx, http.MethodDelete, ac.spec.path+"/"+ac.have.id, nil, nil); err != nil {
-			a.report(&finding{object: ac.spec.kind + " " + ac.name, msg: "not deleted: " + err.Error()})
+		label := objectLabel(ac.spec.kind, ac.agent, ac.name)
+		if err := a.client.do(ctx, http.MethodDelete, ac.have.url, nil, nil); err != nil {
+			a.report(&finding{object: label, msg: "not deleted: " + err.Error()})
 			continue
 		}
 		a.tally.deleted++
-		prog.step("deleted %s %s", ac.spec.kind, ac.name)
+		prog.step("deleted %s", label)
 	}
 }
 
+// agentIDs are the ids of the agents the gateway has, by name: where
+// their flows are.
+func (p *plan) agentIDs() map[string]string {
+	ids := map[string]string{}
+	for _, ac := range p.actions {
+		if ac.spec.kind == kindAgent && ac.have != nil {
+			ids[ac.name] = ac.have.id
+		}
+	}
+	return ids
+}
+
+// collection is where an object of the files is created: its kind's
+// collection, or for a flow its agent's flows ("" when the agent is not
+// on the gateway: it was not created).
+func collection(d *desired, agentIDs map[string]string) string {
+	if d.kind != kindFlow {
+		return d.spec.path
+	}
+	if id := agentIDs[d.agent]; id != "" {
+		return flowsPath(id)
+	}
+	return ""
+}
+
 // write creates or updates one object; false when the gateway refused it.
-func (a *applier) write(ctx context.Context, ac *action, prog *progress) bool {
+func (a *applier) write(ctx context.Context, ac *action, agentIDs map[string]string, prog *progress) bool {
 	d := ac.want
+	label := d.label()
 	var answer json.RawMessage
+	var parent string // the collection the object is in
 	switch {
 	case ac.op == opCreate:
+		parent = collection(d, agentIDs)
+		if parent == "" {
+			a.report(d.findingAt("agent", "not created: agent %q was not created", d.agent))
+			return false
+		}
 		body, err := createBody(d)
 		if err != nil {
 			a.report(d.findingAt("", "%v", err))
 			return false
 		}
-		if err := a.client.do(ctx, http.MethodPost, d.spec.path, body, &answer); err != nil {
+		if err := a.client.do(ctx, http.MethodPost, parent, body, &answer); err != nil {
 			a.refused(d, "not created", err)
 			return false
 		}
 		a.tally.created++
-		prog.step("created %s %s", d.kind, d.name)
+		prog.step("created %s", label)
 	case len(ac.patch) > 0:
-		if err := a.client.do(ctx, http.MethodPatch, d.spec.path+"/"+ac.have.id, ac.patch, &answer); err != nil {
+		if err := a.client.do(ctx, http.MethodPatch, ac.have.url, ac.patch, &answer); err != nil {
 			a.refused(d, "not updated", err)
 			return false
 		}
 		a.tally.updated++
-		prog.step("updated %s %s", d.kind, d.name)
+		prog.step("updated %s", label)
+		parent = strings.TrimSuffix(ac.have.url, "/"+ac.have.id)
 	default:
 		return true // only published
 	}
@@ -124,6 +165,7 @@ func (a *applier) write(ctx context.Context, ac *action, prog *progress) bool {
 		a.report(d.findingAt("", "%v", err))
 		return false
 	}
+	r.agent, r.url = d.agent, parent+"/"+r.id
 	ac.have = r
 	// What the gateway stored should be what the file says; when it is
 	// not, the next apply would show a change that never settles.
@@ -172,7 +214,7 @@ func (a *applier) refused(d *desired, what string, err error) {
 		if fe.Path == "" {
 			msg = fmt.Sprintf("%s: %s", what, ae.Error())
 		}
-		a.report(d.findingAt(fe.Path, "%s", msg))
+		a.report(d.findingAt(d.spec.fieldPath(fe.Path), "%s", msg))
 	}
 }
 
@@ -192,42 +234,43 @@ type published struct {
 // validateConcurrency is how many validations apply asks for at once.
 const validateConcurrency = 4
 
-// checkTools validates every tool of the files that was written or left
-// as it was, and publishes those the plan publishes. A tool apply
+// check validates every tool or flow of the files that was written or
+// left as it was, and publishes those the plan publishes. One apply
 // changed shows its warnings too; an unchanged one only its errors.
-func (a *applier) checkTools(ctx context.Context, p *plan, prog *progress, failed map[*action]bool) {
-	var check []*action
+func (a *applier) check(ctx context.Context, p *plan, kind string, prog *progress, failed map[*action]bool) {
+	var list []*action
 	for _, ac := range p.actions {
-		if ac.spec.kind != kindTool || ac.op == opDelete || failed[ac] || ac.have == nil {
+		if ac.spec.kind != kind || ac.op == opDelete || failed[ac] || ac.have == nil {
 			continue
 		}
 		if !ac.publish {
-			check = append(check, ac)
+			list = append(list, ac)
 			continue
 		}
 		d := ac.want
 		var pub published
-		if err := a.client.do(ctx, http.MethodPost, d.spec.path+"/"+ac.have.id+"/publish", nil, &pub); err != nil {
+		if err := a.client.do(ctx, http.MethodPost, ac.have.url+"/publish", nil, &pub); err != nil {
 			a.refused(d, "not published", err)
 			continue
 		}
 		a.tally.published++
-		prog.step("published tool %s: version %d", d.name, pub.Version)
+		prog.step("published %s: version %d", d.label(), pub.Version)
 		for _, w := range pub.Warnings {
-			a.warn(d.findingAt(w.Path, "%s", w.Message))
+			a.warn(d.findingAt(d.spec.fieldPath(w.Path), "%s", w.Message))
 		}
 	}
-	a.validate(ctx, check)
+	a.validate(ctx, kind, list)
 }
 
-// validate asks the gateway to validate tools (a few at once) and prints
-// their errors, in order; and the warnings of those apply changed.
-func (a *applier) validate(ctx context.Context, list []*action) {
+// validate asks the gateway to validate tools or flows (a few at once)
+// and prints their errors, in order; and the warnings of those apply
+// changed.
+func (a *applier) validate(ctx context.Context, kind string, list []*action) {
 	if len(list) == 0 {
 		return
 	}
 	if len(list) > progressLinesMax {
-		a.printf("validating %s\n", plural(len(list), "tool"))
+		a.printf("validating %s\n", plural(len(list), kind))
 	}
 	reports := make([]validationReport, len(list))
 	errs := make([]error, len(list))
@@ -235,7 +278,7 @@ func (a *applier) validate(ctx context.Context, list []*action) {
 	g.SetLimit(validateConcurrency)
 	for i, ac := range list {
 		g.Go(func() error {
-			errs[i] = a.client.do(ctx, http.MethodPost, ac.spec.path+"/"+ac.have.id+"/validate", nil, &reports[i])
+			errs[i] = a.client.do(ctx, http.MethodPost, ac.have.url+"/validate", nil, &reports[i])
 			return nil
 		})
 	}
@@ -247,25 +290,27 @@ func (a *applier) validate(ctx context.Context, list []*action) {
 			continue
 		}
 		for _, e := range reports[i].Errors {
-			a.report(d.findingAt(e.Path, "%s", e.Message))
+			a.report(d.findingAt(d.spec.fieldPath(e.Path), "%s", e.Message))
 		}
 		if ac.op != opUnchanged {
 			for _, w := range reports[i].Warnings {
-				a.warn(d.findingAt(w.Path, "%s", w.Message))
+				a.warn(d.findingAt(d.spec.fieldPath(w.Path), "%s", w.Message))
 			}
 		}
 	}
 }
 
-// validateUnchanged validates, in a dry run, the tools whose draft on the
-// gateway is already what the files say (the others are not written, so
-// the gateway cannot check them).
+// validateUnchanged validates, in a dry run, the tools and flows whose
+// draft on the gateway is already what the files say (the others are not
+// written, so the gateway cannot check them).
 func (a *applier) validateUnchanged(ctx context.Context, p *plan) {
-	var check []*action
-	for _, ac := range p.actions {
-		if ac.spec.kind == kindTool && ac.have != nil && ac.op != opDelete && reflect.DeepEqual(ac.have.norm.m, ac.want.norm.m) {
-			check = append(check, ac)
+	for _, kind := range []string{kindTool, kindFlow} {
+		var list []*action
+		for _, ac := range p.actions {
+			if ac.spec.kind == kind && ac.have != nil && ac.op != opDelete && reflect.DeepEqual(ac.have.norm.m, ac.want.norm.m) {
+				list = append(list, ac)
+			}
 		}
+		a.validate(ctx, kind, list)
 	}
-	a.validate(ctx, check)
 }

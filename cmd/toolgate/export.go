@@ -5,9 +5,11 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,12 +21,12 @@ var exportCommand = &command{
 	name:    "export",
 	summary: "Write a running gateway's workspace as files apply reads, without secrets.",
 	notes: `Without -o the workspace goes to standard output. -o FILE (.yaml, .yml or
-.json) writes one file; -o DIR writes DIR/connections/, DIR/tools/ and
-DIR/agents/ with one file per object, replacing the files of those three
-directories. Objects are in name order, fields in the API's order. Secrets
-are written as ${OBJECT_SECRET} references (backend's token:
-${BACKEND_TOKEN}): set those variables and apply the export to recreate the
-workspace.`,
+.json) writes one file; -o DIR writes DIR/connections/, DIR/tools/,
+DIR/agents/ and DIR/flows/AGENT/ with one file per object, replacing the
+workspace files of those directories. Objects are in name order, fields in
+the API's order. Secrets are written as ${OBJECT_SECRET} references
+(backend's token: ${BACKEND_TOKEN}): set those variables and apply the
+export to recreate the workspace.`,
 	define: func(fs *flag.FlagSet, c *cli) runner {
 		settings := bindSettings(fs, c.getenv, clientSettings)
 		out := fs.String("o", "", "a file (.yaml, .yml, .json) or a directory to write; standard output without it")
@@ -73,41 +75,51 @@ type exporter struct {
 // exported is one object as export writes it.
 type exported struct {
 	spec *kindSpec
-	name string
-	doc  *value
+	// agent is a flow's agent, by name.
+	agent, name string
+	doc         *value
+}
+
+// dir is the directory an object's file goes to in an exported
+// workspace: its kind's, and for a flow its agent's under it.
+func (o *exported) dir(root string) string {
+	if o.spec.kind == kindFlow {
+		return filepath.Join(root, o.spec.dir, fileName(o.agent))
+	}
+	return filepath.Join(root, o.spec.dir)
 }
 
 func (e *exporter) run(ctx context.Context, out string) error {
 	start := time.Now()
+	ws, err := fetchWorkspace(ctx, e.client)
+	if err != nil {
+		return err
+	}
 	var all []*exported
 	var envs []string
-	counts := map[string]int{}
-	for _, kind := range []string{kindConnection, kindTool, kindAgent} {
-		spec := kindSpecs[kind]
-		items, err := e.client.list(ctx, spec.path)
-		if err != nil {
-			return err
+	var counts []string
+	for _, kind := range kindOrder {
+		if kind == kindFlow && ws.noFlowsAPI {
+			continue
 		}
 		var objs []*exported
-		for _, raw := range items {
-			r, err := remoteOf(spec, raw)
-			if err != nil {
-				return err
-			}
+		for _, r := range ws.objects[kind] {
 			doc, refs, err := exportDoc(r)
 			if err != nil {
 				return err
 			}
 			envs = append(envs, refs...)
-			objs = append(objs, &exported{spec: spec, name: r.name, doc: doc})
+			objs = append(objs, &exported{spec: r.spec, agent: r.agent, name: r.name, doc: doc})
 		}
-		// Name order; the API's order (creation) among equal names.
-		slices.SortStableFunc(objs, func(a, b *exported) int { return strings.Compare(a.name, b.name) })
+		// Name order (a flow: its agent's, then its); the API's order
+		// (creation) among equal names.
+		slices.SortStableFunc(objs, func(a, b *exported) int {
+			return cmp.Or(strings.Compare(a.agent, b.agent), strings.Compare(a.name, b.name))
+		})
 		all = append(all, objs...)
-		counts[kind] = len(objs)
+		counts = append(counts, plural(len(objs), kind))
 	}
 	var where string
-	var err error
 	switch {
 	case out == "":
 		where = "standard output"
@@ -122,8 +134,8 @@ func (e *exporter) run(ctx context.Context, out string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "exported %s, %s and %s to %s in %s\n", plural(counts[kindConnection], "connection"),
-		plural(counts[kindTool], "tool"), plural(counts[kindAgent], "agent"), where, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(e.stderr, "exported %s and %s to %s in %s\n", strings.Join(counts[:len(counts)-1], ", "), counts[len(counts)-1],
+		where, time.Since(start).Round(time.Millisecond))
 	if len(envs) > 0 {
 		fmt.Fprintf(e.stderr, "secrets are references: set %s to apply it\n", strings.Join(envs, ", "))
 	}
@@ -144,6 +156,9 @@ func exportDoc(r *remoteObject) (*value, []string, error) {
 	for i, k := range fields.keys {
 		if _, kept := r.norm.m[k]; kept { // tidy and null members dropped
 			doc.set(k, fields.members[i])
+		}
+		if k == "name" && r.spec.kind == kindFlow {
+			doc.set("agent", stringValue(r.agent))
 		}
 	}
 	if r.spec.kind == kindConnection {
@@ -205,15 +220,16 @@ func (e *exporter) writeFile(path string, all []*exported) error {
 	return writeFileAtomic(path, buf.Bytes())
 }
 
-// writeDir writes one file per object under DIR/<kind's directory>/ and
-// removes the other workspace files of those directories (objects no
-// longer in the workspace: apply would create them again).
+// writeDir writes one file per object under DIR/<kind's directory>/ (a
+// flow's under DIR/flows/<agent>/) and removes the other workspace files
+// of those directories (objects no longer in the workspace: apply would
+// create them again).
 func (e *exporter) writeDir(dir string, all []*exported) error {
 	ext := "." + e.format
 	written := map[string]bool{}
 	taken := map[string]bool{} // lower case: some file systems ignore case
 	for _, o := range all {
-		sub := filepath.Join(dir, o.spec.dir)
+		sub := o.dir(dir)
 		if err := os.MkdirAll(sub, 0o755); err != nil {
 			return err
 		}
@@ -240,24 +256,42 @@ func (e *exporter) writeDir(dir string, all []*exported) error {
 		written[path] = true
 	}
 	removed := 0
-	for _, spec := range []*kindSpec{kindSpecs[kindConnection], kindSpecs[kindTool], kindSpecs[kindAgent]} {
-		entries, err := os.ReadDir(filepath.Join(dir, spec.dir))
-		if os.IsNotExist(err) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		for _, entry := range entries {
-			path := filepath.Join(dir, spec.dir, entry.Name())
-			if entry.IsDir() || !isWorkspaceFile(path) || written[path] {
-				continue
+	var emptied []string // agents' flow directories, removed when empty
+	for _, kind := range kindOrder {
+		spec := kindSpecs[kind]
+		root := filepath.Join(dir, spec.dir)
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) && path == root {
+				return filepath.SkipDir
+			}
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				// Flows are one directory deeper, in their agents'.
+				if path != root && (kind != kindFlow || filepath.Dir(path) != root) {
+					return filepath.SkipDir
+				}
+				if path != root {
+					emptied = append(emptied, path)
+				}
+				return nil
+			}
+			if !isWorkspaceFile(path) || written[path] || strings.HasPrefix(d.Name(), ".") {
+				return nil
 			}
 			if err := os.Remove(path); err != nil {
 				return err
 			}
 			removed++
+			return nil
+		})
+		if err != nil {
+			return err
 		}
+	}
+	for _, d := range slices.Backward(emptied) {
+		_ = os.Remove(d) // fails, as it should, unless empty
 	}
 	if removed > 0 {
 		fmt.Fprintf(e.stderr, "removed %s of objects no longer in the workspace\n", plural(removed, "file"))

@@ -51,7 +51,7 @@ func workspaceOf(t *testing.T, env map[string]string, paths ...string) map[strin
 			secrets = append(secrets, s.key)
 		}
 		slices.Sort(secrets)
-		out[o.kind+" "+o.name] = map[string]any{"fields": d.norm.m, "secrets": secrets}
+		out[o.label()] = map[string]any{"fields": d.norm.m, "secrets": secrets}
 	}
 	return out
 }
@@ -62,23 +62,27 @@ func workspaceOf(t *testing.T, env map[string]string, paths ...string) map[strin
 // applying an export to its own gateway changes nothing.
 func TestExportRoundTrip(t *testing.T) {
 	g := newTestGateway(t)
-	src := writeFiles(t, t.TempDir(), workspaceFixture)
+	src := writeFiles(t, t.TempDir(), withFlows())
 	env := g.env(append(fixtureEnv, "SUPPORT_BOT_VAPI_SECRET", "another-vapi-secret")...)
 	if out, _, err := g.run(env, "apply", "-f", src, "-publish"); err != nil {
 		t.Fatalf("apply: %v\n%s", err, out)
 	}
 
 	exported := filepath.Join(t.TempDir(), "workspace")
-	writeFiles(t, exported, map[string]string{"tools/gone.yaml": "kind: tool\nname: gone\n", "README.md": "mine"})
+	writeFiles(t, exported, map[string]string{"tools/gone.yaml": "kind: tool\nname: gone\n", "flows/bot/gone.yaml": "kind: flow\n",
+		"README.md": "mine"})
 	_, stderr, err := g.run(env, "export", "-o", exported)
 	if err != nil {
 		t.Fatalf("export: %v", err)
 	}
-	for _, want := range []string{"exported 1 connection, 2 tools and 1 agent to " + exported, "removed 1 file",
+	for _, want := range []string{"exported 1 connection, 2 tools, 1 agent and 1 flow to " + exported, "removed 2 files",
 		"set BACKEND_TOKEN, SUPPORT_BOT_VAPI_SECRET to apply it"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("export said %q, want %q in it", stderr, want)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(exported, "flows", "bot")); !os.IsNotExist(err) {
+		t.Errorf("the emptied directory of a gone agent's flows is still there: %v", err)
 	}
 	tree := readTree(t, exported)
 	var names []string
@@ -86,7 +90,8 @@ func TestExportRoundTrip(t *testing.T) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	wantNames := []string{"README.md", "agents/support-bot.yaml", "connections/backend.yaml", "tools/get_order.yaml", "tools/save_lead.yaml"}
+	wantNames := []string{"README.md", "agents/support-bot.yaml", "connections/backend.yaml", "flows/support-bot/Order_status.yaml",
+		"tools/get_order.yaml", "tools/save_lead.yaml"}
 	if diff := cmp.Diff(wantNames, names); diff != "" {
 		t.Fatalf("exported files (-want +got):\n%s", diff)
 	}
@@ -106,6 +111,11 @@ secrets:
 	if !strings.Contains(tree["agents/support-bot.yaml"], "adapters:\n  vapi:\n    secret: ${SUPPORT_BOT_VAPI_SECRET}\n") {
 		t.Errorf("exported agent:\n%s", tree["agents/support-bot.yaml"])
 	}
+	// A flow names its agent, and its definition keeps the order it was
+	// written in.
+	if flow := tree["flows/support-bot/Order_status.yaml"]; !strings.HasPrefix(flow, "kind: flow\nname: Order status\nagent: support-bot\nflow:\n  start: ask_order\n  states:\n    ask_order:\n      message: ") {
+		t.Errorf("exported flow:\n%s", flow)
+	}
 	for name, content := range tree {
 		for _, secret := range []string{"s3cr3t-token", "long-random-vapi-secret"} {
 			if strings.Contains(content, secret) {
@@ -121,7 +131,7 @@ secrets:
 	// Applying it to the same gateway changes nothing.
 	writes := g.writeCount()
 	out, _, err := g.run(env, "apply", "-f", exported, "-publish")
-	if err != nil || len(g.writesSince(writes)) > 0 || len(planLines(out)) != 4 || strings.Contains(out, "\n~ ") || strings.Contains(out, "\n+ ") {
+	if err != nil || len(g.writesSince(writes)) > 0 || len(planLines(out)) != 5 || strings.Contains(out, "\n~ ") || strings.Contains(out, "\n+ ") {
 		t.Errorf("applying the export: %v, writes %v\n%s", err, g.writesSince(writes), out)
 	}
 	// An export is stable.
@@ -183,7 +193,7 @@ func TestExportUsage(t *testing.T) {
 	}
 	// An empty workspace exports as nothing.
 	stdout, stderr, err := g.run(g.env(), "export")
-	if err != nil || stdout != "" || !strings.Contains(stderr, "exported 0 connections, 0 tools and 0 agents") {
+	if err != nil || stdout != "" || !strings.Contains(stderr, "exported 0 connections, 0 tools, 0 agents and 0 flows") {
 		t.Errorf("exporting nothing: %v %q %q", err, stdout, stderr)
 	}
 }

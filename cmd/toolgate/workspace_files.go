@@ -45,23 +45,42 @@ type object struct {
 	// index is the object's position in its file, from 1.
 	index int
 	kind  string
-	// name identifies the object: apply matches objects by kind and name.
+	// name identifies the object: apply matches objects by kind and name
+	// (a flow: by its agent's name and its name).
 	name string
+	// agent is a flow's agent, by name.
+	agent string
 	// body holds the object's fields ($schema and kind removed).
 	body *value
 }
 
-// label names the object in messages: "tool get_order", or "tool #3"
-// (its position in the file) without a name.
+// label names the object in messages: "tool get_order", "flow Order
+// status (agent support-bot)", or "tool #3" (its position in the file)
+// without a name.
 func (o *object) label() string {
 	kind := o.kind
 	if kind == "" {
 		kind = "object"
 	}
-	if o.name != "" {
-		return kind + " " + o.name
+	if o.name == "" {
+		return fmt.Sprintf("%s #%d", kind, o.index)
 	}
-	return fmt.Sprintf("%s #%d", kind, o.index)
+	return objectLabel(kind, o.agent, o.name)
+}
+
+// objectLabel names an object of a kind: "tool get_order", "flow Order
+// status (agent support-bot)".
+func objectLabel(kind, agent, name string) string {
+	if kind == kindFlow && agent != "" {
+		return fmt.Sprintf("flow %s (agent %s)", name, agent)
+	}
+	return kind + " " + name
+}
+
+// objectKey identifies an object among those of the files and the
+// gateway.
+func objectKey(kind, agent, name string) string {
+	return kind + "\x00" + agent + "\x00" + name
 }
 
 // finding is an error or a warning about a workspace: where it is (file,
@@ -254,6 +273,19 @@ func (o *object) readHeader() []*finding {
 		findings = append(findings, o.findingAt("name", "must be a non-empty string"))
 	default:
 		o.name = name
+	}
+	if o.kind == kindFlow {
+		agentV := o.body.get("agent")
+		agent, ok := agentV.str()
+		agent = strings.TrimSpace(agent)
+		switch {
+		case agentV == nil:
+			findings = append(findings, o.findingAt("agent", "is required: the name of the agent the flow belongs to"))
+		case !ok || agent == "":
+			findings = append(findings, o.findingAt("agent", "must be an agent's name"))
+		default:
+			o.agent = agent
+		}
 	}
 	// Errors found before the kind name the object by its name.
 	for _, p := range findings {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/toolgate/toolgate/admin"
+	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/tools"
 )
 
@@ -18,7 +20,8 @@ import (
 // defaults the API fills in and where its write-only secrets are.
 type kindSpec struct {
 	kind string
-	// path is the admin API's collection ("/v1/admin/tools").
+	// path is the admin API's collection ("/v1/admin/tools"); a flow's is
+	// under its agent's (flowsPath).
 	path string
 	// dir is the kind's directory in an exported workspace ("tools").
 	dir string
@@ -36,7 +39,28 @@ type kindSpec struct {
 	// tidy leaves out of the comparable form the members that say no more
 	// than their absence.
 	tidy func(m map[string]any)
+	// publishable kinds have drafts, validation and published versions.
+	publishable bool
+	// replaces says a PATCH replaces these members whole rather than
+	// merging into them (a flow's definition).
+	replaces []string
+	// patchable are the members a PATCH takes, when not all.
+	patchable []string
+	// apiPath maps a field path of the API's answers (a validation
+	// report's, a refusal's) to the file's; nil: the same.
+	apiPath func(path string) string
 }
+
+// flowFile is a flow as files hold it, less its agent: the body of POST
+// /v1/admin/agents/{id}/flows.
+type flowFile struct {
+	Name string          `json:"name"`
+	Type string          `json:"type,omitempty"`
+	Flow json.RawMessage `json:"flow,omitempty"`
+}
+
+// flowsPath is the collection of an agent's flows.
+func flowsPath(agentID string) string { return "/v1/admin/agents/" + agentID + "/flows" }
 
 var kindSpecs = map[string]*kindSpec{
 	kindConnection: {
@@ -59,7 +83,7 @@ var kindSpecs = map[string]*kindSpec{
 		},
 	},
 	kindTool: {
-		kind: kindTool, path: "/v1/admin/tools", dir: "tools",
+		kind: kindTool, path: "/v1/admin/tools", dir: "tools", publishable: true,
 		typ: reflect.TypeFor[tools.Definition](),
 		normalize: func(v any) {
 			def := v.(*tools.Definition)
@@ -81,11 +105,46 @@ var kindSpecs = map[string]*kindSpec{
 			in.Adapters = nil
 		},
 	},
+	kindFlow: {
+		kind: kindFlow, dir: "flows", publishable: true,
+		typ: reflect.TypeFor[flowFile](),
+		normalize: func(v any) {
+			f := v.(*flowFile)
+			f.Name = strings.TrimSpace(f.Name)
+			f.Type = cmp.Or(f.Type, store.FlowTypeConversation)
+			if len(f.Flow) == 0 {
+				f.Flow = json.RawMessage(`{}`) // a flow created without one
+			}
+		},
+		tidy: func(m map[string]any) {
+			if m["type"] == store.FlowTypeConversation {
+				delete(m, "type")
+			}
+		},
+		replaces:  []string{"flow"},
+		patchable: []string{"name", "flow"},
+		// Problems of the definition are named from its root.
+		apiPath: func(path string) string {
+			switch head, _, _ := strings.Cut(path, "."); head {
+			case "", "name", "type", "flow":
+				return path
+			}
+			return "flow." + path
+		},
+	},
 }
 
-// errFlowsUnsupported is the answer to a flow in a workspace file: the
-// admin API of flows is not in this gateway yet.
-var errFlowsUnsupported = errors.New("flows are not supported by this gateway yet")
+// fieldPath is the path in a file of a field the API names.
+func (k *kindSpec) fieldPath(apiPath string) string {
+	if k.apiPath == nil {
+		return apiPath
+	}
+	return k.apiPath(apiPath)
+}
+
+// errNoFlowsAPI is the answer to a flow in the files of a gateway without
+// the flows admin API (an older version).
+var errNoFlowsAPI = errors.New("flows are not supported by this gateway: it has no flows admin API")
 
 // normalized is an object in the form apply compares: decoded into the
 // API's type, with the API's defaults filled in, re-encoded; numbers as
@@ -156,6 +215,21 @@ func changedFields(have, want map[string]any) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// patchOf is the PATCH body that turns have into want: a merge patch,
+// with the members the kind replaces whole sent whole (from want's JSON
+// as written, so that their order is kept).
+func (k *kindSpec) patchOf(have, want map[string]any, written *value) map[string]any {
+	p := mergePatch(have, want)
+	for _, member := range k.replaces {
+		if _, changed := p[member]; changed {
+			if v := written.get(member); v != nil {
+				p[member] = json.RawMessage(v.JSON())
+			}
+		}
+	}
+	return p
 }
 
 // mergePatch is the RFC 7386 merge patch that turns have into want.

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/toolgate/toolgate/flows"
 )
 
 // desired is an object of the workspace files, ready to compare and write.
@@ -39,9 +41,6 @@ var envRefPattern = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$`)
 // prepare checks an object of the files and resolves its secrets. The
 // findings name the file, the object and the field.
 func prepare(o *object, getenv func(string) string) (*desired, []*finding) {
-	if o.kind == kindFlow {
-		return nil, []*finding{o.findingAt("", "%v: apply them once the gateway has the flows admin API", errFlowsUnsupported)}
-	}
 	spec := kindSpecs[o.kind]
 	d := &desired{object: o, spec: spec}
 	var findings []*finding
@@ -50,6 +49,9 @@ func prepare(o *object, getenv func(string) string) (*desired, []*finding) {
 	secretsV := (*value)(nil)
 	if spec.secrets != "" {
 		secretsV = public.remove(spec.secrets)
+	}
+	if o.kind == kindFlow {
+		public.remove("agent")
 	}
 	d.public = &public
 	checkFields(d.public, spec.typ, "", func(path, msg string) {
@@ -74,6 +76,20 @@ func prepare(o *object, getenv func(string) string) (*desired, []*finding) {
 		return nil, []*finding{o.findingAt("", "%v", err)}
 	}
 	d.norm = norm
+	if o.kind == kindFlow {
+		if def := d.public.get("flow"); def != nil {
+			if _, err := flows.Decode(def.JSON()); err != nil {
+				var de *flows.DecodeError
+				if !errors.As(err, &de) {
+					return nil, []*finding{o.findingAt("flow", "%v", err)}
+				}
+				for _, issue := range de.Issues {
+					findings = append(findings, o.findingAt(joinPath("flow", issue.Path), "%s", issue.Message))
+				}
+				return nil, findings
+			}
+		}
+	}
 	if secretsV != nil {
 		d.secrets, findings = readSecrets(o, spec, secretsV, getenv)
 	}
@@ -170,6 +186,10 @@ type remoteObject struct {
 	spec *kindSpec
 	id   string
 	name string
+	// agent is a flow's agent, by name.
+	agent string
+	// url is the object's path in the admin API.
+	url  string
 	norm *normalized
 	// secretsSet says which write-only values are set, by key.
 	secretsSet map[string]bool
@@ -198,7 +218,7 @@ func remoteOf(spec *kindSpec, raw json.RawMessage) (*remoteObject, error) {
 		return nil, fmt.Errorf("a %s the gateway sent: %w", spec.kind, err)
 	}
 	r := &remoteObject{spec: spec, id: head.ID, name: head.Name, status: head.Status, version: head.Version,
-		updatedAt: head.UpdatedAt, publishedAt: head.PublishedAt, secretsSet: map[string]bool{}}
+		updatedAt: head.UpdatedAt, publishedAt: head.PublishedAt, secretsSet: map[string]bool{}, url: spec.path + "/" + head.ID}
 	if spec.secrets != "" {
 		secrets := fields[spec.secrets]
 		delete(fields, spec.secrets)
