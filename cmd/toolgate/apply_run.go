@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -234,6 +235,10 @@ type published struct {
 // validateConcurrency is how many validations apply asks for at once.
 const validateConcurrency = 4
 
+// validateReportsMax is about how many lines hundreds of validations
+// print as they go.
+const validateReportsMax = 10
+
 // check validates every tool or flow of the files that was written or
 // left as it was, and publishes those the plan publishes. One apply
 // changed shows its warnings too; an unchanged one only its errors.
@@ -269,8 +274,12 @@ func (a *applier) validate(ctx context.Context, kind string, list []*action) {
 	if len(list) == 0 {
 		return
 	}
+	// Hundreds of validations say how far they are, a tenth at a time.
+	var mu sync.Mutex
+	done, every := 0, 0
 	if len(list) > progressLinesMax {
 		a.printf("validating %s\n", plural(len(list), kind))
+		every = (len(list) + validateReportsMax - 1) / validateReportsMax
 	}
 	reports := make([]validationReport, len(list))
 	errs := make([]error, len(list))
@@ -279,6 +288,11 @@ func (a *applier) validate(ctx context.Context, kind string, list []*action) {
 	for i, ac := range list {
 		g.Go(func() error {
 			errs[i] = a.client.do(ctx, http.MethodPost, ac.have.url+"/validate", nil, &reports[i])
+			mu.Lock()
+			defer mu.Unlock()
+			if done++; every > 0 && (done%every == 0 || done == len(list)) {
+				a.printf("validated %d of %s\n", done, plural(len(list), kind))
+			}
 			return nil
 		})
 	}

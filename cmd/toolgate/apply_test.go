@@ -386,6 +386,11 @@ func TestApplyProgress(t *testing.T) {
 	if counters > progressLinesMax || counters < progressLinesMax/2 || !strings.Contains(out, fmt.Sprintf("[%d/%d] created tool t%03d\n", n, n, n-1)) {
 		t.Errorf("%d progress lines for %d writes, want about %d ending with the last:\n%s", counters, n, progressLinesMax, out)
 	}
+	// The validations that follow say how far they are, a tenth at a time.
+	if v := strings.Count(out, "\nvalidated "); v != validateReportsMax || !strings.Contains(out, fmt.Sprintf("\nvalidating %d tools\n", n)) ||
+		!strings.Contains(out, fmt.Sprintf("\nvalidated %d of %d tools\n", n, n)) {
+		t.Errorf("%d validation progress lines for %d tools, want %d ending with the last:\n%s", v, n, validateReportsMax, out)
+	}
 	writes := g.writeCount()
 	out, _, err = g.run(g.env(), "apply", "-f", dir)
 	if err != nil || len(planLines(out)) != n || strings.Count(out, "\n= tool ") != n || len(g.writesSince(writes)) > 0 {
