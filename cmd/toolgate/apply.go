@@ -23,12 +23,12 @@ and not sent. Objects are matched by kind and name (a flow: by its agent
 and name). Connections' secrets are ${ENV_VAR} references, never literal
 values. apply reads the files and reports every problem (file, line,
 object, field) before writing anything; then it prints a plan (+ create,
-~ update with the fields that change, - delete with -prune, = unchanged),
-writes drafts, validates the tools and flows, publishes them with
--publish, and ends with a summary; the gateway's refusals name the file,
-the object and the field too. Running it twice changes nothing the second
-time. Secrets cannot be read back: one the gateway already has is written
-again only with -update-secrets.`,
+~ update with the fields that change and their old and new values,
+- delete with -prune, = unchanged), writes drafts, validates the tools and
+flows, publishes them with -publish, and ends with a summary; the
+gateway's refusals name the file, the object and the field too. Running it
+twice changes nothing the second time. Secrets cannot be read back: one the
+gateway already has is written again only with -update-secrets.`,
 	define: func(fs *flag.FlagSet, c *cli) runner {
 		settings := bindSettings(fs, c.getenv, clientSettings)
 		var files stringList

@@ -105,7 +105,8 @@ func TestApplyFlows(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"flows/order.yaml": strings.Replace(flowFixture["flows/order.yaml"],
 		"What is your order number?", "Your order number, please?", 1)})
 	out, _, err = g.run(env, "apply", "-f", dir, "-publish")
-	if err != nil || !strings.Contains(out, "\n~ flow Order status (agent support-bot): flow; publish\n") {
+	if err != nil || !strings.Contains(out, "\n~ flow Order status (agent support-bot): flow; publish\n"+
+		"    - flow.states.ask_order.message: \"What is your order number?\"\n    + flow.states.ask_order.message: \"Your order number, please?\"\n") {
 		t.Errorf("apply of an edit: %v\n%s", err, out)
 	}
 	if diff := cmp.Diff([]string{"PATCH " + flowURL, "POST " + flowURL + "/publish"}, g.writesSince(writes)); diff != "" {

@@ -272,8 +272,86 @@ func (a *applier) printPlan(p *plan) {
 			line += ": " + strings.Join(notes, "; ")
 		}
 		a.printf("%s\n", line)
+		if ac.op == opUpdate && ac.have != nil && ac.want != nil {
+			for _, d := range valueDiff(ac.have.norm.m, ac.want.norm.m, planDiffLinesMax) {
+				a.printf("    %s\n", d)
+			}
+		}
 	}
 	if p.untracked > 0 {
 		a.printf("(%s on the gateway not in the files, left alone: -prune deletes them)\n", plural(p.untracked, "object"))
 	}
+}
+
+// Bounds of the value diff under an update's plan line.
+const (
+	// planDiffLinesMax is how many lines it has at most.
+	planDiffLinesMax = 20
+	// planValueCharsMax bounds one value shown in it.
+	planValueCharsMax = 80
+)
+
+// valueDiff shows what an update changes, leaf by leaf: "- path: old" and
+// "+ path: new" (JSON values, long ones cut), at most max lines, then how
+// many more. Secrets are not in the compared forms: never shown.
+func valueDiff(have, want map[string]any, limit int) []string {
+	var out []string
+	var walk func(path string, h, w any, hasH, hasW bool)
+	walk = func(path string, h, w any, hasH, hasW bool) {
+		if hasH && hasW && reflect.DeepEqual(h, w) {
+			return
+		}
+		hm, hIsObj := h.(map[string]any)
+		wm, wIsObj := w.(map[string]any)
+		if hIsObj && wIsObj {
+			keys := map[string]bool{}
+			for k := range hm {
+				keys[k] = true
+			}
+			for k := range wm {
+				keys[k] = true
+			}
+			for _, k := range sortedKeys(keys) {
+				hv, hok := hm[k]
+				wv, wok := wm[k]
+				walk(joinPath(path, k), hv, wv, hok, wok)
+			}
+			return
+		}
+		ha, hIsList := h.([]any)
+		wa, wIsList := w.([]any)
+		if hIsList && wIsList && len(ha) == len(wa) {
+			for i := range ha {
+				walk(fmt.Sprintf("%s[%d]", path, i), ha[i], wa[i], true, true)
+			}
+			return
+		}
+		if hasH {
+			out = append(out, "- "+path+": "+shortJSON(h))
+		}
+		if hasW {
+			out = append(out, "+ "+path+": "+shortJSON(w))
+		}
+	}
+	walk("", have, want, true, true)
+	if len(out) > limit {
+		more := len(out) - limit + 1
+		out = append(out[:limit-1], fmt.Sprintf("(%d more lines)", more))
+	}
+	return out
+}
+
+// shortJSON is a value as compact JSON, cut to planValueCharsMax.
+func shortJSON(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprint(v)
+	}
+	s := strings.TrimSuffix(b.String(), "\n")
+	if r := []rune(s); len(r) > planValueCharsMax {
+		s = string(r[:planValueCharsMax-1]) + "…"
+	}
+	return s
 }

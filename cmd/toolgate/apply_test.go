@@ -143,6 +143,15 @@ func TestApply(t *testing.T) {
 	if diff := cmp.Diff(wantEdit, planLines(out)); diff != "" {
 		t.Errorf("plan of the edit (-want +got):\n%s\n%s", diff, out)
 	}
+	// Under each update, what changes.
+	for _, want := range []string{
+		"~ tool get_order: read_only, timeout_ms; publish\n    + read_only: true\n    - timeout_ms: 5000\n    + timeout_ms: 6000\n~ agent",
+		"~ agent support-bot: tools\n    - tools: [{\"name\":\"get_order\"},{\"name\":\"save_lead\"}]\n    + tools: [{\"name\":\"get_order\"}]\n- tool",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the plan lacks %q:\n%s", want, out)
+		}
+	}
 	if got := g.writesSince(writes); len(got) > 0 {
 		t.Errorf("the dry run wrote: %v", got)
 	}
@@ -395,5 +404,34 @@ func TestApplyProgress(t *testing.T) {
 	out, _, err = g.run(g.env(), "apply", "-f", dir)
 	if err != nil || len(planLines(out)) != n || strings.Count(out, "\n= tool ") != n || len(g.writesSince(writes)) > 0 {
 		t.Errorf("second apply: %v, writes %v\n%s", err, g.writesSince(writes), out)
+	}
+}
+
+// TestValueDiff: the lines under an update show each changed leaf, long
+// values cut, and no more than the limit.
+func TestValueDiff(t *testing.T) {
+	long := strings.Repeat("x", 100)
+	tests := []struct {
+		name       string
+		have, want map[string]any
+		limit      int
+		lines      []string
+	}{
+		{"nothing", map[string]any{"a": 1.0}, map[string]any{"a": 1.0}, 5, nil},
+		{"nested", map[string]any{"a": map[string]any{"b": 1.0, "c": "x"}}, map[string]any{"a": map[string]any{"b": 2.0, "c": "x", "d": true}}, 5,
+			[]string{"- a.b: 1", "+ a.b: 2", "+ a.d: true"}},
+		{"list item", map[string]any{"l": []any{"a", "b"}}, map[string]any{"l": []any{"a", "<&>"}}, 5, []string{`- l[1]: "b"`, `+ l[1]: "<&>"`}},
+		{"list length", map[string]any{"l": []any{"a"}}, map[string]any{"l": []any{"a", "b"}}, 5, []string{`- l: ["a"]`, `+ l: ["a","b"]`}},
+		{"removed", map[string]any{"a": 1.0, "b": 2.0}, map[string]any{"b": 2.0}, 5, []string{"- a: 1"}},
+		{"long", map[string]any{"a": long}, map[string]any{}, 5, []string{`- a: "` + strings.Repeat("x", planValueCharsMax-2) + "…"}},
+		{"limit", map[string]any{"a": 1.0, "b": 1.0, "c": 1.0}, map[string]any{"a": 2.0, "b": 2.0, "c": 2.0}, 3,
+			[]string{"- a: 1", "+ a: 2", "(4 more lines)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.lines, valueDiff(tt.have, tt.want, tt.limit)); diff != "" {
+				t.Errorf("valueDiff (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
