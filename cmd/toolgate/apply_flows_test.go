@@ -169,6 +169,15 @@ flow:
 	if !strings.Contains(strings.Join(g.writesSince(writes), "\n"), "DELETE "+flowURL) {
 		t.Errorf("apply -prune did not delete %s: %v", flowURL, g.writesSince(writes))
 	}
+
+	// An agent no longer in the files goes with -prune too.
+	if err := os.Remove(filepath.Join(dir, "agents.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = g.run(env, "apply", "-f", dir, "-prune")
+	if err != nil || !strings.Contains(out, "\n- agent support-bot\n") || g.byName("agents", "support-bot") != nil {
+		t.Errorf("apply -prune of an agent: %v\n%s", err, out)
+	}
 }
 
 // mustJSON encodes v.
