@@ -10,8 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/toolgate/toolgate/app"
 	"github.com/toolgate/toolgate/background"
 	"github.com/toolgate/toolgate/egress"
+	"github.com/toolgate/toolgate/invoke"
 	"github.com/toolgate/toolgate/oauth"
 	"github.com/toolgate/toolgate/tools"
 )
@@ -73,6 +75,12 @@ type config struct {
 	// database cannot take them.
 	RunBuffer      int
 	RunBufferBytes int64
+	// GuardrailSweepInterval is how often expired approvals end and the
+	// response cache is trimmed. Defaults to app.GuardrailSweepIntervalDefault.
+	GuardrailSweepInterval time.Duration
+	// CacheMaxBytes bounds each workspace's response cache. Defaults to
+	// invoke.CacheWorkspaceMaxBytesDefault.
+	CacheMaxBytes int64
 	// Log is how the process logs. Defaults to text at info level.
 	Log logConfig
 	// GatewayURL is the base URL of the running gateway the client
@@ -179,6 +187,22 @@ var (
 		{"run-buffer-bytes", "TOOLGATE_RUN_BUFFER_BYTES", strconv.FormatInt(tools.RecorderMaxPendingBytesDefault, 10), "bytes of runs kept in memory while the database cannot take them",
 			func(c *config, v string) (err error) {
 				if c.RunBufferBytes, err = strconv.ParseInt(v, 10, 64); err != nil || c.RunBufferBytes < 1 {
+					return fmt.Errorf("%q is not a positive integer", v)
+				}
+				return nil
+			}},
+		{"guardrail-sweep-interval", "TOOLGATE_GUARDRAIL_SWEEP_INTERVAL", app.GuardrailSweepIntervalDefault.String(),
+			"how often expired approvals end and the response cache is trimmed",
+			func(c *config, v string) (err error) {
+				if c.GuardrailSweepInterval, err = time.ParseDuration(v); err != nil || c.GuardrailSweepInterval <= 0 {
+					return fmt.Errorf("%q is not a positive duration", v)
+				}
+				return nil
+			}},
+		{"cache-max-bytes", "TOOLGATE_CACHE_MAX_BYTES", strconv.FormatInt(invoke.CacheWorkspaceMaxBytesDefault, 10),
+			"bytes of cached tool results kept per workspace",
+			func(c *config, v string) (err error) {
+				if c.CacheMaxBytes, err = strconv.ParseInt(v, 10, 64); err != nil || c.CacheMaxBytes < 1 {
 					return fmt.Errorf("%q is not a positive integer", v)
 				}
 				return nil

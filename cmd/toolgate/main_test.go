@@ -77,6 +77,7 @@ func TestSettings(t *testing.T) {
 		"TOOLGATE_ADDR": "127.0.0.1:1", "TOOLGATE_ALLOW_NETWORKS": "10.0.0.0/8, 192.168.1.7",
 		"TOOLGATE_RUN_RETENTION": "3d", "TOOLGATE_METRICS_PUBLIC": "true", "TOOLGATE_WORKERS": "4",
 		"TOOLGATE_LOG_FORMAT": "json", "TOOLGATE_LOG_LEVEL": "debug",
+		"TOOLGATE_GUARDRAIL_SWEEP_INTERVAL": "2s", "TOOLGATE_CACHE_MAX_BYTES": "1024",
 	}, all...)
 	if err != nil {
 		t.Fatal(err)
@@ -84,18 +85,21 @@ func TestSettings(t *testing.T) {
 	if cfg.Addr != "127.0.0.1:9999" || cfg.Log.Level.String() != "WARN" {
 		t.Errorf("a flag must win over the environment: addr %q, log level %v", cfg.Addr, cfg.Log.Level)
 	}
-	if len(cfg.AllowNetworks) != 2 || cfg.RunRetention != 72*time.Hour || !cfg.MetricsPublic || cfg.Workers != 4 || !cfg.Log.JSON {
+	if len(cfg.AllowNetworks) != 2 || cfg.RunRetention != 72*time.Hour || !cfg.MetricsPublic || cfg.Workers != 4 || !cfg.Log.JSON ||
+		cfg.GuardrailSweepInterval != 2*time.Second || cfg.CacheMaxBytes != 1024 {
 		t.Errorf("from the environment: %+v", cfg)
 	}
 	for name, value := range map[string]string{
-		"TOOLGATE_ADDR":           "",
-		"TOOLGATE_ALLOW_NETWORKS": "10.0.0.0/33",
-		"TOOLGATE_RUN_RETENTION":  "soon",
-		"TOOLGATE_METRICS_PUBLIC": "maybe",
-		"TOOLGATE_WORKERS":        "0",
-		"TOOLGATE_PUBLIC_URL":     "ftp://example.com",
-		"TOOLGATE_LOG_FORMAT":     "xml",
-		"TOOLGATE_LOG_LEVEL":      "loud",
+		"TOOLGATE_ADDR":                     "",
+		"TOOLGATE_ALLOW_NETWORKS":           "10.0.0.0/33",
+		"TOOLGATE_RUN_RETENTION":            "soon",
+		"TOOLGATE_METRICS_PUBLIC":           "maybe",
+		"TOOLGATE_WORKERS":                  "0",
+		"TOOLGATE_PUBLIC_URL":               "ftp://example.com",
+		"TOOLGATE_LOG_FORMAT":               "xml",
+		"TOOLGATE_LOG_LEVEL":                "loud",
+		"TOOLGATE_GUARDRAIL_SWEEP_INTERVAL": "0s",
+		"TOOLGATE_CACHE_MAX_BYTES":          "-1",
 	} {
 		args := []string{}
 		if value == "" { // an empty variable means unset: the flag must refuse empty

@@ -80,6 +80,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, out io.Writer) er
 		MetricsPublic: cfg.MetricsPublic, CORSOrigins: cfg.CORSOrigins, RunRetention: cfg.RunRetention,
 		Recording: tools.RecorderConfig{Mode: tools.RecordingMode(cfg.RunRecording), MaxPending: cfg.RunBuffer,
 			MaxPendingBytes: cfg.RunBufferBytes},
+		GuardrailSweepInterval: cfg.GuardrailSweepInterval, CacheMaxBytes: cfg.CacheMaxBytes,
 		Logger: log, TracerProvider: tracing.TracerProvider(),
 	})
 	if err != nil {
