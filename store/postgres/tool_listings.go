@@ -22,10 +22,10 @@ func (s *Store) ToolVersionListingPut(ctx context.Context, workspaceID string, l
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var batch pgx.Batch
 		for _, l := range list {
-			batch.Queue(`INSERT INTO tool_version_listings (workspace_id, format, tool_id, version, revision, tool, notes)
-				SELECT workspace_id, $1, tool_id, version, $2, $3, $4 FROM tool_versions
+			batch.Queue(`INSERT INTO tool_version_listings (tool_id, version, format, workspace_id, revision, tool, notes)
+				SELECT tool_id, version, $1, workspace_id, $2, $3, $4 FROM tool_versions
 				WHERE workspace_id = $5 AND tool_id = $6 AND version = $7
-				ON CONFLICT (workspace_id, format, tool_id, version) DO UPDATE
+				ON CONFLICT (tool_id, version, format) DO UPDATE
 				SET revision = excluded.revision, tool = excluded.tool, notes = excluded.notes`,
 				l.Format, l.Revision, string(l.Tool), codec.RawArg(l.Notes), workspaceID, l.ToolID, l.Version)
 		}
@@ -57,8 +57,8 @@ func (s *Store) ToolVersionListingGet(ctx context.Context, workspaceID, format s
 	}
 	rows, err := s.pool.Query(ctx, `SELECT l.tool_id, l.version, l.format, l.revision, l.tool, l.notes
 		FROM unnest($3::text[], $4::int[]) AS r (tool_id, version)
-		JOIN tool_version_listings AS l
-		ON l.workspace_id = $1 AND l.format = $2 AND l.tool_id = r.tool_id AND l.version = r.version`, workspaceID, format, ids, versions)
+		JOIN tool_version_listings AS l ON l.tool_id = r.tool_id AND l.version = r.version
+		WHERE l.workspace_id = $1 AND l.format = $2`, workspaceID, format, ids, versions)
 	if err != nil {
 		return nil, fmt.Errorf("getting %s listings of %d tool versions: %w", format, len(refs), err)
 	}

@@ -20,10 +20,10 @@ func (s *Store) ToolVersionListingPut(ctx context.Context, workspaceID string, l
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		upsert, err := tx.PrepareContext(ctx, `INSERT INTO tool_version_listings
-			(workspace_id, format, tool_id, version, revision, tool, notes)
-			SELECT workspace_id, ?, tool_id, version, ?, ?, ? FROM tool_versions
+			(tool_id, version, format, workspace_id, revision, tool, notes)
+			SELECT tool_id, version, ?, workspace_id, ?, ?, ? FROM tool_versions
 			WHERE workspace_id = ? AND tool_id = ? AND version = ?
-			ON CONFLICT (workspace_id, format, tool_id, version) DO UPDATE
+			ON CONFLICT (tool_id, version, format) DO UPDATE
 			SET revision = excluded.revision, tool = excluded.tool, notes = excluded.notes`)
 		if err != nil {
 			return err
@@ -45,8 +45,7 @@ func (s *Store) ToolVersionListingPut(ctx context.Context, workspaceID string, l
 
 // ToolVersionListingGet implements store.ToolVersionListingStore in one
 // query, the versions passed as one JSON array of [tool_id, version] pairs
-// that the query walks, looking each up by primary key (the workspace's
-// rows of the format are stored together).
+// that the query walks, looking each up by primary key.
 func (s *Store) ToolVersionListingGet(ctx context.Context, workspaceID, format string, refs []store.ToolVersionRef) ([]*store.ToolVersionListing, error) {
 	if len(refs) == 0 {
 		return nil, nil
@@ -61,8 +60,8 @@ func (s *Store) ToolVersionListingGet(ctx context.Context, workspaceID, format s
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT l.tool_id, l.version, l.format, l.revision, l.tool, l.notes
 		FROM json_each(?) AS r CROSS JOIN tool_version_listings AS l
-		ON l.workspace_id = ? AND l.format = ? AND l.tool_id = r.value ->> 0 AND l.version = r.value ->> 1`,
-		string(arg), workspaceID, format)
+		ON l.tool_id = r.value ->> 0 AND l.version = r.value ->> 1 AND l.format = ?
+		WHERE l.workspace_id = ?`, string(arg), format, workspaceID)
 	if err != nil {
 		return nil, fmt.Errorf("getting %s listings of %d tool versions: %w", format, len(refs), err)
 	}

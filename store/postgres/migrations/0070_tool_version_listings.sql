@@ -6,16 +6,13 @@
 -- tool as listed, byte for byte (TEXT, not jsonb, which would reorder its
 -- keys); notes is the rest the listing keeps.
 CREATE TABLE tool_version_listings (
-    workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
-    format       TEXT COLLATE "C" NOT NULL,
     tool_id      TEXT COLLATE "C" NOT NULL,
     version      INTEGER NOT NULL,
+    format       TEXT COLLATE "C" NOT NULL,
+    workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     revision     INTEGER NOT NULL,
     tool         TEXT NOT NULL,
     notes        TEXT,
-    PRIMARY KEY (workspace_id, format, tool_id, version),
+    PRIMARY KEY (tool_id, version, format),
     FOREIGN KEY (tool_id, version) REFERENCES tool_versions (tool_id, version) ON DELETE CASCADE
 );
-
--- Deleting a tool's versions deletes their renderings.
-CREATE INDEX tool_version_listings_version ON tool_version_listings (tool_id, version);
