@@ -321,3 +321,31 @@ func TestGetCachesPerSlice(t *testing.T) {
 		t.Error("a change of another workspace dropped this one's listings")
 	}
 }
+
+// TestGetConcurrent lists versions never listed before from many
+// goroutines at once (run it with -race): every answer is the listing.
+func TestGetConcurrent(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, testdb.SQLite(t), fixtureTools(), true)
+	lc := f.cache(t)
+	const n = 8
+	got := make([][]byte, n)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			var err error
+			got[i], err = lc.Get(ctx, f.ws, fmt.Sprintf("agent-%d", i%2), Formats[i%len(Formats)], f.refs)
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		if want := wantListing(t, f.prepared, Formats[i%len(Formats)]); !bytes.Equal(want, got[i]) {
+			t.Errorf("listing %d = %s, want %s", i, got[i], want)
+		}
+	}
+}
