@@ -255,7 +255,8 @@ func (s *Tools) validateDefinition(ctx context.Context, workspaceID string, def 
 }
 
 // Publish validates a tool's draft and stores it as the next immutable
-// version; a draft with errors is Invalid, with the errors as details.
+// version, with its renderings in every listing format (package listing);
+// a draft with errors is Invalid, with the errors as details.
 func (s *Tools) Publish(ctx context.Context, workspaceID, id string) (*Published, error) {
 	t, err := s.d.store.ToolGet(ctx, workspaceID, id)
 	if err != nil {
@@ -272,6 +273,7 @@ func (s *Tools) Publish(ctx context.Context, workspaceID, id string) (*Published
 	if err != nil {
 		return nil, notFoundAs(err, "tool")
 	}
+	s.storeListings(ctx, v)
 	s.d.notify(ctx, workspaceID, changes.Tools, t.ID)
 	return &Published{ID: t.ID, Status: store.ToolStatusPublished, Version: v.Version, PublishedAt: v.PublishedAt, Warnings: report.Warnings}, nil
 }

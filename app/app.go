@@ -173,7 +173,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		transport = t.ChangeTransport()
 	}
 	a.Bus = changes.NewBus(transport, a.log)
-	a.Listings = listing.NewCache()
+	if a.Listings, err = listing.NewCache(listing.Config{Store: cfg.Store, Versions: a.Catalog, Logger: a.log}); err != nil {
+		return nil, err
+	}
 
 	// Flows' compiled versions, shared by the runtime and the background
 	// workers that run flows' fire-and-forget calls.

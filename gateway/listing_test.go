@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/toolgate/toolgate/app"
+	"github.com/toolgate/toolgate/listing"
 	"github.com/toolgate/toolgate/schema"
 	"github.com/toolgate/toolgate/secrets"
 	"github.com/toolgate/toolgate/store"
@@ -146,11 +147,33 @@ func TestListing(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, newStore func(testing.TB) store.Store) {
 		e := newEnv(t, newStore)
 		names := []string{}
+		var published []store.ToolVersionRef
 		for _, def := range realisticTools() {
-			e.publishTool(def)
+			published = append(published, store.ToolVersionRef{ToolID: e.publishTool(def), Version: 1})
 			names = append(names, def["name"].(string))
 		}
 		_, key := e.agentWithKey("bot", names...)
+
+		// Publishing stored each version's renderings, which the listings
+		// below (golden files) are joined from.
+		workspaces, err := e.store.WorkspaceList(t.Context())
+		if err != nil || len(workspaces) != 1 {
+			t.Fatalf("WorkspaceList: %v, %d", err, len(workspaces))
+		}
+		for _, format := range listing.Formats {
+			rows, err := e.store.ToolVersionListingGet(t.Context(), workspaces[0].ID, format, published)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != len(published) {
+				t.Errorf("%d %s renderings stored at publish, want %d", len(rows), format, len(published))
+			}
+			for _, row := range rows {
+				if row.Revision != listing.Revision {
+					t.Errorf("%s rendering of %s has revision %d, want %d", format, row.ToolID, row.Revision, listing.Revision)
+				}
+			}
+		}
 
 		for _, format := range []string{"openai", "openai_strict", "openai_responses", "anthropic", "anthropic_strict", "gemini", "mcp"} {
 			t.Run(format, func(t *testing.T) {

@@ -156,6 +156,18 @@ func (iv *Invoker) AgentTools(ctx context.Context, workspaceID, agentID string) 
 	return list, err
 }
 
+// AgentToolVersions returns the published versions of the agent's
+// activated tools in activation order, unprepared (what a listing of them
+// needs; see tools.Catalog.AgentToolVersions); an agent that does not
+// exist is NotFound.
+func (iv *Invoker) AgentToolVersions(ctx context.Context, workspaceID, agentID string) ([]store.ToolVersionRef, error) {
+	list, err := iv.catalog.AgentToolVersions(ctx, workspaceID, agentID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, problem.NotFoundf("agent")
+	}
+	return list, err
+}
+
 // Connection returns a workspace's connection by name, opened for use (the
 // chat runner's model API key); one that does not exist is
 // store.ErrNotFound.

@@ -3,6 +3,7 @@ package listing
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -60,16 +61,16 @@ func TestAnthropicStrictBudget(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			list := make([]*tools.Prepared, len(tt.tools))
+			pieces := make([]*piece, len(tt.tools))
 			for i, s := range tt.tools {
 				p, err := tools.Prepare("id", 1, &tools.Definition{Name: fmt.Sprintf("t%d", i), Description: "A tool.",
 					URL: "http://127.0.0.1:1/", InputSchema: objectSchema(s.required, s.optional, s.unions)})
 				if err != nil {
 					t.Fatal(err)
 				}
-				list[i] = p
+				pieces[i] = pieceIn(t, p, FormatAnthropicStrict)
 			}
-			raw, err := NewCache().Get("ws", "agent", FormatAnthropicStrict, list)
+			raw, err := assemble(pieces)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,4 +105,14 @@ func TestAnthropicStrictBudget(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pieceIn renders a tool version in a format.
+func pieceIn(t testing.TB, p *tools.Prepared, format string) *piece {
+	t.Helper()
+	pieces, err := renderPieces(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pieces[slices.Index(Formats, format)]
 }

@@ -249,6 +249,7 @@ type Store interface {
 	ToolVersionGet(ctx context.Context, workspaceID, toolID string, version int) (*ToolVersion, error)
 	ToolVersionList(ctx context.Context, workspaceID, toolID string) ([]*ToolVersion, error)
 	ToolBatchStore
+	ToolVersionListingStore
 
 	// Agents.
 	AgentInsert(ctx context.Context, a *Agent) error

@@ -65,8 +65,16 @@ type toolRef struct {
 // one lookup each.
 const bulkThreshold = 16
 
+// agentTools are an agent's tools: the versions it has, resolved when
+// loaded, and prepared on first use (a listing needs only the versions).
 type agentTools struct {
 	loadedAt time.Time
+	// versions are the published versions of the agent's activated tools,
+	// in activation order; a pinned version may not exist.
+	versions []store.ToolVersionRef
+
+	mu       sync.Mutex
+	prepared bool
 	list     []*Prepared
 	byName   map[string]*Prepared
 }
@@ -138,7 +146,7 @@ func (c *Catalog) workspace(workspaceID string) *workspaceCache {
 // AgentTools returns the agent's activated, published tools in activation
 // order.
 func (c *Catalog) AgentTools(ctx context.Context, workspaceID, agentID string) ([]*Prepared, error) {
-	at, err := c.agentTools(ctx, workspaceID, agentID)
+	at, err := c.preparedAgentTools(ctx, workspaceID, agentID)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +155,7 @@ func (c *Catalog) AgentTools(ctx context.Context, workspaceID, agentID string) (
 
 // AgentTool returns one of the agent's tools by name, or ErrToolNotFound.
 func (c *Catalog) AgentTool(ctx context.Context, workspaceID, agentID, name string) (*Prepared, error) {
-	at, err := c.agentTools(ctx, workspaceID, agentID)
+	at, err := c.preparedAgentTools(ctx, workspaceID, agentID)
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +164,49 @@ func (c *Catalog) AgentTool(ctx context.Context, workspaceID, agentID, name stri
 		return nil, ErrToolNotFound
 	}
 	return p, nil
+}
+
+// AgentToolVersions returns the published versions of the agent's
+// activated tools in activation order, without preparing them: a pinned
+// version may not exist (AgentTools leaves it out). The slice is the
+// catalog's and must not be changed; the catalog hands out a new one
+// whenever it reloads the agent, so a caller may cache what it derives from
+// one slice for as long as it is handed out.
+func (c *Catalog) AgentToolVersions(ctx context.Context, workspaceID, agentID string) ([]store.ToolVersionRef, error) {
+	at, err := c.agentTools(ctx, workspaceID, agentID)
+	if err != nil {
+		return nil, err
+	}
+	return at.versions, nil
+}
+
+// preparedAgentTools returns the agent's tools with their versions
+// prepared.
+func (c *Catalog) preparedAgentTools(ctx context.Context, workspaceID, agentID string) (*agentTools, error) {
+	at, err := c.agentTools(ctx, workspaceID, agentID)
+	if err != nil {
+		return nil, err
+	}
+	at.mu.Lock()
+	defer at.mu.Unlock()
+	if at.prepared {
+		return at, nil
+	}
+	var list []*Prepared
+	byName := map[string]*Prepared{}
+	for _, v := range at.versions {
+		p, err := c.Version(ctx, workspaceID, v.ToolID, v.Version)
+		if errors.Is(err, ErrToolNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, p)
+		byName[p.Name] = p
+	}
+	at.list, at.byName, at.prepared = list, byName, true
+	return at, nil
 }
 
 func (c *Catalog) agentTools(ctx context.Context, workspaceID, agentID string) (*agentTools, error) {
@@ -171,7 +222,7 @@ func (c *Catalog) agentTools(ctx context.Context, workspaceID, agentID string) (
 	if err != nil {
 		return nil, fmt.Errorf("loading agent %s: %w", agentID, err)
 	}
-	at = &agentTools{loadedAt: now, byName: map[string]*Prepared{}}
+	at = &agentTools{loadedAt: now}
 	var index *toolIndex
 	if len(agent.Tools) > bulkThreshold {
 		if index, err = c.toolIndex(ctx, ws, workspaceID, now); err != nil {
@@ -179,15 +230,14 @@ func (c *Catalog) agentTools(ctx context.Context, workspaceID, agentID string) (
 		}
 	}
 	for _, activated := range agent.Tools {
-		p, err := c.resolve(ctx, workspaceID, activated, index)
+		v, err := c.resolve(ctx, workspaceID, activated, index)
 		if errors.Is(err, ErrToolNotFound) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		at.list = append(at.list, p)
-		at.byName[p.Name] = p
+		at.versions = append(at.versions, v)
 	}
 	c.mu.Lock()
 	ws.agents[agentID] = at
@@ -197,20 +247,20 @@ func (c *Catalog) agentTools(ctx context.Context, workspaceID, agentID string) (
 
 // resolve finds the pinned or latest published version of an activated tool.
 // With an index, the tool's row comes from it instead of the store.
-func (c *Catalog) resolve(ctx context.Context, workspaceID string, activated store.AgentTool, index *toolIndex) (*Prepared, error) {
+func (c *Catalog) resolve(ctx context.Context, workspaceID string, activated store.AgentTool, index *toolIndex) (store.ToolVersionRef, error) {
 	var t toolRef
 	if index != nil {
 		var ok bool
 		if t, ok = index.byName[activated.Name]; !ok {
-			return nil, ErrToolNotFound
+			return store.ToolVersionRef{}, ErrToolNotFound
 		}
 	} else {
 		row, err := c.store.ToolGetByName(ctx, workspaceID, activated.Name)
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, ErrToolNotFound
+			return store.ToolVersionRef{}, ErrToolNotFound
 		}
 		if err != nil {
-			return nil, fmt.Errorf("loading tool %s: %w", activated.Name, err)
+			return store.ToolVersionRef{}, fmt.Errorf("loading tool %s: %w", activated.Name, err)
 		}
 		t = toolRef{id: row.ID, version: row.Version}
 	}
@@ -219,9 +269,9 @@ func (c *Catalog) resolve(ctx context.Context, workspaceID string, activated sto
 		version = activated.Version
 	}
 	if version == 0 {
-		return nil, ErrToolNotFound
+		return store.ToolVersionRef{}, ErrToolNotFound
 	}
-	return c.Version(ctx, workspaceID, t.id, version)
+	return store.ToolVersionRef{ToolID: t.id, Version: version}, nil
 }
 
 // toolIndex returns the workspace's tool names and latest versions, listing

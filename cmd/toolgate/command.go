@@ -57,6 +57,9 @@ var commands = []*command{
 	migrateCommand,
 	workspacesCreateCommand,
 	workspacesListCommand,
+	applyCommand,
+	exportCommand,
+	importOpenAPICommand,
 	versionCommand,
 }
 
@@ -111,18 +114,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return usagef("unknown command %q; run `toolgate help` for the list", args[0])
 }
 
-// exec parses the command's flags and runs it.
+// exec parses the command's flags and runs it. Flags may come before and
+// after the positional arguments (`import openapi FILE -connection x`);
+// "--" ends the flags.
 func (cmd *command) exec(ctx context.Context, c *cli, args []string) error {
 	fs := cmd.flagSet()
 	runCmd := cmd.define(fs, c)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			cmd.printHelp(c.stdout)
-			return nil
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				cmd.printHelp(c.stdout)
+				return nil
+			}
+			return usagef("%s: %v (`toolgate %s -help` lists its flags)", cmd.name, err, cmd.name)
 		}
-		return usagef("%s: %v (`toolgate %s -help` lists its flags)", cmd.name, err, cmd.name)
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
-	return runCmd(ctx, fs.Args())
+	return runCmd(ctx, positional)
 }
 
 // flagSet is a new, empty flag set for the command. Parse reports errors

@@ -25,6 +25,9 @@ const (
 	RunRetentionDefault = 7 * 24 * time.Hour
 	LogFormatDefault    = "text"
 	LogLevelDefault     = "info"
+	// GatewayURLDefault is where the client commands (apply, export,
+	// import) find the gateway: serve's default address.
+	GatewayURLDefault = "http://" + AddrDefault
 )
 
 // config is the binary's configuration. Every field is a flag and a
@@ -83,6 +86,9 @@ type config struct {
 	CacheMaxBytes int64
 	// Log is how the process logs. Defaults to text at info level.
 	Log logConfig
+	// GatewayURL is the base URL of the running gateway the client
+	// commands call. Defaults to GatewayURLDefault.
+	GatewayURL string
 }
 
 // setting is one configuration value: a flag and the environment variable
@@ -214,6 +220,30 @@ var (
 			}},
 	}
 )
+
+// clientSettings are those of the commands that call a running gateway's
+// admin API (apply, export, import). Their admin key is the same variable
+// serve bootstraps the default workspace with, so one exported
+// TOOLGATE_ADMIN_KEY serves both.
+var clientSettings = []setting{
+	{"url", "TOOLGATE_URL", GatewayURLDefault, "base URL of the running gateway to call",
+		func(c *config, v string) error {
+			c.GatewayURL = strings.TrimRight(v, "/")
+			if u, err := url.Parse(c.GatewayURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+				u.RawQuery != "" || u.Fragment != "" {
+				return fmt.Errorf("%q is not an http or https URL such as %s", v, GatewayURLDefault)
+			}
+			return nil
+		}},
+	{"admin-key", "TOOLGATE_ADMIN_KEY", "", "admin key of the workspace to work on",
+		func(c *config, v string) error {
+			if v == "" {
+				return fmt.Errorf("is required: an admin key of the workspace (tg_...)")
+			}
+			c.AdminKey = v
+			return nil
+		}},
+}
 
 // bindSettings declares settings on fs and returns the function that
 // builds the config once fs is parsed: each value comes from its flag when

@@ -29,9 +29,11 @@ func TestHelp(t *testing.T) {
 				t.Errorf("help does not show command %q", cmd.name)
 			}
 		}
-		for _, f := range flagsOf(serveCommand) {
-			if !strings.Contains(out, "  "+f+" ") {
-				t.Errorf("help does not show serve's flag %s", f)
+		for _, cmd := range commands {
+			for _, f := range flagsOf(cmd) {
+				if !strings.Contains(out, "  "+f+" ") && !strings.Contains(out, "  "+f+"\n") {
+					t.Errorf("help does not show %s's flag %s", cmd.name, f)
+				}
 			}
 		}
 	}
@@ -44,7 +46,7 @@ func TestHelp(t *testing.T) {
 					t.Errorf("help does not show %q", name)
 				}
 				for _, f := range flagsOf(byName[name]) {
-					if !strings.Contains(out, "  "+f+" ") {
+					if !strings.Contains(out, "  "+f+" ") && !strings.Contains(out, "  "+f+"\n") {
 						t.Errorf("help of %s does not show its flag %s", name, f)
 					}
 				}
@@ -73,6 +75,10 @@ func TestHelp(t *testing.T) {
 		{[]string{"help", "workspaces"}, only("workspaces create", "workspaces list")},
 		{[]string{"help", "workspaces", "list"}, only("workspaces list")},
 		{[]string{"version", "-h"}, only("version")},
+		{[]string{"apply", "--help"}, only("apply")},
+		{[]string{"help", "export"}, only("export")},
+		{[]string{"import", "openapi", "-h"}, only("import openapi")},
+		{[]string{"help", "import"}, only("import openapi")},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

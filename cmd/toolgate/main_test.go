@@ -120,3 +120,23 @@ func TestPostgresNeedsSecretKey(t *testing.T) {
 		t.Errorf("PostgreSQL without a secret key: %v", err)
 	}
 }
+
+// TestFlagsAfterArguments: flags may follow the positional arguments, and
+// "--" ends the flags.
+func TestFlagsAfterArguments(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "toolgate.db")
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"workspaces", "create", "acme", "-database-url", db}, envOf(nil), &out, &errs); err != nil {
+		t.Fatalf("a flag after the argument: %v", err)
+	}
+	if err := run(context.Background(), []string{"workspaces", "create", "-database-url", db, "--", "-odd"}, envOf(nil), &out, &errs); err != nil {
+		t.Fatalf("an argument after --: %v", err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"workspaces", "list", "-database-url", db}, envOf(nil), &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "\tacme\t") || !strings.Contains(out.String(), "\t-odd\t") {
+		t.Errorf("list printed %q, want acme and -odd", out.String())
+	}
+}

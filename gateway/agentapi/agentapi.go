@@ -37,19 +37,21 @@ func (a *API) Routes(g *gin.RouterGroup) {
 
 // listTools lists the agent's published tools in the format the query asks
 // for (listing.FormatDefault when none): {"tools": [...]}, each with its
-// execution description. The marshalled answer is cached per agent and
-// format until the catalog reloads the agent's tools.
+// execution description. It joins the renderings stored with the tool
+// versions (no tool is prepared or converted), and the marshalled answer is
+// cached per agent and format until the catalog reloads the agent's tools.
 func (a *API) listTools(c *gin.Context) error {
 	format := c.DefaultQuery("format", listing.FormatDefault)
 	if !listing.IsFormat(format) {
 		return problem.BadRequestf("format", "format must be one of %s", strings.Join(listing.Formats, ", "))
 	}
 	p := httpapi.Who(c)
-	list, err := a.Invoker.AgentTools(c.Request.Context(), p.WorkspaceID, p.AgentID)
+	ctx := c.Request.Context()
+	versions, err := a.Invoker.AgentToolVersions(ctx, p.WorkspaceID, p.AgentID)
 	if err != nil {
 		return err
 	}
-	body, err := a.Listings.Get(p.WorkspaceID, p.AgentID, format, list)
+	body, err := a.Listings.Get(ctx, p.WorkspaceID, p.AgentID, format, versions)
 	if err != nil {
 		return err
 	}

@@ -220,12 +220,13 @@ func lookup(root map[string]any, pointer string) (map[string]any, bool) {
 }
 
 // fieldTable renders the table of a schema node's properties, in the
-// order the schema lists them ($schema aside: the introduction covers it).
+// order the schema lists them ($schema and kind aside: the introduction
+// covers them).
 func fieldTable(node map[string]any) []string {
 	rows := []string{"| Field | Type | Default | Bounds | Description |", "|---|---|---|---|---|"}
 	required, _ := node["required"].([]any)
 	for _, name := range propertyOrder(node) { // the struct's order
-		if name == "$schema" {
+		if name == "$schema" || name == "kind" {
 			continue
 		}
 		p := node["properties"].(map[string]any)[name].(map[string]any)

@@ -41,8 +41,9 @@ func SchemaPath(name string) string { return "/v1/schemas/" + name + ".json" }
 // Schema returns the JSON Schema of an object ("tool", "connection",
 // "agent" or "flow"), as served at SchemaPath(name); false for another
 // name. Its root also allows a "$schema" member, so that a file can name
-// the schema for editor completion (toolgate's API itself refuses unknown
-// members: tools that send files drop it).
+// the schema for editor completion, and (tool, connection and agent) the
+// "kind" member of `toolgate apply` files (toolgate's API itself refuses
+// unknown members: tools that send files drop both).
 func Schema(name string) ([]byte, bool) {
 	all := objectSchemas()
 	s, ok := all[name]
@@ -59,6 +60,11 @@ var objectSchemas = sync.OnceValue(func() map[string][]byte {
 		s.Title, s.Description = o.title, o.description
 		s.Properties.Set("$schema", &jsonschema.Schema{Type: "string", Format: "uri-reference",
 			Description: "The schema of this file, for editors: " + SchemaPath(name) + " on a toolgate gateway. Ignored by toolgate."})
+		if name != "flow" { // a flow's file holds its definition under "flow"
+			s.Properties.Set("kind", &jsonschema.Schema{Type: "string", Const: name,
+				Description: "The kind of object, in files of toolgate apply and export. Not sent to the API."})
+			_ = s.Properties.MoveToFront("kind")
+		}
 		_ = s.Properties.MoveToFront("$schema") // present: just set
 		pruneDefinitions(s)
 		out[name] = mustMarshal(s)

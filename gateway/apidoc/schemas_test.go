@@ -45,6 +45,8 @@ func TestSchemasAcceptAndRefuse(t *testing.T) {
 			"method": "GET", "connection": "shop", "path": "/orders/{{args.id}}", "timeout_ms": 5000,
 			"input_schema": {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]},
 			"response": {"select": ["status"], "max_bytes": 2048}, "retry": {"max_attempts": 5}, "background": true}`, true},
+		{"tool", `{"kind": "tool", "name": "get_order", "description": "Look up an order once the caller gave its id."}`, true},
+		{"tool", `{"kind": "agent", "name": "get_order", "description": "Look up an order once the caller gave its id."}`, false},
 		{"tool", `{"name": "x", "description": "d", "timeout_ms": 50}`, false},
 		{"tool", `{"name": "x", "description": "d", "timeout_ms": 120001}`, false},
 		{"tool", `{"name": "x", "description": "d", "method": "TRACE"}`, false},
