@@ -20,10 +20,6 @@ import (
 // lock held by another process before giving up with SQLITE_BUSY.
 const BusyTimeoutDefault = 5000
 
-// PageSizeDefault is the page size, in bytes, of a database file Open
-// creates.
-const PageSizeDefault = 16384
-
 // Store is a store.Store backed by one SQLite file. Writes go through a
 // single connection (so they queue instead of colliding); reads go through a
 // pool of read-only connections, which WAL lets run alongside the writer.
@@ -61,10 +57,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 	write := sql.OpenDB(newCachingConnector(dsn(path, url.Values{
 		"_pragma": {
-			// A new file's pages (an existing file keeps its own): a run
-			// record of up to RunBodyMax spans a quarter of the pages it
-			// would at 4 KiB, and SQLite writes a page per system call.
-			fmt.Sprintf("page_size(%d)", PageSizeDefault),
 			fmt.Sprintf("busy_timeout(%d)", BusyTimeoutDefault),
 			"synchronous(NORMAL)",
 			"foreign_keys(1)",
