@@ -188,7 +188,16 @@ func TestApply(t *testing.T) {
 	if err != nil || !strings.Contains(out, "~ connection backend: secrets.token\n") || !strings.Contains(out, "~ agent support-bot: adapters.vapi.secret\n") {
 		t.Errorf("-update-secrets: %v\n%s", err, out)
 	}
+	// A file without its secrets member says nothing of them: -prune
+	// leaves them; with the member (empty), those it does not name go.
 	writeFiles(t, dir, map[string]string{"connections.yaml": strings.Replace(workspaceFixture["connections.yaml"], "secrets:\n  token: ${BACKEND_TOKEN}\n", "", 1)})
+	for _, args := range [][]string{nil, {"-prune"}} {
+		out, _, err = g.run(env, append([]string{"apply", "-f", dir}, args...)...)
+		if err != nil || !strings.Contains(out, "= connection backend\n") {
+			t.Errorf("a secrets member left out of the files (%v): %v\n%s", args, err, out)
+		}
+	}
+	writeFiles(t, dir, map[string]string{"connections.yaml": strings.Replace(workspaceFixture["connections.yaml"], "secrets:\n  token: ${BACKEND_TOKEN}\n", "secrets: {}\n", 1)})
 	out, _, err = g.run(env, "apply", "-f", dir)
 	if err != nil || !strings.Contains(out, "= connection backend\n") {
 		t.Errorf("a secret left out of the files without -prune: %v\n%s", err, out)

@@ -33,7 +33,7 @@ func readTree(t *testing.T, dir string) map[string]string {
 // normalized form and the keys of its secrets, by kind and name.
 func workspaceOf(t *testing.T, env map[string]string, paths ...string) map[string]any {
 	t.Helper()
-	objects, findings := readWorkspace(paths)
+	objects, _, findings := readWorkspace(paths)
 	for _, f := range findings {
 		t.Errorf("reading %v: %v", paths, f)
 	}
