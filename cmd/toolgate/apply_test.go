@@ -260,6 +260,8 @@ func TestApplyFileErrors(t *testing.T) {
 			[]string{"t.yaml:4: object #2: must be an object (with a kind and its fields), not a string"}},
 		{"infinity", map[string]string{"t.yaml": "kind: tool\nname: t\ndescription: d\ninput_schema: {type: object, maximum: .inf}\n"}, nil,
 			[]string{"t.yaml:4: .inf is not a number JSON can hold"}},
+		{"octal-looking number", map[string]string{"t.yaml": "kind: tool\nname: t\ndescription: d\nbody: {account: 02134}\n"}, nil,
+			[]string{`t.yaml:4: body.account: 02134 would be read as an octal number; quote it ("02134") if it is text`}},
 		{"YAML syntax", map[string]string{"t.yaml": "kind: tool\nname: [t\n"}, nil,
 			[]string{"t.yaml:", "invalid YAML"}},
 		{"flow without its agent", map[string]string{"f.yaml": "kind: flow\nname: greet\nflow: {start: a, states: {}}\n"}, nil,
