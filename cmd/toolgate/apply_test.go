@@ -209,11 +209,7 @@ func TestApply(t *testing.T) {
 	if conn := g.byName("connections", "backend"); conn["secrets"].(map[string]any)["token"].(map[string]any)["set"] != false {
 		t.Errorf("the pruned token is still set: %v", conn)
 	}
-	for _, secret := range []string{"s3cr3t-token", "long-random-vapi-secret"} {
-		if strings.Contains(out, secret) {
-			t.Errorf("apply printed a secret's value")
-		}
-	}
+	// No secret is in any output: newTestGateway checks them all.
 }
 
 // TestApplyFileErrors: problems in the files are reported with the file,
