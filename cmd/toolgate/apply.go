@@ -34,8 +34,8 @@ gateway already has is written again only with -update-secrets.
 of only tools delete tools, never connections or agents. A flow is deleted
 when the files have its agent (or flows of it), or its agent is deleted.
 A secret is deleted when the object's file has its secrets member
-(secrets: {} deletes them all). -prune with files holding no object is
-refused.`,
+(secrets: {} deletes them all). -prune with files holding no object, or
+deleting a tool an agent it keeps activates, is refused.`,
 	define: func(fs *flag.FlagSet, c *cli) runner {
 		settings := bindSettings(fs, c.getenv, clientSettings)
 		var files stringList

@@ -148,6 +148,22 @@ func (a *applier) plan(ctx context.Context, want []*desired, have *remoteWorkspa
 			p.actions = append(p.actions, ac)
 		}
 	}
+	// An agent -prune keeps (not in the files) must not lose the tools it
+	// activates.
+	for _, r := range have.objects[kindAgent] {
+		if inFiles[objectKey(kindAgent, "", r.name)] || pruned(kindAgent, "", r.name) {
+			continue
+		}
+		list, _ := r.norm.m["tools"].([]any)
+		for i, item := range list {
+			name, _ := item.(map[string]any)["name"].(string)
+			if byName[kindTool][name] && pruned(kindTool, "", name) {
+				findings = append(findings, &finding{object: "agent " + r.name + " (on the gateway, not in the files)",
+					field: fmt.Sprintf("tools[%d].name", i),
+					msg:   fmt.Sprintf("activates tool %q, which -prune would delete: add the tool (or the agent) to the files", name)})
+			}
+		}
+	}
 	for _, kind := range slices.Backward(kindOrder) {
 		for _, r := range have.objects[kind] {
 			if inFiles[objectKey(kind, r.agent, r.name)] {
