@@ -31,6 +31,8 @@ const (
 	// errorTextMax bounds the text of an error answer that is not the
 	// API's JSON, as it is shown.
 	errorTextMax = 200
+	// errorMessageMax bounds the message of an API error answer.
+	errorMessageMax = 4096
 )
 
 // adminClient calls a running gateway's admin REST API with an admin key:
@@ -161,9 +163,10 @@ func (c *adminClient) send(ctx context.Context, timeout time.Duration, method, p
 		}
 		envelope.Error = e
 		if json.Unmarshal(data, &envelope) != nil || e.Message == "" {
-			e.Message = string(data)
+			e.Message = c.printable(string(data), errorTextMax)
+		} else {
+			e.Message = c.printable(e.Message, errorMessageMax)
 		}
-		e.Message = c.printable(e.Message, errorTextMax)
 		return e
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {

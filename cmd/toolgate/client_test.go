@@ -178,3 +178,21 @@ func TestClientUploadLength(t *testing.T) {
 		t.Errorf("Content-Length %d (chunked %v, all read %v), want %d", got, chunked, uploaded, len(body))
 	}
 }
+
+// TestClientErrorMessage: the message of an API error answer is shown
+// whole (up to a bound), without control characters or the admin key.
+func TestClientErrorMessage(t *testing.T) {
+	const key = "tg_the_admin_key_0123456789"
+	long := strings.Repeat("a long message ", 30)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error": {"type": "invalid_request", "message": "\u001b[2J%s key %s"}}`, long, key)
+	}))
+	defer srv.Close()
+	c := newAdminClient(&config{GatewayURL: srv.URL, AdminKey: key})
+	err := c.do(context.Background(), http.MethodGet, "/v1/admin/tools", nil, nil)
+	if want := "GET /v1/admin/tools: 400 [2J" + long + " key [admin key]"; err == nil || err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+}
