@@ -28,13 +28,20 @@ object, field) before writing anything; then it prints a plan (+ create,
 flows, publishes them with -publish, and ends with a summary; the
 gateway's refusals name the file, the object and the field too. Running it
 twice changes nothing the second time. Secrets cannot be read back: one the
-gateway already has is written again only with -update-secrets.`,
+gateway already has is written again only with -update-secrets.
+
+-prune deletes what the files do not have, of the kinds they have: files
+of only tools delete tools, never connections or agents. A flow is deleted
+when the files have its agent (or flows of it), or its agent is deleted.
+A secret is deleted when the object's file has its secrets member
+(secrets: {} deletes them all). -prune with files holding no object, or
+deleting a tool an agent it keeps activates, is refused.`,
 	define: func(fs *flag.FlagSet, c *cli) runner {
 		settings := bindSettings(fs, c.getenv, clientSettings)
 		var files stringList
 		fs.Var(&files, "f", "a workspace `FILE` or directory (repeatable)")
 		publish := fs.Bool("publish", false, "publish the tools and flows whose draft differs from their latest version")
-		prune := fs.Bool("prune", false, "delete the connections, tools, agents and flows (and secrets) the files do not have")
+		prune := fs.Bool("prune", false, "delete the objects of the kinds the files have (and the secrets of objects with secrets) that the files do not have")
 		dryRun := fs.Bool("dry-run", false, "print the plan and write nothing")
 		updateSecrets := fs.Bool("update-secrets", false, "write every secret, also those the gateway already has")
 		return func(ctx context.Context, args []string) error {
@@ -107,7 +114,7 @@ func (a *applier) warn(f *finding) {
 
 func (a *applier) run(ctx context.Context) error {
 	a.start = time.Now()
-	objects, findings := readWorkspace(a.opts.paths)
+	objects, files, findings := readWorkspace(a.opts.paths)
 	findings = append(findings, duplicates(objects)...)
 	var want []*desired
 	for _, o := range objects {
@@ -120,11 +127,7 @@ func (a *applier) run(ctx context.Context) error {
 			want = append(want, d)
 		}
 	}
-	files := map[string]bool{}
-	for _, o := range objects {
-		files[o.file] = true
-	}
-	a.printf("read %s in %s: %s\n", plural(len(objects), "object"), plural(len(files), "file"), countKinds(objects))
+	a.printf("read %s in %s: %s\n", plural(len(objects), "object"), plural(files, "file"), countKinds(objects))
 	if len(findings) > 0 {
 		slices.SortStableFunc(findings, func(x, y *finding) int {
 			return cmp.Or(strings.Compare(x.file, y.file), cmp.Compare(x.line, y.line))
@@ -133,6 +136,11 @@ func (a *applier) run(ctx context.Context) error {
 			a.report(f)
 		}
 		return fmt.Errorf("%s in the files; %w", plural(len(findings), "error"), errNothingWritten)
+	}
+	if a.opts.prune && len(objects) == 0 {
+		// -prune would have the gateway match nothing: refused, it is
+		// more likely the wrong path than the wish to delete it all.
+		return fmt.Errorf("-prune with files that hold no objects: to delete a kind of object, keep at least one of that kind in the files; %w", errNothingWritten)
 	}
 
 	have, err := a.fetch(ctx)

@@ -170,13 +170,99 @@ flow:
 		t.Errorf("apply -prune did not delete %s: %v", flowURL, g.writesSince(writes))
 	}
 
-	// An agent no longer in the files goes with -prune too.
-	if err := os.Remove(filepath.Join(dir, "agents.yaml")); err != nil {
-		t.Fatal(err)
-	}
+	// An agent no longer in the files goes with -prune too, when the
+	// files have agents.
+	writeFiles(t, dir, map[string]string{"agents.yaml": "kind: agent\nname: sales-bot\n"})
 	out, _, err = g.run(env, "apply", "-f", dir, "-prune")
-	if err != nil || !strings.Contains(out, "\n- agent support-bot\n") || g.byName("agents", "support-bot") != nil {
+	if err != nil || !strings.Contains(out, "\n+ agent sales-bot\n- agent support-bot\n") || g.byName("agents", "support-bot") != nil {
 		t.Errorf("apply -prune of an agent: %v\n%s", err, out)
+	}
+}
+
+// TestApplyPruneScope: -prune deletes only objects of the kinds the files
+// have, flows only of the agents the files have; files without objects
+// are refused with -prune.
+func TestApplyPruneScope(t *testing.T) {
+	g := newTestGateway(t)
+	env := g.env(fixtureEnv...)
+	files := withFlows()
+	files["agents/sales.yaml"] = "kind: agent\nname: sales-bot\n"
+	files["flows/greeting.yaml"] = "kind: flow\nname: Greeting\nagent: sales-bot\nflow:\n  start: hi\n  states:\n    hi: {message: Hello., end: true}\n"
+	all := writeFiles(t, t.TempDir(), files)
+	if out, _, err := g.run(env, "apply", "-f", all, "-publish"); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+
+	tests := []struct {
+		name  string
+		files map[string]string
+		plan  []string
+		err   string
+	}{
+		{"comments only", map[string]string{"empty.yaml": "# nothing yet\n"}, nil, "-prune with files that hold no objects"},
+		{"a connection", map[string]string{"c.yaml": workspaceFixture["connections.yaml"]}, []string{"= connection backend"}, ""},
+		{"a tool", map[string]string{"t.yaml": workspaceFixture["tools/get_order.yaml"]},
+			nil, `agent support-bot (on the gateway, not in the files): tools[1].name: activates tool "save_lead", which -prune would delete`},
+		{"the tools", map[string]string{"t.yaml": workspaceFixture["tools/get_order.yaml"], "u.json": workspaceFixture["tools/more.json"]},
+			[]string{"= tool get_order", "= tool save_lead"}, ""},
+		{"an agent's flows", map[string]string{"f.yaml": flowFixture["flows/order.yaml"]},
+			[]string{"= flow Order status (agent support-bot)"}, ""},
+		{"an agent", map[string]string{"a.yaml": "kind: agent\nname: sales-bot\n"},
+			[]string{"= agent sales-bot", "- flow Order status (agent support-bot)", "- flow Greeting (agent sales-bot)", "- agent support-bot"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeFiles(t, t.TempDir(), tt.files)
+			writes := g.writeCount()
+			out, _, err := g.run(env, "apply", "-f", dir, "-prune", "-dry-run")
+			if got := g.writesSince(writes); len(got) > 0 {
+				t.Errorf("writes: %v", got)
+			}
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error()+out, tt.err) {
+					t.Errorf("error %v, want %q in:\n%s", err, tt.err, out)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			if diff := cmp.Diff(tt.plan, planLines(out)); diff != "" {
+				t.Errorf("plan (-want +got):\n%s\n%s", diff, out)
+			}
+		})
+	}
+}
+
+// TestApplyFlowOfGatewayAgent: a flow of an agent only the gateway has
+// (not in the files) is created in that agent's flows; a publish-only
+// update counts as an update, and the files read are counted as files.
+func TestApplyFlowOfGatewayAgent(t *testing.T) {
+	g := newTestGateway(t)
+	env := g.env(fixtureEnv...)
+	dir := writeFiles(t, t.TempDir(), workspaceFixture)
+	if out, _, err := g.run(env, "apply", "-f", dir); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	out, _, err := g.run(env, "apply", "-f", dir, "-publish")
+	if err != nil {
+		t.Fatalf("apply -publish: %v\n%s", err, out)
+	}
+	if want := "0 created, 2 updated, 0 deleted, 2 unchanged, 2 published; 0 errors"; !strings.Contains(out, want) {
+		t.Errorf("the summary of publishing lacks %q:\n%s", want, out)
+	}
+	flows := writeFiles(t, t.TempDir(), flowFixture)
+	out, _, err = g.run(env, "apply", "-f", flows, "-publish")
+	if err != nil || !strings.Contains(out, "created flow Order status (agent support-bot)\n") {
+		t.Fatalf("apply of a flow of the gateway's agent: %v\n%s", err, out)
+	}
+	if f := g.flowOf("support-bot", "Order status"); f == nil || f["status"] != "published" {
+		t.Errorf("the flow on the gateway: %v", f)
+	}
+	empty := writeFiles(t, t.TempDir(), map[string]string{"a.yaml": "# nothing\n", "b.yaml": "---\n"})
+	out, _, _ = g.run(env, "apply", "-f", empty)
+	if want := "read 0 objects in 2 files: nothing to apply\n"; !strings.Contains(out, want) {
+		t.Errorf("the output lacks %q:\n%s", want, out)
 	}
 }
 

@@ -1,8 +1,9 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -82,21 +83,13 @@ func TestApplyGitHub(t *testing.T) {
 // tail is the end of a long output.
 func tail(out string) string { return out[max(0, len(out)-3000):] }
 
-// listAll reads every page of an admin list.
-func (g *testGateway) listAll(path string) []map[string]any {
+// listAll reads every page of an admin list, through the client the
+// commands use.
+func (g *testGateway) listAll(path string) []json.RawMessage {
 	g.t.Helper()
-	var all []map[string]any
-	cursor := ""
-	for {
-		var page struct {
-			Items      []map[string]any `json:"items"`
-			NextCursor string           `json:"next_cursor"`
-		}
-		g.get(path+"?limit=500&cursor="+url.QueryEscape(cursor), &page)
-		all = append(all, page.Items...)
-		if page.NextCursor == "" || len(page.Items) == 0 {
-			return all
-		}
-		cursor = page.NextCursor
+	items, err := newAdminClient(&config{GatewayURL: g.url, AdminKey: g.key}).list(context.Background(), path)
+	if err != nil {
+		g.t.Fatal(err)
 	}
+	return items
 }

@@ -45,8 +45,11 @@ type action struct {
 type plan struct {
 	actions []*action
 	// untracked counts the gateway's objects the files do not have, left
-	// alone without -prune.
+	// alone (without -prune, or of a kind the files do not have).
 	untracked int
+	// agentIDs are the ids of the gateway's agents, by name: where their
+	// flows are.
+	agentIDs map[string]string
 }
 
 // plan compares the files' objects with the gateway's. Its findings are
@@ -70,14 +73,39 @@ func (a *applier) plan(ctx context.Context, want []*desired, have *remoteWorkspa
 	for _, kind := range kindOrder {
 		filed[kind] = map[string]bool{}
 	}
+	agentsFiled := map[string]bool{} // agents the files have, or flows of
 	for _, d := range want {
 		inFiles[objectKey(d.kind, d.agent, d.name)] = true
 		filed[d.kind][d.name] = true
+		if d.kind == kindAgent {
+			agentsFiled[d.name] = true
+		}
+		if d.kind == kindFlow {
+			agentsFiled[d.agent] = true
+		}
+	}
+	// pruned says whether -prune deletes an object of the gateway the
+	// files do not have: only of the kinds the files have (so that files
+	// of only tools leave agents alone), and a flow only of an agent the
+	// files have (or flows of), or that is deleted.
+	var pruned func(kind, agent, name string) bool
+	pruned = func(kind, agent, name string) bool {
+		if !a.opts.prune || inFiles[objectKey(kind, agent, name)] {
+			return false
+		}
+		if kind == kindFlow {
+			return agentsFiled[agent] || pruned(kindAgent, "", agent)
+		}
+		return len(filed[kind]) > 0
 	}
 	// exists says whether an object will exist once the plan is carried
 	// out: in the files, or on the gateway and kept.
 	exists := func(kind, name string) bool {
-		return filed[kind][name] || (byName[kind][name] && !a.opts.prune)
+		return filed[kind][name] || (byName[kind][name] && !pruned(kind, "", name))
+	}
+	p.agentIDs = map[string]string{}
+	for _, r := range have.objects[kindAgent] {
+		p.agentIDs[r.name] = r.id
 	}
 	for _, kind := range kindOrder {
 		for _, d := range want {
@@ -96,7 +124,7 @@ func (a *applier) plan(ctx context.Context, want []*desired, have *remoteWorkspa
 			}
 			switch kind {
 			case kindAgent:
-				findings = append(findings, checkAgentTools(d, exists, a.opts.prune)...)
+				findings = append(findings, checkAgentTools(d, exists, a.opts.prune && len(filed[kindTool]) > 0)...)
 			case kindFlow:
 				if !exists(kindAgent, d.agent) {
 					findings = append(findings, d.findingAt("agent", "no agent named %q in the files or on the gateway", d.agent))
@@ -120,12 +148,28 @@ func (a *applier) plan(ctx context.Context, want []*desired, have *remoteWorkspa
 			p.actions = append(p.actions, ac)
 		}
 	}
+	// An agent -prune keeps (not in the files) must not lose the tools it
+	// activates.
+	for _, r := range have.objects[kindAgent] {
+		if inFiles[objectKey(kindAgent, "", r.name)] || pruned(kindAgent, "", r.name) {
+			continue
+		}
+		list, _ := r.norm.m["tools"].([]any)
+		for i, item := range list {
+			name, _ := item.(map[string]any)["name"].(string)
+			if byName[kindTool][name] && pruned(kindTool, "", name) {
+				findings = append(findings, &finding{object: "agent " + r.name + " (on the gateway, not in the files)",
+					field: fmt.Sprintf("tools[%d].name", i),
+					msg:   fmt.Sprintf("activates tool %q, which -prune would delete: add the tool (or the agent) to the files", name)})
+			}
+		}
+	}
 	for _, kind := range slices.Backward(kindOrder) {
 		for _, r := range have.objects[kind] {
 			if inFiles[objectKey(kind, r.agent, r.name)] {
 				continue
 			}
-			if !a.opts.prune {
+			if !pruned(kind, r.agent, r.name) {
 				p.untracked++
 				continue
 			}
@@ -194,7 +238,8 @@ func (a *applier) compare(ctx context.Context, d *desired, r *remoteObject) (*ac
 
 // secretWrites are the secrets an update writes: those the gateway does
 // not have (all with -update-secrets), nulls for those set, and with
-// -prune nulls for those the files do not name.
+// -prune nulls for those the files do not name, when the object's file
+// has its secrets member (secrets, adapters) at all.
 func (a *applier) secretWrites(d *desired, r *remoteObject) []secretRef {
 	var out []secretRef
 	named := map[string]bool{}
@@ -207,7 +252,7 @@ func (a *applier) secretWrites(d *desired, r *remoteObject) []secretRef {
 			out = append(out, s)
 		}
 	}
-	if a.opts.prune {
+	if a.opts.prune && d.secretsWritten {
 		for _, key := range sortedKeys(r.secretsSet) {
 			if r.secretsSet[key] && !named[key] {
 				out = append(out, secretRef{key: key, remove: true})
@@ -278,7 +323,10 @@ func (a *applier) printPlan(p *plan) {
 			}
 		}
 	}
-	if p.untracked > 0 {
+	switch {
+	case p.untracked > 0 && a.opts.prune:
+		a.printf("(%s on the gateway not in the files, of kinds or agents the files do not have, left alone)\n", plural(p.untracked, "object"))
+	case p.untracked > 0:
 		a.printf("(%s on the gateway not in the files, left alone: -prune deletes them)\n", plural(p.untracked, "object"))
 	}
 }

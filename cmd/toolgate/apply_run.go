@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"reflect"
 	"strings"
@@ -84,7 +85,7 @@ func (a *applier) execute(ctx context.Context, p *plan) {
 	writeKind(kindTool)
 	a.check(ctx, p, kindTool, prog, failed)
 	writeKind(kindAgent)
-	agentIDs = p.agentIDs()
+	agentIDs = p.agentIDsNow()
 	writeKind(kindFlow)
 	a.check(ctx, p, kindFlow, prog, failed)
 	for _, ac := range p.actions {
@@ -101,10 +102,11 @@ func (a *applier) execute(ctx context.Context, p *plan) {
 	}
 }
 
-// agentIDs are the ids of the agents the gateway has, by name: where
-// their flows are.
-func (p *plan) agentIDs() map[string]string {
-	ids := map[string]string{}
+// agentIDsNow are the ids of the agents the gateway has once the files'
+// agents are written, by name: where their flows are. Those the files do not have count too: a flow of the
+// files may be of one.
+func (p *plan) agentIDsNow() map[string]string {
+	ids := maps.Clone(p.agentIDs)
 	for _, ac := range p.actions {
 		if ac.spec.kind == kindAgent && ac.have != nil {
 			ids[ac.name] = ac.have.id
@@ -259,6 +261,9 @@ func (a *applier) check(ctx context.Context, p *plan, kind string, prog *progres
 			continue
 		}
 		a.tally.published++
+		if ac.op == opUpdate && len(ac.patch) == 0 {
+			a.tally.updated++ // only published: its update
+		}
 		prog.step("published %s: version %d", d.label(), pub.Version)
 		for _, w := range pub.Warnings {
 			a.warn(d.findingAt(d.spec.fieldPath(w.Path), "%s", w.Message))

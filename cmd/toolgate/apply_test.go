@@ -188,7 +188,16 @@ func TestApply(t *testing.T) {
 	if err != nil || !strings.Contains(out, "~ connection backend: secrets.token\n") || !strings.Contains(out, "~ agent support-bot: adapters.vapi.secret\n") {
 		t.Errorf("-update-secrets: %v\n%s", err, out)
 	}
+	// A file without its secrets member says nothing of them: -prune
+	// leaves them; with the member (empty), those it does not name go.
 	writeFiles(t, dir, map[string]string{"connections.yaml": strings.Replace(workspaceFixture["connections.yaml"], "secrets:\n  token: ${BACKEND_TOKEN}\n", "", 1)})
+	for _, args := range [][]string{nil, {"-prune"}} {
+		out, _, err = g.run(env, append([]string{"apply", "-f", dir}, args...)...)
+		if err != nil || !strings.Contains(out, "= connection backend\n") {
+			t.Errorf("a secrets member left out of the files (%v): %v\n%s", args, err, out)
+		}
+	}
+	writeFiles(t, dir, map[string]string{"connections.yaml": strings.Replace(workspaceFixture["connections.yaml"], "secrets:\n  token: ${BACKEND_TOKEN}\n", "secrets: {}\n", 1)})
 	out, _, err = g.run(env, "apply", "-f", dir)
 	if err != nil || !strings.Contains(out, "= connection backend\n") {
 		t.Errorf("a secret left out of the files without -prune: %v\n%s", err, out)
@@ -200,11 +209,7 @@ func TestApply(t *testing.T) {
 	if conn := g.byName("connections", "backend"); conn["secrets"].(map[string]any)["token"].(map[string]any)["set"] != false {
 		t.Errorf("the pruned token is still set: %v", conn)
 	}
-	for _, secret := range []string{"s3cr3t-token", "long-random-vapi-secret"} {
-		if strings.Contains(out, secret) {
-			t.Errorf("apply printed a secret's value")
-		}
-	}
+	// No secret is in any output: newTestGateway checks them all.
 }
 
 // TestApplyFileErrors: problems in the files are reported with the file,
@@ -251,6 +256,8 @@ func TestApplyFileErrors(t *testing.T) {
 			[]string{"t.yaml:4: object #2: must be an object (with a kind and its fields), not a string"}},
 		{"infinity", map[string]string{"t.yaml": "kind: tool\nname: t\ndescription: d\ninput_schema: {type: object, maximum: .inf}\n"}, nil,
 			[]string{"t.yaml:4: .inf is not a number JSON can hold"}},
+		{"octal-looking number", map[string]string{"t.yaml": "kind: tool\nname: t\ndescription: d\nbody: {account: 02134}\n"}, nil,
+			[]string{`t.yaml:4: body.account: 02134 would be read as an octal number; quote it ("02134") if it is text`}},
 		{"YAML syntax", map[string]string{"t.yaml": "kind: tool\nname: [t\n"}, nil,
 			[]string{"t.yaml:", "invalid YAML"}},
 		{"flow without its agent", map[string]string{"f.yaml": "kind: flow\nname: greet\nflow: {start: a, states: {}}\n"}, nil,

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Bounds of the admin API client.
@@ -18,10 +20,19 @@ const (
 	// clientTimeout bounds one admin API request.
 	clientTimeout = 60 * time.Second
 	// clientResponseBytesMax bounds an answer: a page of 500 tools with
-	// large schemas (GitHub's) stays well under it.
-	clientResponseBytesMax = 256 << 20
+	// large schemas (GitHub's, about 3 MiB) stays well under it.
+	clientResponseBytesMax = 64 << 20
 	// listPageSize is the page size of lists (the API's maximum).
 	listPageSize = 500
+	// listPagesMax bounds the pages of one list (a million objects).
+	listPagesMax = 2000
+	// listBytesMax bounds the answers of one list, all pages together.
+	listBytesMax = 1 << 30
+	// errorTextMax bounds the text of an error answer that is not the
+	// API's JSON, as it is shown.
+	errorTextMax = 200
+	// errorMessageMax bounds the message of an API error answer.
+	errorMessageMax = 4096
 )
 
 // adminClient calls a running gateway's admin REST API with an admin key:
@@ -33,7 +44,11 @@ type adminClient struct {
 }
 
 func newAdminClient(cfg *config) *adminClient {
-	return &adminClient{base: cfg.GatewayURL, key: cfg.AdminKey, http: &http.Client{}}
+	return &adminClient{base: cfg.GatewayURL, key: cfg.AdminKey, http: &http.Client{
+		// A redirect is not followed: Go would send the body (secrets)
+		// again, and the admin key to another port of the same host.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
 }
 
 // apiError is an error answer of the API: its status and its body's
@@ -116,6 +131,12 @@ func (c *adminClient) send(ctx context.Context, timeout time.Duration, method, p
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if sb, ok := body.(sizedBody); ok {
+		// A length, not a chunked upload; and the body again should the
+		// transport need to resend it.
+		req.ContentLength = sb.size()
+		req.GetBody = sb.again
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		var ue *url.Error
@@ -125,6 +146,9 @@ func (c *adminClient) send(ctx context.Context, timeout time.Duration, method, p
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode/100 == 3 {
+		return c.redirected(method, path, resp)
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, clientResponseBytesMax+1))
 	if err != nil {
 		return fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
@@ -139,7 +163,9 @@ func (c *adminClient) send(ctx context.Context, timeout time.Duration, method, p
 		}
 		envelope.Error = e
 		if json.Unmarshal(data, &envelope) != nil || e.Message == "" {
-			e.Message = strings.TrimSpace(string(data[:min(len(data), 200)]))
+			e.Message = c.printable(string(data), errorTextMax)
+		} else {
+			e.Message = c.printable(e.Message, errorMessageMax)
 		}
 		return e
 	}
@@ -152,11 +178,18 @@ func (c *adminClient) send(ctx context.Context, timeout time.Duration, method, p
 	return nil
 }
 
-// list reads every page of an admin list (GET path?limit=...&cursor=...).
+// list reads every page of an admin list (GET path?limit=...&cursor=...),
+// at most listPagesMax pages and listBytesMax bytes; a cursor the
+// gateway gives twice ends it with an error (it would never end).
 func (c *adminClient) list(ctx context.Context, path string) ([]json.RawMessage, error) {
 	var all []json.RawMessage
 	cursor := ""
-	for {
+	seen := map[string]bool{}
+	total := 0
+	for pages := 1; ; pages++ {
+		if pages > listPagesMax {
+			return nil, fmt.Errorf("GET %s: the list is over %d pages", path, listPagesMax)
+		}
 		q := url.Values{"limit": {fmt.Sprint(listPageSize)}}
 		if cursor != "" {
 			q.Set("cursor", cursor)
@@ -168,10 +201,60 @@ func (c *adminClient) list(ctx context.Context, path string) ([]json.RawMessage,
 		if err := c.do(ctx, http.MethodGet, path+"?"+q.Encode(), nil, &page); err != nil {
 			return nil, err
 		}
+		for _, item := range page.Items {
+			total += len(item)
+		}
+		if total > listBytesMax {
+			return nil, fmt.Errorf("GET %s: the list is over %d MiB", path, listBytesMax>>20)
+		}
 		all = append(all, page.Items...)
 		if page.NextCursor == "" || len(page.Items) == 0 {
 			return all, nil
 		}
+		if seen[page.NextCursor] {
+			return nil, fmt.Errorf("GET %s: the gateway gave the same next_cursor twice; the list would never end", path)
+		}
+		seen[page.NextCursor] = true
 		cursor = page.NextCursor
 	}
+}
+
+// sizedBody is a request body that knows its length and can be read
+// again from the start.
+type sizedBody interface {
+	size() int64
+	again() (io.ReadCloser, error)
+}
+
+// redirected is the error of a redirect: the client follows none.
+func (c *adminClient) redirected(method, path string, resp *http.Response) error {
+	to := "another address"
+	if loc, err := resp.Location(); err == nil {
+		to = c.printable(loc.Redacted(), errorTextMax)
+	}
+	return fmt.Errorf("%s %s: %d: the gateway redirected to %s; set TOOLGATE_URL (or -url) to it", method, path, resp.StatusCode, to)
+}
+
+// printable is text of an answer made fit to print: control characters
+// and invalid UTF-8 dropped, the admin key (should the gateway echo it)
+// replaced, at most max bytes cut on a rune boundary.
+func (c *adminClient) printable(s string, max int) string {
+	if c.key != "" {
+		s = strings.ReplaceAll(s, c.key, "[admin key]")
+	}
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "") {
+		switch {
+		case r == '\n' || r == '\t' || r == '\r':
+			r = ' '
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+			continue
+		}
+		if b.Len()+utf8.RuneLen(r) > max {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
+	}
+	return strings.TrimSpace(b.String())
 }

@@ -32,6 +32,27 @@ type testGateway struct {
 
 	mu     sync.Mutex
 	writes []string
+	// said is every stdout, stderr and error of the commands run against
+	// the gateway: no secret may be in any (checked at the test's end).
+	said []string
+}
+
+// testSecrets are the secret values tests give the client commands (in
+// the environment, or literally in files): never printed.
+var testSecrets = []string{"s3cr3t-token", "long-random-vapi-secret", "another-vapi-secret", "hunter2", "literal-value"}
+
+// checkSaid fails the test if a command run against g printed a secret
+// or the admin key.
+func (g *testGateway) checkSaid() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i, text := range g.said {
+		for _, secret := range append([]string{g.key}, testSecrets...) {
+			if strings.Contains(text, secret) {
+				g.t.Errorf("a command's output %d holds a secret's value (%.4s...):\n%s", i, secret, text)
+			}
+		}
+	}
 }
 
 // newTestGateway starts a gateway with one workspace and its admin key;
@@ -72,6 +93,7 @@ func newTestGateway(t *testing.T) *testGateway {
 		handler.ServeHTTP(w, r)
 	}))
 	g.url = hs.URL
+	t.Cleanup(g.checkSaid)
 	t.Cleanup(func() {
 		hs.Close()
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -112,6 +134,12 @@ func (g *testGateway) run(env map[string]string, args ...string) (stdout, stderr
 	g.t.Helper()
 	var out, errs bytes.Buffer
 	err = run(context.Background(), args, envOf(env), &out, &errs)
+	g.mu.Lock()
+	g.said = append(g.said, out.String(), errs.String())
+	if err != nil {
+		g.said = append(g.said, err.Error())
+	}
+	g.mu.Unlock()
 	return out.String(), errs.String(), err
 }
 

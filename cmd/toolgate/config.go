@@ -229,8 +229,17 @@ var clientSettings = []setting{
 	{"url", "TOOLGATE_URL", GatewayURLDefault, "base URL of the running gateway to call",
 		func(c *config, v string) error {
 			c.GatewayURL = strings.TrimRight(v, "/")
-			if u, err := url.Parse(c.GatewayURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
-				u.RawQuery != "" || u.Fragment != "" {
+			u, err := url.Parse(c.GatewayURL)
+			if err != nil {
+				// The parser's message repeats the URL, and what it holds
+				// (a password) is not printed.
+				return fmt.Errorf("is not an http or https URL such as %s", GatewayURLDefault)
+			}
+			if u.User != nil {
+				// Not printed: a user name may be a token too.
+				return fmt.Errorf("holds a user or password: the admin key is the credential (TOOLGATE_ADMIN_KEY); leave them out of the URL")
+			}
+			if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 				return fmt.Errorf("%q is not an http or https URL such as %s", v, GatewayURLDefault)
 			}
 			return nil

@@ -23,9 +23,10 @@ var exportCommand = &command{
 	notes: `Without -o the workspace goes to standard output. -o FILE (.yaml, .yml or
 .json) writes one file; -o DIR writes DIR/connections/, DIR/tools/,
 DIR/agents/ and DIR/flows/AGENT/ with one file per object, replacing the
-workspace files of those directories. Objects are in name order, fields in
-the API's order. Secrets are written as ${OBJECT_SECRET} references
-(backend's token: ${BACKEND_TOKEN}): set those variables and apply the
+files of objects of those directories' kind (other files stay). Objects
+are in name order, fields in the API's order. Secrets are written as
+${OBJECT_SECRET} references (backend's token: ${BACKEND_TOKEN}; _2, _3...
+when two secrets would share a name): set those variables and apply the
 export to recreate the workspace.`,
 	define: func(fs *flag.FlagSet, c *cli) runner {
 		settings := bindSettings(fs, c.getenv, clientSettings)
@@ -95,29 +96,29 @@ func (e *exporter) run(ctx context.Context, out string) error {
 	if err != nil {
 		return err
 	}
-	var all []*exported
-	var envs []string
+	var remotes []*remoteObject
 	var counts []string
 	for _, kind := range kindOrder {
 		if kind == kindFlow && ws.noFlowsAPI {
 			continue
 		}
-		var objs []*exported
-		for _, r := range ws.objects[kind] {
-			doc, refs, err := exportDoc(r)
-			if err != nil {
-				return err
-			}
-			envs = append(envs, refs...)
-			objs = append(objs, &exported{spec: r.spec, agent: r.agent, name: r.name, doc: doc})
-		}
+		objs := slices.Clone(ws.objects[kind])
 		// Name order (a flow: its agent's, then its); the API's order
 		// (creation) among equal names.
-		slices.SortStableFunc(objs, func(a, b *exported) int {
+		slices.SortStableFunc(objs, func(a, b *remoteObject) int {
 			return cmp.Or(strings.Compare(a.agent, b.agent), strings.Compare(a.name, b.name))
 		})
-		all = append(all, objs...)
+		remotes = append(remotes, objs...)
 		counts = append(counts, plural(len(objs), kind))
+	}
+	vars, envs := secretVariables(remotes)
+	all := make([]*exported, 0, len(remotes))
+	for _, r := range remotes {
+		doc, err := exportDoc(r, func(key string) string { return vars[secretID(r, key)] })
+		if err != nil {
+			return err
+		}
+		all = append(all, &exported{spec: r.spec, agent: r.agent, name: r.name, doc: doc})
 	}
 	var where string
 	switch {
@@ -142,14 +143,50 @@ func (e *exporter) run(ctx context.Context, out string) error {
 	return nil
 }
 
+// secretID identifies a secret of a gateway object.
+func secretID(r *remoteObject, key string) string { return r.spec.kind + "\x00" + r.id + "\x00" + key }
+
+// secretVariables names the environment variable of every secret set of
+// objects (by secretID), and lists the names in order. A name is the
+// object's and the secret's (envName); when several secrets would have
+// the same one (connections a-b and a_b's tokens), the first in export
+// order keeps it and the others get _2, _3... (A_B_TOKEN_2), never a name
+// another secret has.
+func secretVariables(objs []*remoteObject) (map[string]string, []string) {
+	type secret struct{ id, base string }
+	var list []secret
+	count := map[string]int{}
+	for _, r := range objs {
+		for _, key := range sortedKeys(r.secretsSet) {
+			if r.secretsSet[key] {
+				base := envName(r.name, key)
+				list = append(list, secret{secretID(r, key), base})
+				count[base]++
+			}
+		}
+	}
+	vars := make(map[string]string, len(list))
+	names := make([]string, 0, len(list))
+	taken := map[string]bool{}
+	for _, s := range list {
+		name := s.base
+		for i := 2; taken[name] || (name != s.base && count[name] > 0); i++ {
+			name = fmt.Sprintf("%s_%d", s.base, i)
+		}
+		taken[name] = true
+		vars[s.id] = name
+		names = append(names, name)
+	}
+	return vars, names
+}
+
 // exportDoc is the document of a gateway object: its kind, then its
 // fields in the API's order (members that say no more than their absence
-// left out), then its secrets as ${VAR} references. It returns the
-// variables named.
-func exportDoc(r *remoteObject) (*value, []string, error) {
+// left out), then its secrets as ${VAR} references, named by env.
+func exportDoc(r *remoteObject, env func(key string) string) (*value, error) {
 	fields, err := valueOfJSON(r.norm.typed)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	doc := &value{kind: objectValue}
 	doc.set("kind", stringValue(r.spec.kind))
@@ -166,16 +203,13 @@ func exportDoc(r *remoteObject) (*value, []string, error) {
 			doc.remove("auth")
 		}
 	}
-	var envs []string
 	if r.spec.secrets != "" {
 		secrets := &value{kind: objectValue}
 		for _, key := range sortedKeys(r.secretsSet) {
 			if !r.secretsSet[key] {
 				continue
 			}
-			env := envName(r.name, key)
-			envs = append(envs, env)
-			ref := stringValue("${" + env + "}")
+			ref := stringValue("${" + env(key) + "}")
 			platform, field, nested := strings.Cut(key, ".")
 			if !nested {
 				secrets.set(key, ref)
@@ -192,7 +226,7 @@ func exportDoc(r *remoteObject) (*value, []string, error) {
 			doc.set(r.spec.secrets, secrets)
 		}
 	}
-	return doc, envs, nil
+	return doc, nil
 }
 
 // writeStream writes every object to w: YAML documents, or one JSON list.
@@ -223,7 +257,8 @@ func (e *exporter) writeFile(path string, all []*exported) error {
 // writeDir writes one file per object under DIR/<kind's directory>/ (a
 // flow's under DIR/flows/<agent>/) and removes the other workspace files
 // of those directories (objects no longer in the workspace: apply would
-// create them again).
+// create them again): only files of objects of the directory's kind,
+// never other files.
 func (e *exporter) writeDir(dir string, all []*exported) error {
 	ext := "." + e.format
 	written := map[string]bool{}
@@ -277,7 +312,7 @@ func (e *exporter) writeDir(dir string, all []*exported) error {
 				}
 				return nil
 			}
-			if !isWorkspaceFile(path) || written[path] || strings.HasPrefix(d.Name(), ".") {
+			if !isWorkspaceFile(path) || written[path] || strings.HasPrefix(d.Name(), ".") || !holdsOnly(path, kind) {
 				return nil
 			}
 			if err := os.Remove(path); err != nil {
@@ -297,6 +332,22 @@ func (e *exporter) writeDir(dir string, all []*exported) error {
 		fmt.Fprintf(e.stderr, "removed %s of objects no longer in the workspace\n", plural(removed, "file"))
 	}
 	return nil
+}
+
+// holdsOnly reports whether a file reads as objects, all of one kind:
+// a file export may replace. One that does not parse, holds nothing or
+// other things is someone else's.
+func holdsOnly(path, kind string) bool {
+	objects, _ := readWorkspaceFile(path)
+	if len(objects) == 0 {
+		return false
+	}
+	for _, o := range objects {
+		if o.kind != kind {
+			return false
+		}
+	}
+	return true
 }
 
 // fileName makes an object's name a file name: letters, digits, "-", "_"

@@ -33,7 +33,7 @@ func readTree(t *testing.T, dir string) map[string]string {
 // normalized form and the keys of its secrets, by kind and name.
 func workspaceOf(t *testing.T, env map[string]string, paths ...string) map[string]any {
 	t.Helper()
-	objects, findings := readWorkspace(paths)
+	objects, _, findings := readWorkspace(paths)
 	for _, f := range findings {
 		t.Errorf("reading %v: %v", paths, f)
 	}
@@ -195,5 +195,97 @@ func TestExportUsage(t *testing.T) {
 	stdout, stderr, err := g.run(g.env(), "export")
 	if err != nil || stdout != "" || !strings.Contains(stderr, "exported 0 connections, 0 tools, 0 agents and 0 flows") {
 		t.Errorf("exporting nothing: %v %q %q", err, stdout, stderr)
+	}
+}
+
+// TestExportSecretVariables: secrets whose variables would share a name
+// (connections a-b and a_b's tokens; connection support_bot's vapi_secret
+// and agent support-bot's vapi.secret) get distinct names, the same at
+// every export, and each is listed once.
+func TestExportSecretVariables(t *testing.T) {
+	g := newTestGateway(t)
+	conn := func(name, secret, env string) string {
+		return "kind: connection\nname: " + name + "\nbase_url: https://x.example.com\nsecrets:\n  " + secret + ": ${" + env + "}\n"
+	}
+	src := writeFiles(t, t.TempDir(), map[string]string{
+		"a.yaml":   conn("a_b", "token", "ONE"),
+		"b.yaml":   conn("a-b", "token", "TWO"),
+		"c.yaml":   conn("support_bot", "vapi_secret", "THREE"),
+		"d.yaml":   conn("a_b_token", "2", "FOUR"),
+		"bot.yaml": "kind: agent\nname: support-bot\nadapters:\n  vapi: {secret: \"${FIVE}\"}\n",
+	})
+	env := g.env("ONE", "1", "TWO", "2", "THREE", "3", "FOUR", "4", "FIVE", "5")
+	if out, _, err := g.run(env, "apply", "-f", src); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	var first string
+	for range 2 {
+		stdout, stderr, err := g.run(g.env(), "export")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == "" {
+			first = stdout
+		} else if stdout != first {
+			t.Errorf("a second export differs:\n%s\n%s", first, stdout)
+		}
+		if want := "set A_B_TOKEN, A_B_TOKEN_3, A_B_TOKEN_2, SUPPORT_BOT_VAPI_SECRET, SUPPORT_BOT_VAPI_SECRET_2 to apply it"; !strings.Contains(stderr, want) {
+			t.Errorf("export said %q, want %q", stderr, want)
+		}
+	}
+	for _, want := range []string{"name: a-b\n", "token: ${A_B_TOKEN}\n", "name: a_b\n", "token: ${A_B_TOKEN_3}\n",
+		"name: a_b_token\n", "'2': ${A_B_TOKEN_2}\n", "vapi_secret: ${SUPPORT_BOT_VAPI_SECRET}\n", "secret: ${SUPPORT_BOT_VAPI_SECRET_2}\n"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the export lacks %q:\n%s", want, first)
+		}
+	}
+	// The export applies to another gateway, each secret from its variable.
+	file := filepath.Join(t.TempDir(), "w.yaml")
+	if err := os.WriteFile(file, []byte(first), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := newTestGateway(t)
+	out, _, err := other.run(other.env("A_B_TOKEN", "1", "A_B_TOKEN_2", "2", "A_B_TOKEN_3", "3", "SUPPORT_BOT_VAPI_SECRET", "4",
+		"SUPPORT_BOT_VAPI_SECRET_2", "5"), "apply", "-f", file)
+	if err != nil {
+		t.Errorf("applying the export: %v\n%s", err, out)
+	}
+}
+
+// TestExportKeepsOtherFiles: export -o DIR replaces the files of objects
+// of each directory's kind, and leaves every other file alone.
+func TestExportKeepsOtherFiles(t *testing.T) {
+	g := newTestGateway(t)
+	env := g.env(fixtureEnv...)
+	if out, _, err := g.run(env, "apply", "-f", writeFiles(t, t.TempDir(), workspaceFixture)); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	others := map[string]string{
+		"tools/notes.yaml":        "title: my notes\n",
+		"tools/settings.json":     `{"a": 1}`,
+		"tools/an-agent.yaml":     "kind: agent\nname: old\n",
+		"tools/mixed.yaml":        "- kind: tool\n  name: old\n- kind: agent\n  name: old\n",
+		"tools/broken.yaml":       "kind: [tool\n",
+		"connections/empty.yaml":  "# nothing yet\n",
+		"flows/bot/schema.json":   `{"type": "object"}`,
+		"agents/list-of-str.yaml": "- a\n- b\n",
+	}
+	writeFiles(t, dir, others)
+	writeFiles(t, dir, map[string]string{"tools/old.yaml": "kind: tool\nname: old\n", "agents/old.json": `[{"kind": "agent", "name": "x"}]`})
+	_, stderr, err := g.run(g.env(), "export", "-o", dir)
+	if err != nil || !strings.Contains(stderr, "removed 2 files") {
+		t.Fatalf("export: %v\n%s", err, stderr)
+	}
+	tree := readTree(t, dir)
+	for name, content := range others {
+		if tree[name] != content {
+			t.Errorf("%s is %q, want it kept: %q", name, tree[name], content)
+		}
+	}
+	for _, name := range []string{"tools/old.yaml", "agents/old.json"} {
+		if _, ok := tree[name]; ok {
+			t.Errorf("%s, an object no longer on the gateway, is still there", name)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -201,6 +202,15 @@ type eofReader struct {
 	off   int
 	once  sync.Once
 	onEOF func()
+}
+
+var _ sizedBody = (*eofReader)(nil)
+
+func (r *eofReader) size() int64 { return int64(len(r.data)) }
+
+// again is the body from its start, for the transport to send again.
+func (r *eofReader) again() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(r.data)), nil
 }
 
 func (r *eofReader) Read(p []byte) (int, error) {

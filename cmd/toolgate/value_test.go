@@ -31,6 +31,10 @@ func TestValuesOfYAML(t *testing.T) {
 		{"x: -.inf\n", nil, "line 1: -.inf is not a number JSON can hold"},
 		{"? [a, b]\n: c\n", nil, "line 1: a mapping key must be a plain value"},
 		{"a: [1\n", nil, "invalid YAML"},
+		{"zip: 02134\n", nil, `line 1: zip: 02134 would be read as an octal number; quote it ("02134") if it is text`},
+		{"a:\n  - {n: -0017}\n", nil, `line 2: a[0].n: -0017 would be read as an octal number`},
+		{"zero: 0\nneg: -0\nok: 0o17\nq: '02134'\n", []string{`{"zero":0,"neg":-0,"ok":15,"q":"02134"}`}, ""},
+		{"base: &b {x: 1}\nuse: {<<: *b, x: 2, y: 3}\nbad: {<<: *b, y: 1, y: 2}\n", nil, `line 3: key "y" is repeated`},
 	}
 	for _, tt := range tests {
 		docs, err := valuesOfYAML([]byte(tt.yaml))
@@ -69,8 +73,9 @@ func TestYAMLBillionLaughs(t *testing.T) {
 		}
 		b.WriteString("]\n")
 	}
-	if _, err := valuesOfYAML([]byte(b.String())); err == nil {
-		t.Error("a file of aliases expanding to 10^9 values was read")
+	_, err := valuesOfYAML([]byte(b.String()))
+	if want := "the file expands to too many values through aliases"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a file of aliases expanding to 10^9 values: error %v, want %q", err, want)
 	}
 }
 

@@ -22,9 +22,11 @@ const yamlNodeSlack = 100_000
 // valuesOfYAML reads every document of a YAML stream as JSON values:
 // numbers keep their value (written in JSON's form), mapping keys are
 // strings, a repeated key is refused, aliases and merge keys (<<) are
-// expanded. Empty documents are left out.
+// expanded. Empty documents are left out. An integer written with a
+// leading zero (02134), which YAML reads as octal, is refused.
 func valuesOfYAML(data []byte) ([]*value, error) {
-	loader, err := yaml.NewLoader(bytes.NewReader(data), yaml.WithUniqueKeys(true))
+	// Repeated keys are found by mapping, which says which key and where.
+	loader, err := yaml.NewLoader(bytes.NewReader(data), yaml.WithUniqueKeys(false))
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +43,7 @@ func valuesOfYAML(data []byte) ([]*value, error) {
 		if doc.Kind == 0 || (doc.Kind == yaml.DocumentNode && len(doc.Content) == 0) {
 			continue
 		}
-		v, err := c.value(&doc)
+		v, err := c.value(&doc, "")
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +76,9 @@ func errAt(n *yaml.Node, format string, args ...any) error {
 	return &positionError{line: n.Line, msg: fmt.Sprintf(format, args...)}
 }
 
-func (c *yamlConverter) value(n *yaml.Node) (*value, error) {
+// value converts n, at path (a field path, "tools[0].name") of its
+// document.
+func (c *yamlConverter) value(n *yaml.Node, path string) (*value, error) {
 	c.budget--
 	if c.budget < 0 {
 		return nil, errAt(n, "the file expands to too many values through aliases")
@@ -89,9 +93,9 @@ func (c *yamlConverter) value(n *yaml.Node) (*value, error) {
 		if len(n.Content) == 0 {
 			return &value{raw: "null", line: n.Line}, nil
 		}
-		return c.value(n.Content[0])
+		return c.value(n.Content[0], path)
 	case yaml.AliasNode:
-		v, err := c.value(n.Alias)
+		v, err := c.value(n.Alias, path)
 		if err != nil {
 			return nil, err
 		}
@@ -101,8 +105,8 @@ func (c *yamlConverter) value(n *yaml.Node) (*value, error) {
 		return &cp, nil
 	case yaml.SequenceNode:
 		v := &value{kind: arrayValue, line: n.Line, items: make([]*value, 0, len(n.Content))}
-		for _, item := range n.Content {
-			iv, err := c.value(item)
+		for i, item := range n.Content {
+			iv, err := c.value(item, fmt.Sprintf("%s[%d]", path, i))
 			if err != nil {
 				return nil, err
 			}
@@ -111,12 +115,12 @@ func (c *yamlConverter) value(n *yaml.Node) (*value, error) {
 		return v, nil
 	case yaml.MappingNode:
 		v := &value{kind: objectValue, line: n.Line}
-		if err := c.mapping(n, v); err != nil {
+		if err := c.mapping(n, v, path); err != nil {
 			return nil, err
 		}
 		return v, nil
 	case yaml.ScalarNode:
-		raw, err := yamlScalar(n)
+		raw, err := yamlScalar(n, path)
 		if err != nil {
 			return nil, err
 		}
@@ -127,8 +131,9 @@ func (c *yamlConverter) value(n *yaml.Node) (*value, error) {
 
 // mapping fills out with n's pairs. Merge keys (<<) add the pairs of the
 // merged mappings that n does not set itself.
-func (c *yamlConverter) mapping(n *yaml.Node, out *value) error {
+func (c *yamlConverter) mapping(n *yaml.Node, out *value, path string) error {
 	var merges []*yaml.Node
+	seen := make(map[string]bool, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
@@ -141,10 +146,11 @@ func (c *yamlConverter) mapping(n *yaml.Node, out *value) error {
 		if k.Kind != yaml.ScalarNode {
 			return errAt(k, "a mapping key must be a plain value")
 		}
-		if out.get(k.Value) != nil {
+		if seen[k.Value] {
 			return errAt(n.Content[i], "key %q is repeated", k.Value)
 		}
-		val, err := c.value(v)
+		seen[k.Value] = true
+		val, err := c.value(v, joinPath(path, k.Value))
 		if err != nil {
 			return err
 		}
@@ -166,11 +172,12 @@ func (c *yamlConverter) mapping(n *yaml.Node, out *value) error {
 				return errAt(src, "a merge key (<<) must name a mapping")
 			}
 			merged := &value{kind: objectValue}
-			if err := c.mapping(src, merged); err != nil {
+			if err := c.mapping(src, merged, path); err != nil {
 				return err
 			}
 			for i, k := range merged.keys {
-				if out.get(k) == nil {
+				if !seen[k] {
+					seen[k] = true
 					out.keys, out.members = append(out.keys, k), append(out.members, merged.members[i])
 				}
 			}
@@ -183,7 +190,7 @@ func (c *yamlConverter) mapping(n *yaml.Node, out *value) error {
 // numbers of the same value (0x1F → 31, 1_000 → 1000); .inf and .nan,
 // which JSON cannot hold, are refused; timestamps, binary and custom tags
 // stay the text written.
-func yamlScalar(n *yaml.Node) (string, error) {
+func yamlScalar(n *yaml.Node, path string) (string, error) {
 	switch n.ShortTag() {
 	case "!!null":
 		return "null", nil
@@ -195,6 +202,16 @@ func yamlScalar(n *yaml.Node) (string, error) {
 		return strconv.FormatBool(b), nil
 	case "!!int":
 		text := strings.ReplaceAll(n.Value, "_", "")
+		if leadingZero(text) {
+			// YAML 1.1 reads it as octal (02134 is 1116): rarely what a
+			// zip code, an account number or an id meant.
+			at := ""
+			if path != "" {
+				at = path + ": "
+			}
+			return "", errAt(n, "%s%s would be read as an octal number; quote it (%q) if it is text, or write it without the leading 0",
+				at, n.Value, n.Value)
+		}
 		if isJSONNumber(text) {
 			return text, nil
 		}
@@ -231,6 +248,13 @@ func yamlScalar(n *yaml.Node) (string, error) {
 	}
 	// !!str, !!timestamp (kept as written), !!binary and custom tags.
 	return jsonString(n.Value), nil
+}
+
+// leadingZero reports whether an integer's text starts with 0 and another
+// digit (after its sign).
+func leadingZero(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	return len(s) > 1 && s[0] == '0' && s[1] >= '0' && s[1] <= '9'
 }
 
 // isJSONNumber reports whether s is a number as JSON writes it.

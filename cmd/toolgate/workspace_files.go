@@ -129,8 +129,8 @@ func (o *object) findingAt(field, format string, args ...any) *finding {
 
 // readWorkspace reads the objects of files and directories (searched
 // recursively for .yaml, .yml and .json files, in name order; hidden
-// entries skipped), in order.
-func readWorkspace(paths []string) ([]*object, []*finding) {
+// entries skipped), in order, and says how many files it read.
+func readWorkspace(paths []string) ([]*object, int, []*finding) {
 	var files []string
 	var findings []*finding
 	for _, p := range paths {
@@ -146,7 +146,7 @@ func readWorkspace(paths []string) ([]*object, []*finding) {
 		objs, found := readWorkspaceFile(f)
 		objects, findings = append(objects, objs...), append(findings, found...)
 	}
-	return objects, findings
+	return objects, len(files), findings
 }
 
 // workspaceFiles lists the workspace files a path names.

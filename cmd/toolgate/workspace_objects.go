@@ -23,6 +23,9 @@ type desired struct {
 	// secrets are the object's write-only values, resolved from the
 	// environment, by key ("token"; "vapi.secret" for an agent).
 	secrets []secretRef
+	// secretsWritten says the object has its secrets member: -prune
+	// deletes the secrets it does not name only then.
+	secretsWritten bool
 }
 
 // secretRef is one write-only value of a file: a ${ENV_VAR} reference
@@ -91,6 +94,7 @@ func prepare(o *object, getenv func(string) string) (*desired, []*finding) {
 		}
 	}
 	if secretsV != nil {
+		d.secretsWritten = true
 		d.secrets, findings = readSecrets(o, spec, secretsV, getenv)
 	}
 	if len(findings) > 0 {
