@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/toolgate/toolgate/egress"
 	"github.com/toolgate/toolgate/openapi"
@@ -34,6 +35,11 @@ func (s *Imports) fetch(ctx context.Context, rawURL string) ([]byte, error) {
 	req.Header.Set("Accept", "application/json, application/yaml;q=0.9, text/yaml;q=0.9, */*;q=0.5")
 	resp, err := s.d.egress.Do(ctx, req, egress.Options{MaxResponseBytes: openapi.MaxDocumentBytes})
 	if err != nil {
+		// The client's error names the URL, whose query may carry a
+		// token; 5xx errors are logged, so keep only what went wrong.
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err
+		}
 		switch {
 		case errors.Is(err, egress.ErrBlocked):
 			return nil, requestInvalid("url", "its address is not allowed: private, loopback, link-local and metadata addresses are refused unless TOOLGATE_ALLOW_NETWORKS allows them")
