@@ -143,7 +143,7 @@ func TestDeepSchemaRefusedFast(t *testing.T) {
 	if r.status != 422 || !strings.Contains(string(r.raw), "nested more than 32 levels") {
 		t.Errorf("publish: %d %s, want 422 naming the depth limit", r.status, r.raw)
 	}
-	if took > time.Second {
+	if took > 10*time.Second { // the unbounded compile took 28 s; schema/limits_test.go bounds the CPU work itself
 		t.Errorf("refusing the deep schema took %s", took)
 	}
 	t.Logf("a schema nested 2,000 levels refused in %s", took.Round(time.Microsecond))

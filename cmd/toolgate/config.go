@@ -240,7 +240,8 @@ var clientSettings = []setting{
 				return fmt.Errorf("holds a user or password: the admin key is the credential (TOOLGATE_ADMIN_KEY); leave them out of the URL")
 			}
 			if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-				return fmt.Errorf("%q is not an http or https URL such as %s", v, GatewayURLDefault)
+				// Not printed: a query may hold a token.
+				return fmt.Errorf("is not an http or https URL without a query, such as %s", GatewayURLDefault)
 			}
 			return nil
 		}},
