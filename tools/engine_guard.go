@@ -50,9 +50,11 @@ func (e *Engine) Inspect(ctx context.Context, c *Call) *Inspection {
 var identificationHeaders = []string{HeaderRunID, HeaderAgentID, HeaderTool, HeaderUserID, HeaderChannel, HeaderIdempotencyKey}
 
 // RequestHash is the SHA-256 (hex) of the request as it would be sent,
-// redacted (so it never depends on a secret's value, only on where one
-// goes), without credentials (added later) and without the identification
-// headers.
+// without credentials (added later) and without the identification
+// headers. Known secret values are scrubbed first, so no key depends on a
+// secret's value; nothing else is, since a value redacted by position (a
+// "key" query parameter, an Authorization header rendered from the
+// caller's context) is what tells one caller's request from another's.
 func (in *Inspection) RequestHash() string {
 	r := in.st.redactor
 	req := in.st.req
@@ -63,17 +65,16 @@ func (in *Inspection) RequestHash() string {
 			h.Write([]byte{0})
 		}
 	}
-	write(req.Method, r.URL(req.URL))
-	header := r.Header(req.Header)
-	names := make([]string, 0, len(header))
-	for name := range header {
+	write(req.Method, r.String(req.URL))
+	names := make([]string, 0, len(req.Header))
+	for name := range req.Header {
 		if !slices.Contains(identificationHeaders, http.CanonicalHeaderKey(name)) {
 			names = append(names, name)
 		}
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		write(strings.ToLower(name), strings.Join(header[name], "\x00"))
+		write(strings.ToLower(name), r.String(strings.Join(req.Header[name], "\x00")))
 	}
 	write(req.ContentType, string(r.Bytes(req.Body)))
 	return hex.EncodeToString(h.Sum(nil))

@@ -221,6 +221,33 @@ func TestInspect(t *testing.T) {
 	if got, want := a.ConfirmMessage(), "Call +1555 for Ada?"; got != want {
 		t.Errorf("ConfirmMessage = %q, want %q", got, want)
 	}
+	// Values that redaction hides by position (a "key" query parameter, an
+	// Authorization header from the caller's context) still tell one
+	// caller's request from another's: two callers never share a key.
+	keyed := callbackTool()
+	keyed.Method = "GET"
+	keyed.URL = "https://crm.example.com/orders?key={{args.phone_number}}"
+	keyed.Headers = map[string]string{"Authorization": "Bearer {{context.user_token}}"}
+	kp, err := tools.Prepare("t2", 1, keyed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyedHash := func(phone, token string) string {
+		t.Helper()
+		in := e.Inspect(t.Context(), &tools.Call{WorkspaceID: "w", Tool: kp,
+			Arguments: json.RawMessage(`{"phone_number":"` + phone + `","name":"Ada","reason":"refund"}`),
+			Context:   map[string]any{"user_token": token}})
+		if in.Failed != nil {
+			t.Fatalf("Inspect failed: %+v", in.Failed.Error)
+		}
+		return in.RequestHash()
+	}
+	if keyedHash("+1555", "alice-token") == keyedHash("+1666", "alice-token") {
+		t.Error("requests differing only in a query parameter redacted by name share a hash")
+	}
+	if keyedHash("+1555", "alice-token") == keyedHash("+1555", "bob-token") {
+		t.Error("requests differing only in an Authorization header share a hash")
+	}
 	bad := e.Inspect(t.Context(), &tools.Call{WorkspaceID: "w", Tool: p, Arguments: json.RawMessage(`{"name":"Ada"}`)})
 	if bad.Failed == nil || bad.Failed.Outcome != tools.OutcomeInvalidArguments || bad.Record == nil {
 		t.Errorf("Inspect with missing arguments: %+v", bad.Failed)
