@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/toolgate/toolgate/invoke"
 	"github.com/toolgate/toolgate/store"
 )
 
@@ -19,16 +20,22 @@ const (
 )
 
 // SweepGuardrails ends the approvals whose time ran out (their runs fail
-// with approval_expired) and deletes expired guardrail state, trimming
-// each workspace's response cache to its bound. Every replica sweeps; an
+// with approval_expired) and deletes expired guardrail state (cache
+// entries, idempotency claims, replay records), trimming each workspace's
+// response cache to its bound. Every replica sweeps; an
 // approval expires once whichever does.
 func (a *App) SweepGuardrails(ctx context.Context) error {
 	if _, err := a.Invoker.ExpireApprovals(ctx); err != nil {
 		return err
 	}
 	now := a.now().UTC()
-	_, err := a.Store.GuardrailsSweep(ctx, store.GuardrailSweep{Now: now, CacheMaxBytes: a.cacheMaxBytes,
-		DecidedBefore: now.Add(-approvalRecordsKept)})
+	if _, err := a.Store.GuardrailsSweep(ctx, store.GuardrailSweep{Now: now, CacheMaxBytes: a.cacheMaxBytes,
+		DecidedBefore: now.Add(-approvalRecordsKept)}); err != nil {
+		return err
+	}
+	// Idempotency claims past their window and expired replay records
+	// (signed webhooks) answer nothing any more.
+	_, err := a.Store.GuardsDeleteExpired(ctx, now.Add(-invoke.IdempotencyWindow), now)
 	return err
 }
 

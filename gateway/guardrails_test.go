@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/toolgate/toolgate/invoke"
 	"github.com/toolgate/toolgate/oauth/oauthtest"
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/store/postgres"
@@ -854,5 +855,27 @@ func TestRateLimitAcrossReplicas(t *testing.T) {
 	}
 	if r := b.do("POST", "/v1/tools/lookup/call", key, map[string]any{"context": map[string]any{"user_id": "caller-1"}}); r.status != 429 {
 		t.Errorf("a second call 12 s later: %d, want 429", r.status)
+	}
+}
+
+// TestSweepDeletesExpiredGuards: idempotency claims past their window are
+// deleted by the guardrail sweep, so the table does not grow with every
+// keyed call.
+func TestSweepDeletesExpiredGuards(t *testing.T) {
+	g := newGuardEnv(t, testdb.SQLite, false)
+	for i := range 3 {
+		r := g.doWithHeader("POST", "/v1/tools/get_weather/call", g.key,
+			map[string]any{"arguments": map[string]any{"city": fmt.Sprintf("city-%d", i)}}, "Idempotency-Key", fmt.Sprintf("k-%d", i))
+		if r.status != 200 {
+			t.Fatalf("keyed call: %d %s", r.status, r.raw)
+		}
+	}
+	g.clock.Advance(invoke.IdempotencyWindow + time.Hour)
+	if err := g.app.SweepGuardrails(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	now := g.clock.Now()
+	if n, err := g.app.Store.GuardsDeleteExpired(t.Context(), now.Add(-invoke.IdempotencyWindow), now); err != nil || n != 0 {
+		t.Errorf("after the sweep, %d expired claims were left (%v), want 0", n, err)
 	}
 }
