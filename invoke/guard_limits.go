@@ -15,8 +15,9 @@ import (
 // told to try again: how long a slot is held is not known in advance.
 const ConcurrencyRetryAfter = time.Second
 
-// slotLeaseMargin is how long, beyond its tool's timeout, a concurrency
-// slot stays held by a call that never released it (its replica died).
+// slotLeaseMargin is how long, beyond the longest its call may take
+// (tools.Call.MaxDuration), a concurrency slot stays held by a call that
+// never released it (its replica died).
 const slotLeaseMargin = 30 * time.Second
 
 // boundLimit is a limit of the call's tool or connection with the key of
@@ -81,7 +82,7 @@ func (iv *Invoker) acquireLimits(ctx context.Context, call *tools.Call) (release
 		return release, 0, nil
 	}
 	now := iv.now().UTC()
-	until := now.Add(time.Duration(call.Tool.Def.EffectiveTimeoutMS())*time.Millisecond + slotLeaseMargin)
+	until := now.Add(call.MaxDuration() + slotLeaseMargin)
 	var leases []store.SlotLease
 	free := func() {
 		rctx := context.WithoutCancel(ctx)

@@ -473,6 +473,18 @@ func (e *Engine) shapeResult(st *callState) (json.RawMessage, bool) {
 	return shaped, truncated
 }
 
+// MaxDuration bounds how long the engine may work on c once it starts
+// sending: each token request and each exchange is bounded by the tool's
+// timeout, and an OAuth2 connection answering 401 gets one fresh token and
+// one retry (token, send, token, send).
+func (c *Call) MaxDuration() time.Duration {
+	timeout := time.Duration(c.Tool.Def.EffectiveTimeoutMS()) * time.Millisecond
+	if c.Conn != nil && c.Conn.Auth.IsOAuth2() {
+		return 4 * timeout
+	}
+	return timeout
+}
+
 // send performs the HTTP exchange; on a transport failure it sets the
 // outcome and leaves st.resp nil.
 func (e *Engine) send(ctx context.Context, st *callState) {

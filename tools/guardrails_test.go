@@ -253,3 +253,26 @@ func TestInspect(t *testing.T) {
 		t.Errorf("Inspect with missing arguments: %+v", bad.Failed)
 	}
 }
+
+// TestCallMaxDuration: a call's bound covers an OAuth2 connection's token
+// request and retry after a 401 (a concurrency slot's lease is built on it).
+func TestCallMaxDuration(t *testing.T) {
+	d := callbackTool()
+	d.TimeoutMS = 30_000
+	p, err := tools.Prepare("t", 1, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		conn *tools.Connection
+		want time.Duration
+	}{
+		{nil, 30 * time.Second},
+		{&tools.Connection{Auth: tools.Auth{Type: tools.AuthBearer}}, 30 * time.Second},
+		{&tools.Connection{Auth: tools.Auth{Type: tools.AuthOAuth2ClientCredentials}}, 2 * time.Minute},
+	} {
+		if got := (&tools.Call{Tool: p, Conn: tc.conn}).MaxDuration(); got != tc.want {
+			t.Errorf("MaxDuration with %+v = %s, want %s", tc.conn, got, tc.want)
+		}
+	}
+}
