@@ -60,6 +60,8 @@ func AnswerOf(res *tools.Result) Answer {
 		return Answer{Kind: AnswerConfirm, Text: res.Message}
 	case res.Status == store.RunStatusQueued || res.Status == store.RunStatusRunning:
 		return Answer{Kind: AnswerQueued, Text: prompts.BackgroundAccepted(res.Tool)}
+	case res.Outcome == OutcomeCancelled:
+		return Answer{Kind: AnswerFailed, Text: prompts.UpstreamFailure(prompts.FailureData{Tool: res.Tool, Outcome: res.Outcome})}
 	case res.Error != nil:
 		kind := AnswerFailed
 		if res.Outcome == tools.OutcomeInvalidArguments {

@@ -59,6 +59,7 @@ func TestGuardrailFailures(t *testing.T) {
 		{"approval_expired", FailureData{Tool: "issue_refund", Outcome: "approval_expired"}},
 		{"rate_limited", FailureData{Tool: "get_order", Outcome: "rate_limited"}},
 		{"needs_confirmation", FailureData{Tool: "book_callback", Outcome: "needs_confirmation"}},
+		{"cancelled", FailureData{Tool: "save_lead", Outcome: "cancelled"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			golden(t, "upstream_failure_"+tt.name, UpstreamFailure(tt.data)+"\n")

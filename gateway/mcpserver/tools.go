@@ -186,11 +186,7 @@ func mcpResult(res *tools.Result, o *offeredTool) *mcp.CallToolResult {
 			StructuredContent: map[string]any{"run_id": res.RunID, "status": res.Status, "tool": res.Tool},
 		}
 	case invoke.AnswerInvalid, invoke.AnswerFailed:
-		text := a.Text
-		if res.Outcome == invoke.OutcomeCancelled {
-			text = "The call to " + res.Tool + " was cancelled before it finished. Tell the caller it was not completed."
-		}
-		out := mcpErrorResult(text, res)
+		out := mcpErrorResult(a.Text, res)
 		out.Meta = meta
 		return out
 	case invoke.AnswerConfirm:
