@@ -51,11 +51,19 @@ type PgxStore interface {
 // sqliteDriver).
 func sqliteOps(st SQLiteStore) txOps[*sqliteDriver, *sql.Tx] {
 	db := st.DB()
+	driver := newSQLiteDriver(db)
 	return txOps[*sqliteDriver, *sql.Tx]{
-		driver:     newSQLiteDriver(db),
-		begin:      func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
-		commit:     func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
-		rollback:   func(_ context.Context, tx *sql.Tx) { _ = tx.Rollback() },
+		driver: driver,
+		begin:  func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
+		commit: func(_ context.Context, tx *sql.Tx) error {
+			err := tx.Commit()
+			driver.ended(tx, err == nil)
+			return err
+		},
+		rollback: func(_ context.Context, tx *sql.Tx) {
+			_ = tx.Rollback()
+			driver.ended(tx, false)
+		},
 		insertRuns: st.RunInsertManyTx,
 		updateRuns: st.RunUpdateUnfinishedManyTx,
 	}

@@ -112,12 +112,18 @@ func (h *harness) publish(t *testing.T, def map[string]any) *store.ToolVersion {
 // synchronous check.
 func (h *harness) submit(t *testing.T, q *background.Queue, v *store.ToolVersion, callbackURL string) string {
 	t.Helper()
+	return h.submitTimeout(t, q, v, callbackURL, 2*time.Second)
+}
+
+// submitTimeout is submit with the tool's timeout, which bounds the job.
+func (h *harness) submitTimeout(t *testing.T, q *background.Queue, v *store.ToolVersion, callbackURL string, timeout time.Duration) string {
+	t.Helper()
 	id := store.NewID()
 	createdAt, _ := store.IDTime(id)
 	run := &store.Run{ID: id, WorkspaceID: h.workspaceID, ToolID: v.ToolID, ToolName: v.Name, ToolVersion: v.Version,
 		AgentID: "agent-1", Status: store.RunStatusQueued, Context: json.RawMessage(`{}`), Arguments: json.RawMessage(`{}`),
 		Attempts: json.RawMessage(`[]`), CreatedAt: createdAt}
-	if err := q.Submit(t.Context(), run, 2*time.Second, callbackURL); err != nil {
+	if err := q.Submit(t.Context(), run, timeout, callbackURL); err != nil {
 		t.Fatalf("Submit: %v", err)
 	}
 	return id

@@ -3,11 +3,14 @@ package background
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // River's SQLite driver has no LISTEN: its notifications are rows of a
@@ -19,11 +22,24 @@ import (
 // arrives before the commit; the producer it wakes then fetches through
 // the same single write connection, which it gets once the transaction has
 // ended, so it sees the jobs committed.
+//
+// A job cancelled while it runs is told to its producer by a control
+// notice, which riversqlite's JobCancel writes as a row of
+// river_notification instead of through NotifyMany; no listener here reads
+// that table, and since a listener exists River's producers do not poll for
+// cancellations either. So JobCancel runs without its control topic and
+// the notice goes through the hub, once the transaction that cancelled the
+// job has committed: a cancel rolled back must not stop the attempt.
 
 // sqliteDriver is riversqlite's driver with in-process notifications.
 type sqliteDriver struct {
 	*riversqlite.Driver
 	hub *notifyHub
+
+	mu sync.Mutex
+	// held keeps the notices made in transactions the queue began (see
+	// UnwrapExecutor) until sqliteOps commits or rolls them back.
+	held map[*sql.Tx][]notice
 }
 
 var _ riverdriver.Driver[*sql.Tx] = (*sqliteDriver)(nil)
@@ -37,7 +53,30 @@ func (d *sqliteDriver) GetExecutor() riverdriver.Executor {
 }
 
 func (d *sqliteDriver) UnwrapExecutor(tx *sql.Tx) riverdriver.ExecutorTx {
-	return &sqliteExecutorTx{ExecutorTx: d.Driver.UnwrapExecutor(tx), hub: d.hub}
+	return &sqliteExecutorTx{ExecutorTx: d.Driver.UnwrapExecutor(tx), hub: d.hub,
+		hold: func(n notice) { d.hold(tx, n) }}
+}
+
+// hold keeps a notice made in tx until tx ends.
+func (d *sqliteDriver) hold(tx *sql.Tx, n notice) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.held == nil {
+		d.held = map[*sql.Tx][]notice{}
+	}
+	d.held[tx] = append(d.held[tx], n)
+}
+
+// ended delivers the notices held for tx if it committed and forgets them
+// either way. Every transaction given to UnwrapExecutor must end through it.
+func (d *sqliteDriver) ended(tx *sql.Tx, committed bool) {
+	d.mu.Lock()
+	held := d.held[tx]
+	delete(d.held, tx)
+	d.mu.Unlock()
+	if committed {
+		d.hub.publish(held)
+	}
 }
 
 func (d *sqliteDriver) GetListener(params *riverdriver.GetListenenerParams) riverdriver.Listener {
@@ -56,7 +95,12 @@ func (e *sqliteExecutor) Begin(ctx context.Context) (riverdriver.ExecutorTx, err
 	if err != nil {
 		return nil, err
 	}
-	return &sqliteExecutorTx{ExecutorTx: tx, hub: e.hub}, nil
+	return newSQLiteExecutorTx(tx, e.hub, e.hub.publish), nil
+}
+
+func (e *sqliteExecutor) JobCancel(ctx context.Context, params *riverdriver.JobCancelParams) (*rivertype.JobRow, error) {
+	// Outside a transaction the cancel has committed when this returns.
+	return jobCancel(ctx, e.Executor, params, func(n notice) { e.hub.publish([]notice{n}) })
 }
 
 func (e *sqliteExecutor) NotifyMany(_ context.Context, params *riverdriver.NotifyManyParams) error {
@@ -67,6 +111,18 @@ func (e *sqliteExecutor) NotifyMany(_ context.Context, params *riverdriver.Notif
 type sqliteExecutorTx struct {
 	riverdriver.ExecutorTx
 	hub *notifyHub
+	// hold keeps a notice until the transaction commits.
+	hold func(notice)
+	// For a transaction begun through an executor: the notices it holds,
+	// and where they go when it commits (the hub, or the enclosing
+	// transaction of a savepoint).
+	held    *heldNotices
+	release func([]notice)
+}
+
+func newSQLiteExecutorTx(tx riverdriver.ExecutorTx, hub *notifyHub, release func([]notice)) *sqliteExecutorTx {
+	held := &heldNotices{}
+	return &sqliteExecutorTx{ExecutorTx: tx, hub: hub, hold: held.add, held: held, release: release}
 }
 
 func (e *sqliteExecutorTx) Begin(ctx context.Context) (riverdriver.ExecutorTx, error) {
@@ -74,7 +130,87 @@ func (e *sqliteExecutorTx) Begin(ctx context.Context) (riverdriver.ExecutorTx, e
 	if err != nil {
 		return nil, err
 	}
-	return &sqliteExecutorTx{ExecutorTx: tx, hub: e.hub}, nil
+	return newSQLiteExecutorTx(tx, e.hub, func(ns []notice) {
+		for _, n := range ns {
+			e.hold(n)
+		}
+	}), nil
+}
+
+func (e *sqliteExecutorTx) Commit(ctx context.Context) error {
+	if err := e.ExecutorTx.Commit(ctx); err != nil {
+		return err
+	}
+	if e.held != nil {
+		e.release(e.held.take())
+	}
+	return nil
+}
+
+func (e *sqliteExecutorTx) Rollback(ctx context.Context) error {
+	if e.held != nil {
+		e.held.take()
+	}
+	return e.ExecutorTx.Rollback(ctx)
+}
+
+func (e *sqliteExecutorTx) JobCancel(ctx context.Context, params *riverdriver.JobCancelParams) (*rivertype.JobRow, error) {
+	return jobCancel(ctx, e.ExecutorTx, params, e.hold)
+}
+
+// notice is a notification not yet delivered.
+type notice struct {
+	topic   string
+	payload string
+}
+
+// heldNotices are the notices of a transaction not yet committed.
+type heldNotices struct {
+	mu   sync.Mutex
+	list []notice
+}
+
+func (h *heldNotices) add(n notice) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.list = append(h.list, n)
+}
+
+func (h *heldNotices) take() []notice {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	list := h.list
+	h.list = nil
+	return list
+}
+
+// cancelNotice is the payload of River's control notice for a cancelled
+// job (river's controlEventPayload with action "cancel", as riversqlite's
+// NotificationInsertJobCancel writes it).
+type cancelNotice struct {
+	Action string `json:"action"`
+	JobID  int64  `json:"job_id"`
+	Queue  string `json:"queue"`
+}
+
+// jobCancel cancels a job through exec without writing its control notice
+// to river_notification, and gives the notice to send instead if the job
+// is running (a job that is not has been cancelled outright, or had
+// finished).
+func jobCancel(ctx context.Context, exec riverdriver.Executor, params *riverdriver.JobCancelParams, send func(notice)) (*rivertype.JobRow, error) {
+	topic := params.ControlTopic
+	inner := *params
+	inner.ControlTopic = ""
+	job, err := exec.JobCancel(ctx, &inner)
+	if err != nil || topic == "" || job.State != rivertype.JobStateRunning {
+		return job, err
+	}
+	payload, err := json.Marshal(cancelNotice{Action: "cancel", JobID: job.ID, Queue: job.Queue})
+	if err != nil {
+		return nil, fmt.Errorf("encoding the cancel notice of job %d: %w", job.ID, err)
+	}
+	send(notice{topic: topic, payload: string(payload)})
+	return job, nil
 }
 
 func (e *sqliteExecutorTx) NotifyMany(_ context.Context, params *riverdriver.NotifyManyParams) error {
@@ -91,6 +227,13 @@ type notifyHub struct {
 // listenerBuffer bounds the notifications a listener has not taken yet;
 // beyond it they are dropped (they are hints: producers also poll).
 const listenerBuffer = 1024
+
+// publish delivers notices in order.
+func (h *notifyHub) publish(ns []notice) {
+	for _, n := range ns {
+		h.notify(n.topic, []string{n.payload})
+	}
+}
 
 func (h *notifyHub) notify(topic string, payloads []string) {
 	h.mu.Lock()
