@@ -262,17 +262,18 @@ func (s *Store) FlowSessionList(ctx context.Context, workspaceID string, p store
 // FlowSessionUpdate writes fs and appends steps if the stored row is
 // still at fs.RowVersion.
 func (s *Store) FlowSessionUpdate(ctx context.Context, fs *store.FlowSession, steps []json.RawMessage) error {
-	if err := s.updateFlowSession(ctx, fs, steps); err != nil {
+	if err := updateFlowSession(ctx, s.pool, fs, steps); err != nil {
 		return fmt.Errorf("updating flow session %s: %w", fs.ID, err)
 	}
 	return nil
 }
 
 // updateFlowSession writes fs at fs.RowVersion+1 and appends steps, in one
-// transaction, and sets fs.RowVersion and fs.Steps.
-func (s *Store) updateFlowSession(ctx context.Context, fs *store.FlowSession, steps []json.RawMessage) error {
+// transaction begun on db (the pool, or a connection already held), and sets
+// fs.RowVersion and fs.Steps.
+func updateFlowSession(ctx context.Context, db txBeginner, fs *store.FlowSession, steps []json.RawMessage) error {
 	var stepCount int64
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `UPDATE flow_sessions SET state = $1, status = $2, reason = $3,
 			variables = $4, context = $5, updated_at = $6, steps = steps + $7, row_version = row_version + 1
 			WHERE workspace_id = $8 AND id = $9 AND row_version = $10 RETURNING steps`,
@@ -344,9 +345,14 @@ func (s *Store) flowSessionLockName(workspaceID, id string) string {
 // pool connection set aside for it, so advances on every replica sharing the
 // database wait for it; no transaction stays open, so a turn that waits on
 // slow upstreams trips no idle-in-transaction timeout and blocks no other
-// write. Within one process, callers queue in Go first, so waiting holds at
-// most one pool connection per session. If the lock cannot be released
-// (a broken connection), the connection is closed, which releases it.
+// write. The session is read, and the result written, on that same
+// connection. Within one process, callers queue in Go first: one per
+// session, and at most flowLockConns turns at a time hold a connection for
+// a lock, so the rest of the pool stays free for the queries fn makes
+// through the store (without that cap, as many turns as the pool has
+// connections would each hold one and wait for another). If the lock
+// cannot be released (a broken connection), the connection is closed,
+// which releases it.
 func (s *Store) FlowSessionAdvance(ctx context.Context, workspaceID, id string,
 	fn func(current *store.FlowSession) (*store.FlowSession, []json.RawMessage, error)) (*store.FlowSession, error) {
 	stored, err := s.advanceFlowSession(ctx, workspaceID, id, fn)
@@ -364,6 +370,10 @@ func (s *Store) advanceFlowSession(ctx context.Context, workspaceID, id string,
 		return nil, err
 	}
 	defer unlock()
+	if err := s.flowLockConns.Acquire(ctx, 1); err != nil {
+		return nil, err
+	}
+	defer s.flowLockConns.Release(1)
 
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -400,7 +410,7 @@ func (s *Store) advanceFlowSession(ctx context.Context, workspaceID, id string,
 	}
 	write := *next
 	write.WorkspaceID, write.ID, write.RowVersion = workspaceID, id, current.RowVersion
-	if err := s.updateFlowSession(ctx, &write, steps); err != nil {
+	if err := updateFlowSession(ctx, conn, &write, steps); err != nil {
 		return nil, err
 	}
 	return &write, nil

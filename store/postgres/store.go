@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/toolgate/toolgate/store"
 	"github.com/toolgate/toolgate/store/internal/keylock"
@@ -25,6 +26,11 @@ type Store struct {
 	// flowSessionLocks serializes, within this process, the turns waiting
 	// for a flow session's lock (see FlowSessionAdvance).
 	flowSessionLocks keylock.Map
+	// flowLockConns bounds how many pool connections the flow session locks
+	// hold at once, to half the pool (at least one), so that the turns
+	// holding them can still get a connection for their own queries (see
+	// FlowSessionAdvance).
+	flowLockConns *semaphore.Weighted
 }
 
 var _ store.Store = (*Store)(nil)
@@ -59,7 +65,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("reading the current schema: %w", err)
 	}
-	return &Store{pool: pool, schema: schema}, nil
+	return &Store{pool: pool, schema: schema,
+		flowLockConns: semaphore.NewWeighted(max(1, int64(pool.Config().MaxConns)/2))}, nil
 }
 
 // Pool returns the store's connection pool, for code (such as a job queue)

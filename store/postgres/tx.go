@@ -15,3 +15,9 @@ func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
+
+// txBeginner is what a pool and a held connection have in common for
+// beginning a transaction.
+type txBeginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
