@@ -23,6 +23,11 @@ const ResponseMaxBytes = 64 << 10
 var (
 	// parseOptions accept {{variables.*}} besides the roots of tools.
 	parseOptions = tools.ParseOptions{AllowRoots: []string{tools.RootVariables}}
+	// requestParseOptions are the language of an API_CALL's request and a
+	// tool action's args, as tools parses them: an optional context value,
+	// {{context.x?}}, is accepted too, and tools refuses it where it is not
+	// the whole value of a header, query parameter or body object field.
+	requestParseOptions = tools.ParseOptions{AllowRoots: parseOptions.AllowRoots, AllowOptional: true}
 	// messageRoots are the roots of messages shown to the user: never a
 	// connection's config or secrets.
 	messageRoots = []string{tools.RootVariables, tools.RootContext}
@@ -380,7 +385,7 @@ func (c *compiler) compileAction(path, stateName string, index int, a *Action) *
 	if hasBody(method) {
 		def.Body = injectedBody(a.Body)
 	}
-	prepared, err := tools.PrepareWith(c.info.FlowID, c.info.Version, def, parseOptions)
+	prepared, err := tools.PrepareWith(c.info.FlowID, c.info.Version, def, requestParseOptions)
 	if err != nil {
 		var pe *tools.ParseError
 		if errors.As(err, &pe) && pe.Field != "" {
@@ -443,7 +448,7 @@ func validOnKey(key string) bool {
 func (c *compiler) requestPlaceholders(path string, a *Action) bool {
 	ok := true
 	check := func(fpath, src string) {
-		t, err := tools.ParseTemplateWith(src, parseOptions)
+		t, err := tools.ParseTemplateWith(src, requestParseOptions)
 		if err != nil {
 			c.err(fpath, "%s", templateReason(err))
 			ok = false
@@ -469,7 +474,7 @@ func (c *compiler) requestPlaceholders(path string, a *Action) bool {
 		if !tools.IsCredentialHeader(name) {
 			continue
 		}
-		if t, err := tools.ParseTemplateWith(a.Headers[name], parseOptions); err == nil {
+		if t, err := tools.ParseTemplateWith(a.Headers[name], requestParseOptions); err == nil {
 			for _, ph := range t.Placeholders() {
 				if ph.Root == tools.RootVariables || ph.Root == tools.RootContext {
 					c.err(fpath, "a credential header cannot come from %s; use {{secret.*}}", ph.String())
@@ -493,7 +498,7 @@ func (c *compiler) argsTemplate(path string, args RawObject) *tools.RequestTempl
 	ok := true
 	if len(args) > 0 {
 		err := jsonStrings(args, path, func(fpath, src string) {
-			t, err := tools.ParseTemplateWith(src, parseOptions)
+			t, err := tools.ParseTemplateWith(src, requestParseOptions)
 			if err != nil {
 				c.err(fpath, "%s", templateReason(err))
 				ok = false
@@ -513,9 +518,15 @@ func (c *compiler) argsTemplate(path string, args RawObject) *tools.RequestTempl
 	if len(body) == 0 {
 		body = json.RawMessage(`{}`)
 	}
-	rt, err := tools.NewRequestTemplateWith(&tools.Definition{Method: http.MethodPost, URL: argsURL, Body: body}, parseOptions)
+	rt, err := tools.NewRequestTemplateWith(&tools.Definition{Method: http.MethodPost, URL: argsURL, Body: body}, requestParseOptions)
 	if err != nil {
-		c.err(path, "%s", templateReason(err))
+		// The field of the args template is a field of its body.
+		var pe *tools.ParseError
+		if errors.As(err, &pe) && strings.HasPrefix(pe.Field, "body") {
+			c.err(path+strings.TrimPrefix(pe.Field, "body"), "%s", templateReason(err))
+		} else {
+			c.err(path, "%s", templateReason(err))
+		}
 		return nil
 	}
 	return rt

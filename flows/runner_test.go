@@ -354,6 +354,61 @@ func TestMenuConditionsOverMessageVariablesAndContext(t *testing.T) {
 	})
 }
 
+// TestOptionalContextHeaderAndBodyField sends a header and a body field
+// written {{context.tenant?}} when the caller context has a tenant, and
+// leaves them out when it has none.
+func TestOptionalContextHeaderAndBodyField(t *testing.T) {
+	eachStore(t, func(t *testing.T, st store.Store, _ func() store.Store) {
+		e := newEnv(t, st)
+		e.publish("tenanted", `{"start": "fetch", "states": {
+			"fetch": {"actions": [
+				{"type": "API_CALL", "integration": "my_backend", "path": "/orders/AB1234", "headers": {"X-Tenant": "{{context.tenant?}}"}},
+				{"type": "API_CALL", "integration": "my_backend", "path": "/tickets", "method": "POST",
+				 "body": {"tenant": "{{context.tenant?}}", "priority": "normal"}, "save_to": "ticket"}],
+				"message": "Done.", "end": true}}}`)
+		tests := []struct {
+			name       string
+			tenant     any // nil: no tenant in the context
+			wantHeader []string
+			wantBody   map[string]any
+		}{
+			{"tenant set", "acme-eu", []string{"acme-eu"}, map[string]any{"tenant": "acme-eu", "priority": "normal"}},
+			{"tenant absent", nil, nil, map[string]any{"priority": "normal"}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				callerCtx := map[string]any{"user_id": "+255700000001"}
+				if tt.tenant != nil {
+					callerCtx["tenant"] = tt.tenant
+				}
+				turn, err := e.runner.Start(t.Context(), flows.StartParams{WorkspaceID: e.ws.ID, AgentID: e.agent.ID,
+					Flow: "tenanted", Context: callerCtx})
+				if err != nil {
+					t.Fatalf("Start: %v", err)
+				}
+				wantTurn(t, turn, "fetch", store.FlowSessionEnded, "Done.")
+				get := e.up.next(t)
+				if get.Method != "GET" || get.Path != "/api/orders/AB1234" {
+					t.Fatalf("first request %s %s, want GET /api/orders/AB1234", get.Method, get.Path)
+				}
+				if diff := cmp.Diff(tt.wantHeader, get.Header.Values("X-Tenant")); diff != "" {
+					t.Errorf("X-Tenant header mismatch (-want +got):\n%s", diff)
+				}
+				post := e.up.next(t)
+				if post.Method != "POST" || post.Path != "/api/tickets" {
+					t.Fatalf("second request %s %s, want POST /api/tickets", post.Method, post.Path)
+				}
+				body := decodeJSON(t, post.Body)
+				delete(body, "message")
+				delete(body, "variables")
+				if diff := cmp.Diff(tt.wantBody, body); diff != "" {
+					t.Errorf("body mismatch (-want +got):\n%s", diff)
+				}
+			})
+		}
+	})
+}
+
 func TestToolAction(t *testing.T) {
 	eachStore(t, func(t *testing.T, st store.Store, _ func() store.Store) {
 		e := newEnv(t, st)

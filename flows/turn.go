@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/toolgate/toolgate/store"
@@ -195,52 +196,19 @@ func (t *turn) show(tmpl *tools.Template) {
 }
 
 // renderText renders a template as plain text (no escaping: it is shown to a
-// person), with missing values as empty text; it returns their names.
+// person), with missing values as empty text; it returns their names, each
+// once.
 func renderText(tmpl *tools.Template, scope *tools.Scope) (string, []string) {
-	text, err := tmpl.Execute(scope)
-	if err == nil {
-		return text, nil
-	}
 	var missing []string
-	patched := *scope
-	for _, ph := range tmpl.Placeholders() {
-		if _, ok := patched.Lookup(&ph); ok {
-			continue
+	text, err := tmpl.ExecuteLenient(scope, func(ph *tools.Placeholder) {
+		if name := ph.String(); !slices.Contains(missing, name) {
+			missing = append(missing, name)
 		}
-		missing = append(missing, ph.String())
-		switch ph.Root {
-		case tools.RootVariables:
-			patched.Variables = setPath(patched.Variables, ph.Path, "").(map[string]any)
-		case tools.RootContext:
-			patched.Context = setPath(patched.Context, ph.Path, "").(map[string]any)
-		}
-	}
-	text, err = tmpl.Execute(&patched)
+	})
 	if err != nil {
 		return "", append(missing, err.Error())
 	}
 	return text, missing
-}
-
-// setPath returns cur with the value at path set to v, copying (not
-// changing) the maps and slices on the way.
-func setPath(cur any, path []tools.PathElem, v any) any {
-	if len(path) == 0 {
-		return v
-	}
-	e := path[0]
-	if e.IsIndex {
-		arr, _ := cur.([]any)
-		out := make([]any, max(len(arr), e.Index+1))
-		copy(out, arr)
-		out[e.Index] = setPath(out[e.Index], path[1:], v)
-		return out
-	}
-	m, _ := cur.(map[string]any)
-	out := make(map[string]any, len(m)+1)
-	maps.Copy(out, m)
-	out[e.Key] = setPath(m[e.Key], path[1:], v)
-	return out
 }
 
 // call runs one action and returns the state its outcome routes to, or ""

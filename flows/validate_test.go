@@ -206,6 +206,32 @@ func TestValidate(t *testing.T) {
 			},
 			warnings: []fe{{Path: "states.a.actions[0].headers.Authorization", Message: "{{variables.token}} is set by no input or action; it has a value only if the session starts with it"}},
 		},
+		{
+			name: "optional context values as the whole value of a header or body field",
+			json: `{"start": "a", "states": {"a": {"end": true, "actions": [
+				{"type": "API_CALL", "integration": "my_backend", "path": "/x", "method": "POST",
+				 "headers": {"X-Tenant": "{{context.tenant?}}"}, "body": {"tenant": "{{ context.tenant? }}", "n": {"deep": "{{context.n?}}"}}},
+				{"type": "API_CALL", "url": "https://api.example.com/x", "headers": {"X-Tenant": "{{context.tenant?}}"}},
+				{"type": "API_CALL", "tool": "get_order", "args": {"order_id": "{{variables.x}}", "tenant": "{{context.tenant?}}"}}]}}}`,
+			warnings: []fe{{Path: "states.a.actions[2].args.order_id", Message: "{{variables.x}} is set by no input or action; it has a value only if the session starts with it"}},
+		},
+		{
+			name: "optional context values anywhere else",
+			json: `{"start": "a", "states": {"a": {"end": true, "message": "Hi {{context.tenant?}}", "actions": [
+				{"type": "API_CALL", "integration": "my_backend", "path": "/x/{{context.tenant?}}"},
+				{"type": "API_CALL", "url": "https://api.example.com/x", "headers": {"X-Tenant": "t-{{context.tenant?}}"}},
+				{"type": "API_CALL", "integration": "my_backend", "path": "/x", "method": "POST", "body": {"tenant": "t-{{context.tenant?}}"}},
+				{"type": "API_CALL", "integration": "my_backend", "path": "/x", "headers": {"X-Order": "{{variables.order?}}"}},
+				{"type": "API_CALL", "tool": "get_order", "args": {"order": {"tenants": ["{{context.tenant?}}"]}}}]}}}`,
+			errors: []fe{
+				{Path: "states.a.message", Message: "template {{context.tenant?}} at offset 3: " + optionalNotWhole},
+				{Path: "states.a.actions[0].path", Message: "template {{context.tenant?}}: " + optionalNotWhole},
+				{Path: "states.a.actions[1].headers.X-Tenant", Message: "template {{context.tenant?}}: " + optionalNotWhole},
+				{Path: "states.a.actions[2].body.tenant", Message: "template {{context.tenant?}}: " + optionalNotWhole},
+				{Path: "states.a.actions[3].headers.X-Order", Message: "template {{variables.order?}} at offset 0: only a context placeholder can be optional ({{context.x?}}); an argument is optional when input_schema does not require it"},
+				{Path: "states.a.actions[4].args.order.tenants[0]", Message: "template {{context.tenant?}}: " + optionalNotWhole},
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,6 +246,10 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+// optionalNotWhole is why tools refuses {{context.x?}} where no field is
+// left out without it.
+const optionalNotWhole = "an optional placeholder ({{context.x?}}) must be the whole value of a header, a query parameter or a body object field, which is left out when the context has no such value; write it without ? here"
 
 func TestValidateJSONReportsDecodeErrors(t *testing.T) {
 	got, err := ValidateJSON(t.Context(), []byte(`{"start": "a", "states": {"a": {"messsage": "hi"}}}`), newLookup())

@@ -68,16 +68,6 @@ func normalize(v any) any {
 	return v
 }
 
-// normalizeGo turns a decoded JSON value from any decoder (float64 or
-// json.Number numbers) into the variable forms, by way of JSON.
-func normalizeGo(v any) (any, error) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return decodeValue(data)
-}
-
 // cloneValue deep-copies maps and slices of a variable value.
 func cloneValue(v any) any {
 	switch v := v.(type) {

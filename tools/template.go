@@ -33,6 +33,14 @@ type ParseOptions struct {
 	// other names are ignored. Defaults to none, so {{variables.x}} is an
 	// unknown root.
 	AllowRoots []string
+	// AllowOptional accepts an optional context placeholder,
+	// {{context.x?}}, anywhere in the template. It is for checking the
+	// fields of a request definition one by one with the language
+	// NewRequestTemplateWith parses them with: NewRequestTemplateWith
+	// itself accepts it only as the whole value of a header, a query
+	// parameter or a body object field. Defaults to false: {{context.x?}}
+	// is refused.
+	AllowOptional bool
 }
 
 // parseFlags widen what a parse accepts.
@@ -52,6 +60,9 @@ func (o ParseOptions) flags() parseFlags {
 		if name == RootVariables {
 			f |= allowVariables
 		}
+	}
+	if o.AllowOptional {
+		f |= allowOptional
 	}
 	return f
 }
@@ -310,13 +321,40 @@ func (t *Template) single() *Placeholder {
 // is a *RenderError naming the placeholder.
 func (t *Template) Execute(s *Scope) (string, error) { return t.text("", s, nil) }
 
-// expand is the one loop that renders a template: it walks parts (all of
-// t.parts, or the ones of one URL component) in order and hands emit each
-// literal as written, with ph nil, and each placeholder's value as text (see
-// valueText), with its placeholder. emit encodes both for where they land.
-// A placeholder without a value stops the walk with a *RenderError for
-// field, as does an error from emit.
+// ExecuteLenient renders the template like Execute, except that a missing
+// value is rendered as empty text and reported to onMissing (when not nil),
+// once per occurrence, in order. It is for text shown to a person, where a
+// gap is better than no message. The only error is a value that cannot be
+// formatted (see Scope.Lookup), a *RenderError.
+func (t *Template) ExecuteLenient(s *Scope, onMissing func(ph *Placeholder)) (string, error) {
+	if onMissing == nil {
+		onMissing = func(*Placeholder) {}
+	}
+	var b strings.Builder
+	err := t.expandMissing(t.parts, "", s, onMissing, func(text string, _ *Placeholder) error {
+		b.WriteString(text)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// expand renders parts with expandMissing, a missing value being an error.
 func (t *Template) expand(parts []tmplPart, field string, s *Scope, emit func(text string, ph *Placeholder) error) error {
+	return t.expandMissing(parts, field, s, nil, emit)
+}
+
+// expandMissing is the one loop that renders a template: it walks parts
+// (all of t.parts, or the ones of one URL component) in order and hands emit
+// each literal as written, with ph nil, and each placeholder's value as text
+// (see valueText), with its placeholder. emit encodes both for where they
+// land. A placeholder without a value stops the walk with a *RenderError for
+// field when onMissing is nil; otherwise onMissing is told and the value is
+// emitted as empty text. An error from emit stops the walk too.
+func (t *Template) expandMissing(parts []tmplPart, field string, s *Scope, onMissing func(ph *Placeholder),
+	emit func(text string, ph *Placeholder) error) error {
 	for _, p := range parts {
 		if !p.isPh {
 			if err := emit(p.lit, nil); err != nil {
@@ -327,7 +365,14 @@ func (t *Template) expand(parts []tmplPart, field string, s *Scope, emit func(te
 		ph := &t.placeholders[p.ph]
 		v, ok := s.Lookup(ph)
 		if !ok {
-			return missingError(field, ph)
+			if onMissing == nil {
+				return missingError(field, ph)
+			}
+			onMissing(ph)
+			if err := emit("", ph); err != nil {
+				return err
+			}
+			continue
 		}
 		txt, err := valueText(field, ph, v)
 		if err != nil {

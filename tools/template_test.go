@@ -201,6 +201,77 @@ func TestExecute(t *testing.T) {
 	}
 }
 
+func TestExecuteLenient(t *testing.T) {
+	s := &Scope{
+		Variables: map[string]any{"order": "shipped", "lines": []any{map[string]any{"id": "l1"}}, "n": nil},
+		Context:   map[string]any{"user": "u1"},
+	}
+	tests := []struct {
+		src     string
+		want    string
+		missing []string
+	}{
+		{src: "no placeholders", want: "no placeholders"},
+		{src: "{{variables.order}} for {{context.user}}", want: "shipped for u1"},
+		// A path below a string is missing; the string itself is not.
+		{src: "{{variables.order}} / {{variables.order.status}}", want: "shipped / ", missing: []string{"{{variables.order.status}}"}},
+		{src: "{{variables.lines[0].id}},{{variables.lines[1].id}},{{variables.lines[0].id.x}}", want: "l1,,",
+			missing: []string{"{{variables.lines[1].id}}", "{{variables.lines[0].id.x}}"}},
+		{src: "[{{variables.n}}][{{context.nope.deep}}][{{variables.n}}]", want: "[][][]",
+			missing: []string{"{{variables.n}}", "{{context.nope.deep}}", "{{variables.n}}"}},
+		{src: "{{variables.gone}}", want: "", missing: []string{"{{variables.gone}}"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.src, func(t *testing.T) {
+			tmpl, err := ParseTemplateWith(tt.src, ParseOptions{AllowRoots: []string{RootVariables}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var missing []string
+			got, err := tmpl.ExecuteLenient(s, func(ph *Placeholder) { missing = append(missing, ph.String()) })
+			if err != nil || got != tt.want {
+				t.Errorf("ExecuteLenient = %q, %v; want %q", got, err, tt.want)
+			}
+			if diff := cmp.Diff(tt.missing, missing); diff != "" {
+				t.Errorf("missing mismatch (-want +got):\n%s", diff)
+			}
+			if got, err := tmpl.ExecuteLenient(s, nil); err != nil || got != tt.want {
+				t.Errorf("ExecuteLenient(nil onMissing) = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+	// A value that cannot be formatted is still an error.
+	tmpl, err := ParseTemplate("{{args.f}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tmpl.ExecuteLenient(&Scope{Args: map[string]any{"f": func() {}}}, nil)
+	var re *RenderError
+	if !errors.As(err, &re) || re.Placeholder != "args.f" {
+		t.Errorf("ExecuteLenient of a func value = %v; want a RenderError naming args.f", err)
+	}
+}
+
+func TestParseOptionsAllowOptional(t *testing.T) {
+	for _, src := range []string{"{{context.tenant?}}", "t-{{ context.tenant? }}"} {
+		if _, err := ParseTemplate(src); err == nil || !strings.Contains(err.Error(), "must be the whole value") {
+			t.Errorf("ParseTemplate(%q) error = %v; want the optional placeholder refused", src, err)
+		}
+		tmpl, err := ParseTemplateWith(src, ParseOptions{AllowOptional: true})
+		if err != nil {
+			t.Fatalf("ParseTemplateWith(%q, AllowOptional) = %v", src, err)
+		}
+		want := []Placeholder{{Root: RootContext, Raw: "context.tenant", Path: []PathElem{{Key: "tenant"}}, Optional: true}}
+		if diff := cmp.Diff(want, tmpl.Placeholders()); diff != "" {
+			t.Errorf("Placeholders() of %q mismatch (-want +got):\n%s", src, diff)
+		}
+	}
+	// Only a context placeholder can be optional, option or not.
+	if _, err := ParseTemplateWith("{{args.x?}}", ParseOptions{AllowOptional: true}); err == nil || !strings.Contains(err.Error(), "only a context placeholder") {
+		t.Errorf("ParseTemplateWith({{args.x?}}, AllowOptional) error = %v; want it refused", err)
+	}
+}
+
 // FuzzParseTemplate checks that parsing never panics and that a parsed
 // template's literal text and placeholders add up to its source.
 func FuzzParseTemplate(f *testing.F) {
