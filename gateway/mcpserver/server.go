@@ -114,6 +114,10 @@ type requestContext struct {
 	agent     *mcpAgent
 	// initialize carries a new session's ID to the initialize middleware.
 	initialize string
+	// requestID is the JSON-RPC ID of the single request being served
+	// ("" for a batch or a notification), by which a client's
+	// notifications/cancelled finds it.
+	requestID string
 }
 
 // New returns the MCP endpoint.

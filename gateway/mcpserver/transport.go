@@ -63,6 +63,9 @@ func (g *Server) servePOST(w http.ResponseWriter, r *http.Request, p *tenant.Pri
 		return
 	}
 	rc := &requestContext{principal: p, agent: a}
+	if msg.isCall() {
+		rc.requestID = string(msg.ID)
+	}
 	if msg.Method == methodInitialize && msg.isCall() {
 		// A new session; its row is written by the initialize middleware,
 		// before the answer (and so the session ID) reaches the client.
@@ -138,27 +141,12 @@ func (g *Server) serveSDK(w http.ResponseWriter, r *http.Request, rc *requestCon
 		if r.Header.Get(headerProtocolVersion) == "" {
 			r.Header.Set(headerProtocolVersion, rc.session.ProtocolVersion)
 		}
-		if id := requestID(r); id != "" {
+		if id := rc.requestID; id != "" {
 			done := g.inflight.add(rc.session.ID, id, cancel)
 			defer done()
 		}
 	}
 	g.sdk.ServeHTTP(w, r.WithContext(ctx))
-}
-
-// requestID is the ID of the single JSON-RPC request in r's body, "" when
-// there is none.
-func requestID(r *http.Request) string {
-	body, err := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err != nil || isBatch(body) {
-		return ""
-	}
-	var m rpcMessage
-	if json.Unmarshal(body, &m) != nil || m.ID == nil {
-		return ""
-	}
-	return string(m.ID)
 }
 
 // notification takes a client's notification: notifications/initialized
