@@ -10,6 +10,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/toolgate/toolgate/store/testdb"
 )
 
 // mcpRaw speaks JSON-RPC to /mcp by hand, for what the Go SDK client does
@@ -152,3 +155,58 @@ func (r *rpcReply) mustResult(t *testing.T, what string) map[string]any {
 }
 
 func (r *rpcReply) String() string { return fmt.Sprintf("%d %s", r.status, r.raw) }
+
+// TestMCPCancelledNotificationStopsTheCall: notifications/cancelled naming a
+// tools/call under way ends its upstream request, long before the tool's
+// timeout.
+func TestMCPCancelledNotificationStopsTheCall(t *testing.T) {
+	e := newEnv(t, testdb.SQLite)
+	entered, ended := make(chan struct{}), make(chan struct{})
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) bool {
+		close(entered)
+		<-r.Context().Done()
+		close(ended)
+		return true
+	})
+	e.publishTool(map[string]any{"name": "hang", "description": "Wait for the slow system.", "method": "GET",
+		"url": up.URL + "/hang", "timeout_ms": 60000, "input_schema": map[string]any{"type": "object"}})
+	_, key := e.agentWithKey("bot", "hang")
+	m := e.mcpRaw(key)
+
+	answered := make(chan error, 1)
+	go func() {
+		req, err := http.NewRequest("POST", m.url, strings.NewReader(
+			`{"jsonrpc":"2.0","id":"call-7","method":"tools/call","params":{"name":"hang","arguments":{}}}`))
+		if err != nil {
+			answered <- err
+			return
+		}
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Mcp-Session-Id", m.session)
+		req.Header.Set("Mcp-Protocol-Version", m.version)
+		resp, err := m.client.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		answered <- err
+	}()
+	select {
+	case <-entered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the call never reached the upstream")
+	}
+	if r := m.post(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"call-7","reason":"caller hung up"}}`); r.status != http.StatusAccepted {
+		t.Fatalf("notifications/cancelled: %d %s", r.status, r.raw)
+	}
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the upstream request was still open 10 s after notifications/cancelled")
+	}
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+}

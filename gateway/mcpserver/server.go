@@ -114,6 +114,11 @@ type requestContext struct {
 	agent     *mcpAgent
 	// initialize carries a new session's ID to the initialize middleware.
 	initialize string
+	// cancelled ends when the client cancels the request
+	// (notifications/cancelled) or its HTTP request ends. The SDK does not
+	// hand its handlers a context derived from the HTTP request, so a
+	// handler joins this one to its own.
+	cancelled context.Context
 	// requestID is the JSON-RPC ID of the single request being served
 	// ("" for a batch or a notification), by which a client's
 	// notifications/cancelled finds it.

@@ -131,8 +131,15 @@ func (g *Server) callTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.C
 		return mcpErrorResult("The arguments of "+name+" must be a JSON object.", nil), nil
 	}
 	// The SDK may run the call on another request's context: trace it in
-	// the trace of the request that carries it.
+	// the trace of the request that carries it, and end it when that
+	// request is cancelled.
 	ctx = httpapi.TraceFromHeader(ctx, req.Extra.Header)
+	if rc.cancelled != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(rc.cancelled, cancel)()
+	}
 	res, err := g.invoker.Call(ctx, &invoke.Request{WorkspaceID: rc.principal.WorkspaceID, AgentID: rc.principal.AgentID,
 		Tool: name, Arguments: args, Context: callerContext(rc.session.ID)})
 	if err != nil {

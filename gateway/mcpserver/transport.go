@@ -137,6 +137,7 @@ func (g *Server) requireSession(w http.ResponseWriter, r *http.Request, p *tenan
 func (g *Server) serveSDK(w http.ResponseWriter, r *http.Request, rc *requestContext) {
 	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), requestKey{}, rc))
 	defer cancel()
+	rc.cancelled = ctx
 	if rc.session != nil {
 		if r.Header.Get(headerProtocolVersion) == "" {
 			r.Header.Set(headerProtocolVersion, rc.session.ProtocolVersion)
